@@ -1,0 +1,40 @@
+# The commands README.md and .ci/run rely on. Every target installs first if needed.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The app on its embedded defaults: SQLite, tasks in-process, local media, console e-mail.
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# Every test. Runs against PostgreSQL when it answers on 127.0.0.1:5432 (see tests/services.py).
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Benchmarks report ratios against a peer measured in the same run, never absolute pass/fail times.
+bench: install
+	$(PY) -m pytest -p no:randomly -q -s tests/bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("songs.urls")),
+    path("", include("stages.urls")),
+    path("accounts/", include("coaching.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,271 @@
+"""The seven stages (shipped as data) and each song's record of working through them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from coaching.models import User
+
+BALANCE_MIN = -5
+BALANCE_MAX = 5
+JOURNAL_MAX_CHARS = 20_000
+
+
+class StageRuleError(Exception):
+    """A change the stage rules do not allow. The message is written for the student."""
+
+
+class Stage(models.Model):
+    order = models.PositiveSmallIntegerField(unique=True)
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60)
+    theme = models.CharField(max_length=60)
+    question = models.CharField(max_length=200)
+    summary = models.TextField(blank=True, help_text="A few sentences shown on the stage page.")
+    left_pole = models.CharField(max_length=40)
+    right_pole = models.CharField(max_length=40)
+    balance_note = models.TextField(
+        blank=True, help_text="What goes wrong at each end of the balance point."
+    )
+    takeaway = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+
+class CoreAction(models.Model):
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="core_actions")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=80)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["stage__order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "position"], name="core_action_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted for review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+
+
+EDITABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.CHANGES_REQUESTED})
+
+
+class StageRecordQuerySet(models.QuerySet["StageRecord"]):
+    def visible_to(self, user: User | AnonymousUser) -> StageRecordQuerySet:
+        from songs.models import Song
+
+        return self.filter(song__in=Song.objects.visible_to(user))
+
+    def editable_by(self, user: User | AnonymousUser) -> StageRecordQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(song__owner=user)
+
+
+class StageRecord(models.Model):
+    song = models.ForeignKey("songs.Song", on_delete=models.CASCADE, related_name="records")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="records")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    completed_actions = models.ManyToManyField(CoreAction, blank=True, related_name="+")
+    journal = models.TextField(blank=True, max_length=JOURNAL_MAX_CHARS)
+    self_balance = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(BALANCE_MIN), MaxValueValidator(BALANCE_MAX)],
+        help_text="The student's own place between the two poles: -5 (left) to +5 (right).",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    reopened_count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StageRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["song", "stage__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["song", "stage"], name="one_record_per_song_stage"),
+            models.CheckConstraint(
+                condition=models.Q(self_balance__gte=BALANCE_MIN, self_balance__lte=BALANCE_MAX)
+                | models.Q(self_balance__isnull=True),
+                name="self_balance_in_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.song} · {self.stage.name}"
+
+    # --- Reading ----------------------------------------------------------------------
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+    def previous_record(self) -> StageRecord | None:
+        return (
+            StageRecord.objects.filter(song_id=self.song_id, stage__order__lt=self.stage.order)
+            .select_related("stage")
+            .order_by("-stage__order")
+            .first()
+        )
+
+    # --- State changes ----------------------------------------------------------------
+    # Each change locks the row, checks the rule against the stored state (not the copy
+    # the caller holds), and repeats of a change already made are quiet no-ops, so a
+    # double-clicked button does no harm.
+
+    def start(self) -> bool:
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status in EDITABLE_STATUSES:
+                return False
+            if locked.status != Status.NOT_STARTED:
+                raise StageRuleError(f"{self.stage.name} is {locked.get_status_display().lower()}.")
+            previous = locked.previous_record()
+            if previous and previous.status in {Status.NOT_STARTED, Status.IN_PROGRESS}:
+                raise StageRuleError(
+                    f"Submit {previous.stage.name} for review before you start {self.stage.name}."
+                )
+            locked.status = Status.IN_PROGRESS
+            locked.started_at = timezone.now()
+            locked.save(update_fields=["status", "started_at", "updated_at"])
+        self._take(locked, "status", "started_at", "updated_at")
+        return True
+
+    def submit(self) -> bool:
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status == Status.SUBMITTED:
+                return False
+            if locked.status not in EDITABLE_STATUSES:
+                raise StageRuleError(
+                    f"{self.stage.name} is {locked.get_status_display().lower()} and cannot be"
+                    " submitted."
+                )
+            missing = locked.missing_for_submission()
+            if missing:
+                raise StageRuleError("Before you submit, " + " and ".join(missing) + ".")
+            locked.status = Status.SUBMITTED
+            locked.submitted_at = timezone.now()
+            locked.save(update_fields=["status", "submitted_at", "updated_at"])
+        self._take(locked, "status", "submitted_at", "updated_at")
+        return True
+
+    def missing_for_submission(self) -> list[str]:
+        total = len(self.stage.core_actions.all())
+        done = self.completed_actions.count()
+        missing = []
+        if done < total:
+            missing.append(f"tick all {total} core actions ({done} of {total} done)")
+        if self.self_balance is None:
+            missing.append(
+                f"place yourself between {self.stage.left_pole} and {self.stage.right_pole}"
+            )
+        return missing
+
+    def reopen(self) -> bool:
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status in EDITABLE_STATUSES:
+                return False
+            if locked.status not in {Status.SUBMITTED, Status.APPROVED}:
+                raise StageRuleError(f"{self.stage.name} has not been started yet.")
+            locked.status = Status.IN_PROGRESS
+            locked.reopened_count += 1
+            locked.save(update_fields=["status", "reopened_count", "updated_at"])
+        self._take(locked, "status", "reopened_count", "updated_at")
+        return True
+
+    def approve(self) -> bool:
+        return self._decide(Status.APPROVED)
+
+    def request_changes(self) -> bool:
+        return self._decide(Status.CHANGES_REQUESTED)
+
+    def _decide(self, verdict: Status) -> bool:
+        with transaction.atomic():
+            locked = self._lock()
+            if locked.status == verdict:
+                return False
+            if locked.status != Status.SUBMITTED:
+                raise StageRuleError(f"{self.stage.name} is not waiting for a review.")
+            locked.status = verdict
+            fields = ["status", "updated_at"]
+            if verdict == Status.APPROVED:
+                locked.approved_at = timezone.now()
+                fields.append("approved_at")
+            locked.save(update_fields=fields)
+        self._take(locked, *fields)
+        return True
+
+    # --- Editing while in progress ----------------------------------------------------
+
+    def set_action_done(self, action: CoreAction, done: bool) -> None:
+        self._require_editable()
+        if action.stage_id != self.stage_id:
+            raise StageRuleError("That core action belongs to another stage.")
+        if done:
+            self.completed_actions.add(action)
+        else:
+            self.completed_actions.remove(action)
+        self.save(update_fields=["updated_at"])
+
+    def write_journal(self, text: str) -> None:
+        self._require_editable()
+        if len(text) > JOURNAL_MAX_CHARS:
+            raise StageRuleError(
+                f"The journal holds up to {JOURNAL_MAX_CHARS:,} characters; this is {len(text):,}."
+            )
+        self.journal = text
+        self.save(update_fields=["journal", "updated_at"])
+
+    def place_balance(self, value: int) -> None:
+        self._require_editable()
+        if not BALANCE_MIN <= value <= BALANCE_MAX:
+            raise StageRuleError(f"Choose a place from {BALANCE_MIN} to +{BALANCE_MAX}.")
+        self.self_balance = value
+        self.save(update_fields=["self_balance", "updated_at"])
+
+    def _require_editable(self) -> None:
+        current = StageRecord.objects.values_list("status", flat=True).get(pk=self.pk)
+        if current not in EDITABLE_STATUSES:
+            self.status = current
+            hint = {
+                Status.NOT_STARTED: "Start the stage first.",
+                Status.SUBMITTED: "It is waiting for review; reopen it to change it.",
+                Status.APPROVED: "It is approved; reopen it to change it.",
+            }.get(current, "")
+            raise StageRuleError(f"{self.stage.name} cannot be changed now. {hint}".strip())
+
+    def _lock(self) -> StageRecord:
+        return (
+            StageRecord.objects.select_for_update(of=("self",))
+            .select_related("stage")
+            .get(pk=self.pk)
+        )
+
+    def _take(self, other: StageRecord, *fields: str) -> None:
+        for field in fields:
+            setattr(self, field, getattr(other, field))

@@ -1,0 +1,80 @@
+"""Which real services the test run uses, loaded as a pytest plugin before Django starts.
+
+The suite runs against PostgreSQL when one answers on 127.0.0.1:5432 (as on the
+development machines and in CI), and falls back to SQLite on a laptop without one.
+Tests that need a service call `require_service`: it skips with a loud reason when the
+service is missing, and fails instead when CI is set, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@cache
+def available(service: str) -> bool:
+    if service == "postgres":
+        return os.environ.get("DATABASE_URL", POSTGRES_URL).startswith("postgres") and _answers(
+            "127.0.0.1", 5432
+        )
+    if service == "redis":
+        return _answers("127.0.0.1", 6379)
+    if service == "chromium":
+        return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+    raise ValueError(f"unknown service {service!r}")
+
+
+def require_service(service: str) -> None:
+    """Skip (or, under CI, fail) the calling test when `service` is not available here."""
+    if available(service):
+        return
+    message = f"{service} is not available on this machine"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI requires it", pytrace=False)
+    pytest.skip(f"!!! SKIPPED: {message}; this test did not run")
+
+
+# --- Set up before Django reads its settings ----------------------------------------------
+
+if "DATABASE_URL" not in os.environ and available("postgres"):
+    os.environ["DATABASE_URL"] = POSTGRES_URL
+os.environ.setdefault("DJANGO_MEDIA_ROOT", tempfile.mkdtemp(prefix="stagecoach-test-media-"))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = os.environ.get("DATABASE_URL", "sqlite (embedded default)")
+    lines = [f"stagecoach: database {database}; media {os.environ['DJANGO_MEDIA_ROOT']}"]
+    if not database.startswith("postgres"):
+        lines.append("stagecoach: !!! PostgreSQL not reachable: the suite runs on SQLite")
+    return lines
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise pytest.UsageError("CI is set but PostgreSQL does not answer on 127.0.0.1:5432")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    media = os.environ.get("DJANGO_MEDIA_ROOT", "")
+    if "stagecoach-test-media-" in media:
+        shutil.rmtree(media, ignore_errors=True)
