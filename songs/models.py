@@ -35,6 +35,10 @@ class SongQuerySet(models.QuerySet["Song"]):
             return self.none()
         if user.is_course_admin:
             return self.all()
+        return self.owned_or_coached_by(user)
+
+    def owned_or_coached_by(self, user: User) -> SongQuerySet:
+        """A person's desk: their own songs and those of the cohorts they coach."""
         coached = Cohort.objects.filter(memberships__user=user, memberships__role=Role.COACH)
         return self.filter(models.Q(owner=user) | models.Q(cohort__in=coached))
 
@@ -125,7 +129,9 @@ class BounceQuerySet(models.QuerySet["Bounce"]):
 
 
 class Bounce(models.Model):
-    record = models.ForeignKey("stages.StageRecord", on_delete=models.CASCADE, related_name="bounces")
+    record = models.ForeignKey(
+        "stages.StageRecord", on_delete=models.CASCADE, related_name="bounces"
+    )
     version = models.PositiveIntegerField()
     file = models.FileField(upload_to=bounce_upload_to, max_length=200)
     original_name = models.CharField(max_length=255)
@@ -143,9 +149,7 @@ class Bounce(models.Model):
         ordering = ["record", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["record", "version"], name="bounce_version_once"),
-            models.UniqueConstraint(
-                fields=["record", "request_key"], name="bounce_request_once"
-            ),
+            models.UniqueConstraint(fields=["record", "request_key"], name="bounce_request_once"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,16 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from songs import views
+
 app_name = "songs"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("songs/new/", views.new_song, name="new"),
+    path("songs/<int:pk>/", views.song_detail, name="detail"),
+    path("songs/<int:pk>/edit/", views.edit_song, name="edit"),
+    path("bounces/<int:pk>/audio/", views.bounce_audio, name="bounce_audio"),
+    path("bounces/<int:pk>/download/", views.bounce_download, name="bounce_download"),
+]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+
+from coaching.models import User
+from songs.models import Song
+
+
+class SongForm(forms.ModelForm):
+    # A fresh key per rendered form: submitting the same form twice creates one song.
+    request_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Song
+        fields = ["title", "cohort", "purpose", "core_emotion", "hook", "tempo_bpm", "key"]
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 3}),
+            "tempo_bpm": forms.NumberInput(attrs={"min": 20, "max": 400}),
+        }
+        labels = {"purpose": "Purpose (the story)"}
+
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A song stays in its cohort; moving students is a course admin's job.
+            del self.fields["cohort"]
+            del self.fields["request_key"]
+            return
+        active = owner.student_cohorts().filter(archived_at__isnull=True)
+        self.cohorts = list(active)
+        self.fields["cohort"].queryset = active
+        self.fields["cohort"].empty_label = None
+        if len(self.cohorts) == 1:
+            self.fields["cohort"].widget = forms.HiddenInput()
+            self.initial.setdefault("cohort", self.cohorts[0].pk)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4())
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Give the song a working title.")
+        return title
+
+
+class BounceForm(forms.Form):
+    # Fields before the file: the browser sends them first, so they survive an upload
+    # that is cut off for being too large.
+    note = forms.CharField(
+        label="What changed",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
+        help_text="For example: re-recorded the second verse vocal, lowered the kick.",
+    )
+    request_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    file = forms.FileField(label="Audio file", required=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4())
+        self.fields["file"].error_messages["required"] = "Choose an audio file to upload."
+        self.fields["file"].widget.attrs["accept"] = ".wav,.aif,.aiff,.flac,.ogg,.mp3,.m4a,audio/*"

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from coaching.http import AuthenticatedHttpRequest
+from songs import services
+from songs.forms import SongForm
+from songs.media import protected_file_response
+from songs.models import Bounce, Song
+from stages.models import Stage, Status
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    songs: list[Song] = field(default_factory=list)
+
+
+def _board(stages: list[Stage], songs: list[Song]) -> list[BoardColumn]:
+    """Seven columns; each song sits in the column of its current stage."""
+    columns = {stage.pk: BoardColumn(stage) for stage in stages}
+    for song in songs:
+        columns[song.current_record().stage_id].songs.append(song)
+    return list(columns.values())
+
+
+@login_required
+@require_safe
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    songs = list(Song.objects.owned_or_coached_by(request.user).with_records())
+    own = [song for song in songs if song.owner_id == request.user.pk]
+    coached = [song for song in songs if song.owner_id != request.user.pk]
+    stages = list(Stage.objects.all())
+    own_records = [record for song in own for record in song.ordered_records()]
+    return render(
+        request,
+        "songs/home.html",
+        {
+            "board": _board(stages, own),
+            "coached_board": _board(stages, coached) if coached else None,
+            "changes_requested": [r for r in own_records if r.status == Status.CHANGES_REQUESTED],
+            "in_review": [r for r in own_records if r.status == Status.SUBMITTED],
+            "can_start_song": request.user.student_cohorts().exists(),
+            "own_count": len(own),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def new_song(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = SongForm(request.POST or None, owner=request.user)
+    enrolled = bool(form.cohorts)
+    if request.method == "POST" and enrolled and form.is_valid():
+        song = form.save(commit=False)
+        song.owner = request.user
+        song = services.create_song(song=song, request_key=form.cleaned_data["request_key"])
+        messages.success(request, f"“{song.title}” is on your board. Start with its vision.")
+        return redirect(song)
+    return render(request, "songs/new.html", {"form": form, "enrolled": enrolled})
+
+
+@login_required
+@require_safe
+def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    songs = Song.objects.visible_to(request.user).with_records()
+    songs = songs.prefetch_related(
+        Prefetch(
+            "records__bounces",
+            queryset=Bounce.objects.order_by("-version"),
+        )
+    )
+    song = get_object_or_404(songs, pk=pk)
+    return render(
+        request,
+        "songs/detail.html",
+        {
+            "song": song,
+            "records": song.ordered_records(),
+            "current": song.current_record(),
+            "can_edit": song.owner_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def edit_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    song = get_object_or_404(Song.objects.editable_by(request.user), pk=pk)
+    form = SongForm(request.POST or None, instance=song, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Song details saved.")
+        return redirect(song)
+    return render(request, "songs/edit.html", {"form": form, "song": song})
+
+
+def _bounce_file(
+    request: AuthenticatedHttpRequest, pk: int, *, as_attachment: bool
+) -> HttpResponse:
+    bounce = get_object_or_404(Bounce.objects.visible_to(request.user), pk=pk)
+    if not bounce.file.storage.exists(bounce.file.name):
+        raise Http404("The stored file for this bounce is missing.")
+    return protected_file_response(
+        request,
+        bounce.file,
+        content_type=bounce.content_type,
+        filename=bounce.download_name,
+        as_attachment=as_attachment,
+    )
+
+
+@login_required
+@require_safe
+def bounce_audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _bounce_file(request, pk, as_attachment=False)
+
+
+@login_required
+@require_safe
+def bounce_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _bounce_file(request, pk, as_attachment=True)

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST, require_safe
+
+from coaching.http import AuthenticatedHttpRequest
+from songs import services
+from songs.forms import BounceForm
+from songs.uploads import SizeLimitUploadHandler
+from stages.forms import BalanceForm, JournalForm, TickForm
+from stages.models import StageRecord, StageRuleError
+
+
+def _get_record(
+    request: AuthenticatedHttpRequest, song_pk: int, stage: str, *, editable: bool = False
+) -> StageRecord:
+    records = (
+        StageRecord.objects.editable_by(request.user)
+        if editable
+        else (StageRecord.objects.visible_to(request.user))
+    )
+    records = records.select_related("song__owner", "song__cohort", "stage")
+    return get_object_or_404(records, song_id=song_pk, stage__slug=stage)
+
+
+def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extra: Any) -> dict:
+    context = {
+        "record": record,
+        "song": record.song,
+        "stage": record.stage,
+        "can_edit": record.song.owner_id == request.user.pk,
+        "timeline": list(record.song.records.select_related("stage").order_by("stage__order")),
+        "bounces": list(record.bounces.order_by("-version")),
+        "bounce_form": BounceForm(),
+        "journal_form": JournalForm(initial={"journal": record.journal}),
+        "max_upload_bytes": settings.BOUNCE_MAX_UPLOAD_BYTES,
+    }
+    context.update(_checklist_context(record))
+    context.update(extra)
+    return context
+
+
+def _checklist_context(record: StageRecord) -> dict:
+    done = set(record.completed_actions.values_list("pk", flat=True))
+    return {
+        "checklist": [(action, action.pk in done) for action in record.stage.core_actions.all()],
+        "done_count": len(done),
+    }
+
+
+@login_required
+@require_safe
+def record_detail(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    record = _get_record(request, song_pk, stage)
+    return render(request, "stages/record.html", _page_context(request, record))
+
+
+@login_required
+@require_POST
+def tick_action(
+    request: AuthenticatedHttpRequest, song_pk: int, stage: str, action_pk: int
+) -> HttpResponse:
+    record = _get_record(request, song_pk, stage, editable=True)
+    action = get_object_or_404(record.stage.core_actions, pk=action_pk)
+    form = TickForm(request.POST)
+    error = ""
+    try:
+        form.is_valid()
+        record.set_action_done(action, form.cleaned_data.get("done", False))
+    except StageRuleError as exc:
+        error = str(exc)
+    if request.htmx:
+        context = {"record": record, "can_edit": True, "checklist_error": error}
+        context.update(_checklist_context(record))
+        return render(request, "stages/_checklist.html", context)
+    if error:
+        messages.error(request, error)
+    return redirect("stages:record", song_pk=song_pk, stage=stage)
+
+
+@login_required
+@require_POST
+def save_journal(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    record = _get_record(request, song_pk, stage, editable=True)
+    form = JournalForm(request.POST)
+    if form.is_valid():
+        try:
+            record.write_journal(form.cleaned_data["journal"])
+        except StageRuleError as exc:
+            form.add_error(None, str(exc))
+    saved_at = None if form.errors else timezone.now()
+    if request.htmx:
+        return render(request, "stages/_journal_status.html", {"form": form, "saved_at": saved_at})
+    if form.errors:
+        return render(
+            request, "stages/record.html", _page_context(request, record, journal_form=form)
+        )
+    messages.success(request, "Journal saved.")
+    return redirect("stages:record", song_pk=song_pk, stage=stage)
+
+
+@login_required
+@require_POST
+def place_balance(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    record = _get_record(request, song_pk, stage, editable=True)
+    form = BalanceForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            record.place_balance(form.cleaned_data["self_balance"])
+        except StageRuleError as exc:
+            error = str(exc)
+    else:
+        error = "Choose a place on the scale from -5 to +5."
+    if request.htmx:
+        return render(
+            request,
+            "stages/_balance.html",
+            {
+                "record": record,
+                "stage": record.stage,
+                "can_edit": True,
+                "balance_error": error,
+                "balance_saved": not error,
+            },
+        )
+    if error:
+        messages.error(request, error)
+    return redirect("stages:record", song_pk=song_pk, stage=stage)
+
+
+def _change_status(
+    request: AuthenticatedHttpRequest, song_pk: int, stage: str, change: str, done: str
+) -> HttpResponse:
+    record = _get_record(request, song_pk, stage, editable=True)
+    try:
+        if getattr(record, change)():
+            messages.success(request, done.format(stage=record.stage.name))
+    except StageRuleError as exc:
+        messages.error(request, str(exc))
+    return redirect("stages:record", song_pk=song_pk, stage=stage)
+
+
+@login_required
+@require_POST
+def start_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    return _change_status(
+        request, song_pk, stage, "start", "{stage} started. Work through the core actions."
+    )
+
+
+@login_required
+@require_POST
+def submit_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    return _change_status(
+        request, song_pk, stage, "submit", "{stage} is submitted; your coach will review it."
+    )
+
+
+@login_required
+@require_POST
+def reopen_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    return _change_status(request, song_pk, stage, "reopen", "{stage} is open again.")
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    # The size guard must be in place before anything (the CSRF check included) reads the
+    # body, so CSRF is checked just below, once the handler is installed.
+    request.upload_handlers.insert(
+        0, SizeLimitUploadHandler(request, settings.BOUNCE_MAX_UPLOAD_BYTES)
+    )
+    return _upload_bounce(request, song_pk, stage)
+
+
+@csrf_protect
+def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    record = _get_record(request, song_pk, stage, editable=True)
+    form = BounceForm(request.POST, request.FILES)
+    refused = getattr(request, "upload_refused", "")
+    bounce = None
+    if form.is_valid() and not refused:
+        try:
+            bounce = services.upload_bounce(
+                record=record,
+                uploaded_by=request.user,
+                upload=form.cleaned_data["file"],
+                note=form.cleaned_data["note"],
+                request_key=form.cleaned_data["request_key"],
+            )
+        except services.UploadRejected as exc:
+            form.add_error("file", str(exc))
+    elif refused:
+        form.errors.pop("file", None)
+        form.add_error("file", refused)
+
+    if bounce is not None:
+        message = f"{bounce.label} of {record.stage.name} is uploaded."
+        if not request.htmx:
+            messages.success(request, message)
+            return redirect("stages:record", song_pk=song_pk, stage=stage)
+        form = BounceForm()
+    if request.htmx:
+        return render(
+            request,
+            "stages/_bounces.html",
+            {
+                "record": record,
+                "can_edit": True,
+                "bounces": list(record.bounces.order_by("-version")),
+                "bounce_form": form,
+                "max_upload_bytes": settings.BOUNCE_MAX_UPLOAD_BYTES,
+                "uploaded": bounce,
+            },
+        )
+    return render(request, "stages/record.html", _page_context(request, record, bounce_form=form))
