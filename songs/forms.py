@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from coaching.models import User
-from songs.models import Song
+from songs.models import TEMPO_MAX_BPM, TEMPO_MIN_BPM, Song
 
 
 class SongForm(forms.ModelForm):
@@ -16,14 +16,16 @@ class SongForm(forms.ModelForm):
     class Meta:
         model = Song
         fields = ["title", "cohort", "purpose", "core_emotion", "hook", "tempo_bpm", "key"]
-        widgets = {
-            "purpose": forms.Textarea(attrs={"rows": 3}),
-            "tempo_bpm": forms.NumberInput(attrs={"min": 20, "max": 400}),
-        }
+        widgets = {"purpose": forms.Textarea(attrs={"rows": 3})}
         labels = {"purpose": "Purpose (the story)"}
+        error_messages = {
+            "title": {"required": "Give the song a working title."},
+            "purpose": {"required": "Say in a sentence what the song is for."},
+        }
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["tempo_bpm"].widget.attrs.update(min=TEMPO_MIN_BPM, max=TEMPO_MAX_BPM)
         if self.instance.pk:
             # A song stays in its cohort; moving students is a course admin's job.
             del self.fields["cohort"]
@@ -38,13 +40,6 @@ class SongForm(forms.ModelForm):
             self.initial.setdefault("cohort", self.cohorts[0].pk)
         if not self.is_bound:
             self.initial.setdefault("request_key", uuid.uuid4())
-
-    def clean_title(self) -> str:
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError("Give the song a working title.")
-        return title
-
 
 class BounceForm(forms.Form):
     # Fields before the file: the browser sends them first, so they survive an upload

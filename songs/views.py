@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -94,7 +95,8 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     song = get_object_or_404(Song.objects.editable_by(request.user), pk=pk)
-    form = SongForm(request.POST or None, instance=song, owner=request.user)
+    # The form edits a copy, so a rejected edit does not show up in the page's own heading.
+    form = SongForm(request.POST or None, instance=copy.copy(song), owner=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Song details saved.")

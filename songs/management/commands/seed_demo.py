@@ -194,7 +194,7 @@ class Command(BaseCommand):
                 )
                 created += 1
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} songs added)."))
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, cohort, role, is_admin in PEOPLE:
             what = "course admin" if is_admin else f"{role.label.lower()}, {COHORTS[cohort][0]}"
             self.stdout.write(f"  {username:<6} {first} {last} ({what})")

@@ -1,0 +1,125 @@
+"""The shared cast and helpers for tests.
+
+alice (student) and carol (student) are in cohort A, coached by bob; dave (student) is in
+cohort B, coached by erin; frank is a course admin. alice owns a song.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+
+from coaching.models import Cohort, Membership, Role, User
+from songs import services
+from songs.demo import encode, synthesise
+from songs.models import Song
+from stages.models import Stage, StageRecord
+
+HTMX = {"HX-Request": "true"}
+
+
+@functools.cache
+def audio_bytes(fmt: str = "WAV", seconds: float = 1.0, subtype: str | None = None) -> bytes:
+    """A short real recording (synthesised) in any format soundfile writes."""
+    frames = synthesise(seconds=seconds, peak_dbfs=-6.0)
+    subtypes = {
+        "WAV": "PCM_16",
+        "AIFF": "PCM_16",
+        "FLAC": "PCM_16",
+        "OGG": "VORBIS",
+        "MP3": "MPEG_LAYER_III",
+    }
+    return encode(frames, fmt=fmt, subtype=subtype or subtypes[fmt])
+
+
+def upload_file(name: str = "mix.wav", data: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, audio_bytes() if data is None else data)
+
+
+def make_user(username: str, **extra: Any) -> User:
+    user = User.objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password="password-" + username,
+        first_name=username.capitalize(),
+        **extra,
+    )
+    return user
+
+
+def make_song(owner: User, cohort: Cohort, title: str = "Paper Lanterns", **extra: Any) -> Song:
+    fields = {"purpose": "A goodbye to a town.", **extra}
+    return services.create_song(song=Song(owner=owner, cohort=cohort, title=title, **fields))
+
+
+def count_queries(func: Any) -> int:
+    with CaptureQueriesContext(connection) as context:
+        func()
+    return len(context.captured_queries)
+
+
+class BaseTestCase(TestCase):
+    alice: User
+    bob: User
+    carol: User
+    dave: User
+    erin: User
+    frank: User
+    cohort: Cohort
+    other_cohort: Cohort
+    song: Song
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.cohort = Cohort.objects.create(name="Autumn", course="Foundations")
+        cls.other_cohort = Cohort.objects.create(name="Spring", course="Songwriting")
+        cls.alice = make_user("alice")
+        cls.bob = make_user("bob")
+        cls.carol = make_user("carol")
+        cls.dave = make_user("dave")
+        cls.erin = make_user("erin")
+        cls.frank = make_user("frank", is_course_admin=True)
+        for user, cohort, role in [
+            (cls.alice, cls.cohort, Role.STUDENT),
+            (cls.carol, cls.cohort, Role.STUDENT),
+            (cls.bob, cls.cohort, Role.COACH),
+            (cls.dave, cls.other_cohort, Role.STUDENT),
+            (cls.erin, cls.other_cohort, Role.COACH),
+        ]:
+            Membership.objects.create(user=user, cohort=cohort, role=role)
+        cls.song = make_song(cls.alice, cls.cohort)
+
+    def record(self, slug: str = "production", song: Song | None = None) -> StageRecord:
+        return StageRecord.objects.select_related("stage", "song").get(
+            song=song or self.song, stage__slug=slug
+        )
+
+    def started(self, slug: str = "production", song: Song | None = None) -> StageRecord:
+        """The record of `slug`, with every earlier stage approved and this one started."""
+        song = song or self.song
+        for stage in Stage.objects.filter(order__lt=Stage.objects.get(slug=slug).order):
+            earlier = self.record(stage.slug, song)
+            self.complete(earlier)
+            earlier.approve()
+        record = self.record(slug, song)
+        record.start()
+        return record
+
+    def complete(self, record: StageRecord) -> StageRecord:
+        """Start (if needed), tick everything, place the balance and submit."""
+        record.start()
+        for action in record.stage.core_actions.all():
+            record.set_action_done(action, True)
+        record.place_balance(0)
+        record.submit()
+        return record
+
+    def other_users(self) -> list[User]:
+        """Everyone who must get a 404 for alice's song: another student in her cohort,
+        a student of another cohort and that cohort's coach."""
+        return [self.carol, self.dave, self.erin]

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from songs.models import Song
+from stages.models import Status
+from tests.base import HTMX, BaseTestCase, count_queries, make_song
+
+URL = "/"
+
+
+class HomeBoardTests(BaseTestCase):
+    def test_it_shows_seven_columns_with_the_song_in_its_current_stage(self) -> None:
+        self.started("recording")
+        self.client.force_login(self.alice)
+        page = self.client.get(URL)
+        board = page.context["board"]
+        self.assertEqual([column.stage.slug for column in board][0], "production")
+        self.assertEqual(len(board), 7)
+        column = next(c for c in board if c.songs)
+        self.assertEqual(column.stage.slug, "recording")
+        self.assertContains(page, "Paper Lanterns")
+        self.assertContains(page, f'href="/songs/{self.song.pk}/stages/recording/"')
+
+    def test_it_lists_what_is_waiting_on_the_student(self) -> None:
+        record = self.complete(self.record("production"))
+        record.request_changes()
+        self.client.force_login(self.alice)
+        page = self.client.get(URL)
+        self.assertEqual([r.pk for r in page.context["changes_requested"]], [record.pk])
+        self.assertContains(page, "Waiting on you")
+
+    def test_it_lists_what_is_with_the_coach(self) -> None:
+        self.complete(self.record("production"))
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(URL), "With your coach")
+
+    def test_other_students_never_see_the_song(self) -> None:
+        for user in [self.carol, self.dave, self.erin]:
+            self.client.force_login(user)
+            self.assertNotContains(self.client.get(URL), "Paper Lanterns")
+
+    def test_the_coach_sees_the_song_of_a_student_they_coach(self) -> None:
+        self.client.force_login(self.bob)
+        page = self.client.get(URL)
+        self.assertIsNotNone(page.context["coached_board"])
+        self.assertContains(page, "Paper Lanterns")
+        self.assertContains(page, "Alice")
+
+    def test_a_finished_song_says_so(self) -> None:
+        self.started("mastering")
+        last = self.complete(self.record("mastering"))
+        last.approve()
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(URL), "All seven approved")
+
+    def test_anonymous_visitors_are_sent_to_log_in(self) -> None:
+        self.assertRedirects(self.client.get(URL), "/accounts/login/?next=/")
+
+    def test_wrong_method_is_refused(self) -> None:
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.post(URL).status_code, 405)
+
+    def test_it_runs_the_same_number_of_queries_for_1_and_30_songs(self) -> None:
+        self.client.force_login(self.alice)
+        self.client.get(URL)  # session warm-up
+        one = count_queries(lambda: self.client.get(URL))
+        for index in range(29):
+            song = make_song(self.alice, self.cohort, title=f"Song {index}")
+            self.started(["production", "songwriting", "mixing"][index % 3], song)
+        self.assertEqual(Song.objects.filter(owner=self.alice).count(), 30)
+        thirty = count_queries(lambda: self.client.get(URL))
+        self.assertEqual(one, thirty)
+        self.assertLessEqual(thirty, 8)
+
+    def test_a_coach_board_also_runs_in_bounded_queries(self) -> None:
+        self.client.force_login(self.bob)
+        self.client.get(URL)
+        one = count_queries(lambda: self.client.get(URL))
+        for index in range(29):
+            make_song(self.carol, self.cohort, title=f"Carol {index}")
+        self.assertEqual(one, count_queries(lambda: self.client.get(URL)))
+
+    def test_htmx_requests_get_the_full_page_too(self) -> None:
+        # The board has no fragment of its own: a boosted navigation renders the page.
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get(URL, headers=HTMX), "<html")
+
+
+class StatusLabelTests(BaseTestCase):
+    def test_the_card_shows_the_status_of_the_current_stage(self) -> None:
+        self.client.force_login(self.alice)
+        record = self.record("production")
+        for status in set(Status) - {Status.APPROVED}:
+            type(record).objects.filter(pk=record.pk).update(status=status)
+            self.assertContains(self.client.get(URL), f"status-{status.value}")
