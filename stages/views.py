@@ -32,12 +32,15 @@ def _get_record(
 
 
 def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extra: Any) -> dict:
+    timeline = list(record.song.records.select_related("stage").order_by("stage__order"))
+    position = next(i for i, step in enumerate(timeline) if step.pk == record.pk)
     context = {
         "record": record,
         "song": record.song,
         "stage": record.stage,
         "can_edit": record.song.owner_id == request.user.pk,
-        "timeline": list(record.song.records.select_related("stage").order_by("stage__order")),
+        "timeline": timeline,
+        "previous": timeline[position - 1] if position else None,
         "bounces": list(record.bounces.order_by("-version")),
         "bounce_form": BounceForm(),
         "journal_form": JournalForm(initial={"journal": record.journal}),

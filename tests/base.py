@@ -123,3 +123,31 @@ class BaseTestCase(TestCase):
         """Everyone who must get a 404 for alice's song: another student in her cohort,
         a student of another cohort and that cohort's coach."""
         return [self.carol, self.dave, self.erin]
+
+
+@functools.cache
+def m4a_bytes(codec: str = "aac", seconds: float = 1.0) -> bytes:
+    """A short M4A (AAC or ALAC) written with PyAV."""
+    import io
+
+    import av
+    import numpy as np
+
+    frames = synthesise(seconds=seconds, peak_dbfs=-6.0)
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="ipod") as container:
+        stream = container.add_stream(codec, rate=44_100, layout="stereo")
+        sample_format = "fltp" if codec == "aac" else "s16p"
+        planar = np.ascontiguousarray(frames.T)
+        if sample_format == "s16p":
+            planar = (planar * 32767).astype(np.int16)
+        step = 1024
+        for start in range(0, planar.shape[1], step):
+            chunk = np.ascontiguousarray(planar[:, start : start + step])
+            frame = av.AudioFrame.from_ndarray(chunk, format=sample_format, layout="stereo")
+            frame.sample_rate = 44_100
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
