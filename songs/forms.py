@@ -41,6 +41,7 @@ class SongForm(forms.ModelForm):
         if not self.is_bound:
             self.initial.setdefault("request_key", uuid.uuid4())
 
+
 class BounceForm(forms.Form):
     # Fields before the file: the browser sends them first, so they survive an upload
     # that is cut off for being too large.

@@ -11,7 +11,9 @@ class BounceFileTests(BaseTestCase):
         record = self.started("recording")
         self.data = audio_bytes("WAV")
         self.bounce = services.upload_bounce(
-            record=record, uploaded_by=self.alice, upload=upload_file("Take 1 <final>.wav", self.data)
+            record=record,
+            uploaded_by=self.alice,
+            upload=upload_file("Take 1 <final>.wav", self.data),
         )
         self.audio = f"/bounces/{self.bounce.pk}/audio/"
         self.download = f"/bounces/{self.bounce.pk}/download/"

@@ -107,8 +107,13 @@ class EditSongTests(BaseTestCase):
     def test_the_owner_edits_the_details(self) -> None:
         self.client.force_login(self.alice)
         response = self.client.post(
-            self.url(), {"title": "Paper Lanterns (acoustic)", "purpose": "Same goodbye.",
-                          "key": "A minor", "tempo_bpm": ""}
+            self.url(),
+            {
+                "title": "Paper Lanterns (acoustic)",
+                "purpose": "Same goodbye.",
+                "key": "A minor",
+                "tempo_bpm": "",
+            },
         )
         self.assertRedirects(response, f"/songs/{self.song.pk}/")
         self.song.refresh_from_db()

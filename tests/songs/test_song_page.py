@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from tests.base import BaseTestCase, count_queries, make_song, make_user, upload_file
-
 from songs import services
+from tests.base import BaseTestCase, count_queries, make_song, make_user, upload_file
 
 
 class SongPageTests(BaseTestCase):
@@ -42,8 +41,13 @@ class SongPageTests(BaseTestCase):
         self.assertEqual(self.client.get("/songs/999999/").status_code, 404)
 
     def test_user_text_is_escaped(self) -> None:
-        song = make_song(self.alice, self.cohort, title="<i>x</i>", purpose="<img src=x onerror=alert(1)>",
-                         hook="<b>hook</b>")
+        song = make_song(
+            self.alice,
+            self.cohort,
+            title="<i>x</i>",
+            purpose="<img src=x onerror=alert(1)>",
+            hook="<b>hook</b>",
+        )
         self.client.force_login(self.alice)
         page = self.client.get(self.url(song))
         self.assertNotContains(page, "<img src=x")

@@ -50,10 +50,18 @@ class StageCatalogueTests(TestCase):
         page = self.client.get(url)
         self.assertContains(page, "Shape EQ and dynamics")
         data = {
-            "order": 6, "slug": "mixing", "name": "Mixing", "theme": "The Balance",
-            "question": stage.question, "summary": "New words.", "left_pole": "loud",
-            "right_pole": "clear", "balance_note": "", "takeaway": stage.takeaway,
-            "core_actions-TOTAL_FORMS": 3, "core_actions-INITIAL_FORMS": 3,
+            "order": 6,
+            "slug": "mixing",
+            "name": "Mixing",
+            "theme": "The Balance",
+            "question": stage.question,
+            "summary": "New words.",
+            "left_pole": "loud",
+            "right_pole": "clear",
+            "balance_note": "",
+            "takeaway": stage.takeaway,
+            "core_actions-TOTAL_FORMS": 3,
+            "core_actions-INITIAL_FORMS": 3,
         }
         for index, action in enumerate(stage.core_actions.all()):
             data |= {

@@ -14,8 +14,14 @@ class RecordPageTests(RecordPageTestCase):
         self.client.force_login(self.alice)
         page = self.client.get(self.url("mixing"))
         self.assertContains(page, "Does every element have its place in frequency, space and time?")
-        for text in ["Shape EQ and dynamics", "Create space", "Build movement", "loud", "clear",
-                     "Mixing translates emotion into balance."]:
+        for text in [
+            "Shape EQ and dynamics",
+            "Create space",
+            "Build movement",
+            "loud",
+            "clear",
+            "Mixing translates emotion into balance.",
+        ]:
             self.assertContains(page, text)
 
     def test_a_stage_whose_previous_stage_is_open_says_so_instead_of_offering_start(self) -> None:
@@ -208,13 +214,17 @@ class BalanceTests(RecordPageTestCase):
         self.client.force_login(self.alice)
 
     def test_htmx_placement_is_saved_and_described(self) -> None:
-        response = self.client.post(self.url(suffix="balance/"), {"self_balance": "3"}, headers=HTMX)
+        response = self.client.post(
+            self.url(suffix="balance/"), {"self_balance": "3"}, headers=HTMX
+        )
         self.assertTemplateUsed(response, "stages/_balance.html")
         self.assertContains(response, "Leaning towards chaos (+3)")
         self.assertEqual(self.record().self_balance, 3)
 
     def test_out_of_range_is_refused(self) -> None:
-        response = self.client.post(self.url(suffix="balance/"), {"self_balance": "9"}, headers=HTMX)
+        response = self.client.post(
+            self.url(suffix="balance/"), {"self_balance": "9"}, headers=HTMX
+        )
         self.assertContains(response, "from -5 to +5")
         self.assertIsNone(self.record().self_balance)
 

@@ -1,0 +1,91 @@
+"""Settings come from the environment only; a fresh checkout runs on embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_settings(env: dict[str, str], *names: str) -> subprocess.CompletedProcess:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: str(getattr(settings, n)) for n in {list(names)!r}}}))"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "STAGECOACH_"))
+    }
+    clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+class SettingsTests(unittest.TestCase):
+    def test_embedded_defaults(self) -> None:
+        result = read_settings(
+            {},
+            "DEBUG",
+            "DATABASES",
+            "CELERY_TASK_ALWAYS_EAGER",
+            "EMAIL_BACKEND",
+            "MEDIA_ROOT",
+            "BOUNCE_MAX_UPLOAD_BYTES",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn('"DEBUG": "True"', result.stdout)
+        self.assertIn("sqlite3", result.stdout)
+        self.assertIn('"CELERY_TASK_ALWAYS_EAGER": "True"', result.stdout)
+        self.assertIn("console.EmailBackend", result.stdout)
+        self.assertIn(str(ROOT / "media"), result.stdout)
+        self.assertIn(str(250 * 1024 * 1024), result.stdout)
+
+    def test_values_come_from_the_environment(self) -> None:
+        result = read_settings(
+            {
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": "s" * 50,
+                "DJANGO_ALLOWED_HOSTS": "stagecoach.example, www.stagecoach.example",
+                "DATABASE_URL": "postgres://u:p@db:5432/stagecoach",
+                "CELERY_BROKER_URL": "redis://redis:6379/0",
+                "DJANGO_MEDIA_ROOT": "/srv/media",
+                "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "STAGECOACH_MAX_UPLOAD_MB": "100",
+            },
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "DATABASES",
+            "CELERY_BROKER_URL",
+            "CELERY_TASK_ALWAYS_EAGER",
+            "MEDIA_ROOT",
+            "EMAIL_BACKEND",
+            "BOUNCE_MAX_UPLOAD_BYTES",
+            "SESSION_COOKIE_SECURE",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        out = result.stdout
+        self.assertIn('"DEBUG": "False"', out)
+        self.assertIn("stagecoach.example", out)
+        self.assertIn("'HOST': 'db'", out)
+        self.assertIn('"CELERY_TASK_ALWAYS_EAGER": "False"', out)
+        self.assertIn("/srv/media", out)
+        self.assertIn("smtp.EmailBackend", out)
+        self.assertIn(str(100 * 1024 * 1024), out)
+        self.assertIn('"SESSION_COOKIE_SECURE": "True"', out)
+
+    def test_production_refuses_to_start_without_a_secret_key(self) -> None:
+        result = read_settings({"DJANGO_DEBUG": "0"}, "DEBUG")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("DJANGO_SECRET_KEY must be set", result.stderr)
+
+    def test_a_malformed_value_names_its_variable(self) -> None:
+        result = read_settings({"STAGECOACH_MAX_UPLOAD_MB": "lots"}, "DEBUG")
+        self.assertIn("STAGECOACH_MAX_UPLOAD_MB must be a whole number", result.stderr)
+        result = read_settings({"DJANGO_DEBUG": "maybe"}, "DEBUG")
+        self.assertIn("DJANGO_DEBUG must be true or false", result.stderr)
