@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from coaching.http import AuthenticatedHttpRequest
 from songs import services
 from songs.forms import BounceForm
-from songs.uploads import SizeLimitUploadHandler
+from songs.uploads import SizeLimitUploadHandler, format_size
 from stages.forms import BalanceForm, JournalForm, TickForm
 from stages.models import StageRecord, StageRuleError
 
@@ -44,11 +44,16 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
         "bounces": list(record.bounces.order_by("-version")),
         "bounce_form": BounceForm(),
         "journal_form": JournalForm(initial={"journal": record.journal}),
-        "max_upload_bytes": settings.BOUNCE_MAX_UPLOAD_BYTES,
+        **_upload_limit(),
     }
     context.update(_checklist_context(record))
     context.update(extra)
     return context
+
+
+def _upload_limit() -> dict:
+    limit = settings.BOUNCE_MAX_UPLOAD_BYTES
+    return {"max_upload_bytes": limit, "max_upload_label": format_size(limit)}
 
 
 def _checklist_context(record: StageRecord) -> dict:
@@ -222,7 +227,7 @@ def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) 
                 "can_edit": True,
                 "bounces": list(record.bounces.order_by("-version")),
                 "bounce_form": form,
-                "max_upload_bytes": settings.BOUNCE_MAX_UPLOAD_BYTES,
+                **_upload_limit(),
                 "uploaded": bounce,
             },
         )

@@ -57,6 +57,15 @@ def make_song(owner: User, cohort: Cohort, title: str = "Paper Lanterns", **extr
     return services.create_song(song=Song(owner=owner, cohort=cohort, title=title, **fields))
 
 
+def ensure_stage_catalogue() -> None:
+    """Reload the stage catalogue (a data migration) after a transactional test's flush."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("stages.migrations.0002_stage_catalogue").load_catalogue(apps, None)
+
+
 def count_queries(func: Any) -> int:
     with CaptureQueriesContext(connection) as context:
         func()

@@ -1,0 +1,138 @@
+"""The foundation's key journey, in a real browser: from log-in to the first bounce."""
+
+from __future__ import annotations
+
+import pytest
+
+from coaching.models import Cohort, Membership, Role, User
+from songs.models import Bounce, Song
+from stages.models import Status
+from tests.base import audio_bytes, make_song
+from tests.browser.base import BrowserTestCase
+
+pytestmark = pytest.mark.browser
+
+
+class StudentJourneyTests(BrowserTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        cohort = Cohort.objects.create(name="Autumn", course="Foundations")
+        self.student = User.objects.create_user(
+            username="ada", password="lanterns-at-dusk", first_name="Ada"
+        )
+        Membership.objects.create(user=self.student, cohort=cohort, role=Role.STUDENT)
+
+    def test_a_student_starts_a_song_and_uploads_the_first_bounce(self) -> None:
+        page = self.page
+        self.log_in("ada", "lanterns-at-dusk")
+        page.get_by_text("Your first song starts here").wait_for()
+        self.screenshot("01-board-empty")
+
+        page.get_by_role("link", name="Start a new song").first.click()
+        page.fill("#id_title", "Paper Lanterns")
+        page.fill("#id_purpose", "A late-summer goodbye to the town I grew up in.")
+        page.fill("#id_core_emotion", "bittersweet")
+        page.fill("#id_hook", "We let the lanterns go")
+        page.fill("#id_tempo_bpm", "92")
+        page.select_option("#id_key", "A minor")
+        self.screenshot("02-new-song")
+        page.get_by_role("button", name="Create song").click()
+
+        page.get_by_role("heading", name="Paper Lanterns").wait_for()
+        song = Song.objects.get(title="Paper Lanterns")
+        self.assertEqual(song.records.count(), 7)
+        self.screenshot("03-song-page")
+
+        page.get_by_role("link", name="Open Music Production").click()
+        page.get_by_role("button", name="Start Music Production").click()
+        page.get_by_text("Music Production started").wait_for()
+
+        # Tick a core action: saved in place, no page load.
+        page.get_by_label("Define the purpose").check()
+        page.get_by_text("1 of 3 done").wait_for()
+        record = song.records.get(stage__slug="production")
+        self.assertEqual([a.title for a in record.completed_actions.all()], ["Define the purpose"])
+
+        # Write in the journal: it saves itself and says so.
+        page.fill("#id_journal", "The purpose: saying goodbye without being sad about it.")
+        page.locator("#journal-status").get_by_text("Saved").wait_for()
+        record.refresh_from_db()
+        self.assertEqual(record.journal, "The purpose: saying goodbye without being sad about it.")
+
+        # Place the balance slider.
+        page.locator("#id_self_balance").fill("-2")
+        page.get_by_text("Leaning towards control (-2)").wait_for()
+        page.locator("#balance").get_by_text("Saved").wait_for()
+        record.refresh_from_db()
+        self.assertEqual(record.self_balance, -2)
+
+        # Drop a bounce on the drop zone, then upload it.
+        page.fill("#id_note", "Voice memo of the chorus idea")
+        data = list(audio_bytes("WAV", seconds=3.0))
+        page.evaluate(
+            """(bytes) => {
+                const file = new File([new Uint8Array(bytes)], "chorus idea.wav", {type: "audio/wav"});
+                const transfer = new DataTransfer();
+                transfer.items.add(file);
+                const zone = document.querySelector("[data-dropzone]");
+                zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}));
+            }""",
+            data,
+        )
+        page.get_by_text("chorus idea.wav (517 KB)").wait_for()
+        # Watch the progress bar while the upload runs (the swap replaces it afterwards).
+        page.evaluate(
+            """() => {
+                window.progressSeen = [];
+                document.body.addEventListener("htmx:xhr:progress", () => {
+                    const bar = document.querySelector("progress[data-upload-progress]");
+                    window.progressSeen.push(bar.hidden ? -1 : bar.value);
+                });
+            }"""
+        )
+        page.get_by_role("button", name="Upload bounce").click()
+        page.get_by_text("v1 is uploaded.").wait_for()
+        self.assertEqual(max(page.evaluate("window.progressSeen")), 100)
+        bounce = Bounce.objects.get(record=record)
+        self.assertEqual((bounce.version, bounce.original_name), (1, "chorus idea.wav"))
+        page.locator(f"#bounce-{bounce.pk} audio").wait_for()
+        self.assertTrue(page.get_by_text("Upload v2").is_visible())
+        # The player can actually load the audio it points at.
+        duration = page.evaluate(
+            """async (id) => {
+                const audio = document.querySelector(`#bounce-${id} audio`);
+                if (audio.readyState < 1) {
+                    await new Promise((ok, fail) => {
+                        audio.addEventListener("loadedmetadata", ok, {once: true});
+                        audio.addEventListener("error", () => fail(audio.error), {once: true});
+                        audio.load();
+                    });
+                }
+                return audio.duration;
+            }""",
+            bounce.pk,
+        )
+        self.assertAlmostEqual(duration, 3.0, delta=0.05)
+        self.screenshot("04-stage-record-with-v1")
+
+        page.reload()
+        page.get_by_text("Voice memo of the chorus idea").wait_for()
+        self.assertEqual(record.status, Status.IN_PROGRESS)
+        self.assertEqual(self.console_errors, [])
+
+    def test_an_over_limit_file_is_refused_before_upload(self) -> None:
+        with self.settings(BOUNCE_MAX_UPLOAD_BYTES=100_000):
+            self.log_in("ada", "lanterns-at-dusk")
+            song = make_song(self.student, self.student.cohorts.get(), title="Big")
+            record = song.records.get(stage__slug="production")
+            record.start()
+            self.go(f"/songs/{song.pk}/stages/production/")
+            self.page.set_input_files(
+                "#id_file",
+                {"name": "long.wav", "mimeType": "audio/wav", "buffer": audio_bytes("WAV", 3.0)},
+            )
+            self.page.get_by_text("bounces can be up to 98 KB").wait_for()
+            self.page.get_by_role("button", name="Upload bounce").click()
+            self.page.wait_for_timeout(300)
+            self.assertFalse(Bounce.objects.exists())
+            self.screenshot("05-over-limit-refused")
