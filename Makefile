@@ -34,7 +34,7 @@ format: install
 
 # Benchmarks report ratios against a peer measured in the same run, never absolute pass/fail times.
 bench: install
-	$(PY) -m pytest -p no:randomly -q -s tests/bench
+	$(PY) -m pytest -o python_files='bench_*.py' -q -s tests/bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info
