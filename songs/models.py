@@ -48,6 +48,22 @@ class SongQuerySet(models.QuerySet["Song"]):
             return self.none()
         return self.filter(owner=user)
 
+    def with_progress(self) -> SongQuerySet:
+        """Annotate each song with its current stage (the earliest not yet approved) and
+        that stage's status, without loading the records; both are None once all seven
+        stages are approved."""
+        from stages.models import StageRecord
+
+        open_records = (
+            StageRecord.objects.filter(song=models.OuterRef("pk"))
+            .exclude(status=Status.APPROVED)
+            .order_by("stage__order")
+        )
+        return self.annotate(
+            current_stage_id=models.Subquery(open_records.values("stage_id")[:1]),
+            current_status=models.Subquery(open_records.values("status")[:1]),
+        )
+
     def with_records(self) -> SongQuerySet:
         """Songs with their seven stage records (and each record's stage) in two queries."""
         from stages.models import StageRecord

@@ -15,40 +15,59 @@ from songs import services
 from songs.forms import SongForm
 from songs.media import protected_file_response
 from songs.models import Bounce, Song
-from stages.models import Stage, Status
+from stages.models import Stage, StageRecord, Status
+
+
+@dataclass
+class BoardCard:
+    song: Song
+    stage: Stage
+    status: Status | None  # None: every stage is approved
 
 
 @dataclass
 class BoardColumn:
     stage: Stage
-    songs: list[Song] = field(default_factory=list)
+    cards: list[BoardCard] = field(default_factory=list)
 
 
 def _board(stages: list[Stage], songs: list[Song]) -> list[BoardColumn]:
-    """Seven columns; each song sits in the column of its current stage."""
+    """Seven columns; each song sits in the column of its current stage (a finished song
+    in the last one)."""
     columns = {stage.pk: BoardColumn(stage) for stage in stages}
     for song in songs:
-        columns[song.current_record().stage_id].songs.append(song)
+        column = columns.get(song.current_stage_id) or columns[stages[-1].pk]
+        status = Status(song.current_status) if song.current_status else None
+        column.cards.append(BoardCard(song, column.stage, status))
     return list(columns.values())
 
 
 @login_required
 @require_safe
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    songs = list(Song.objects.owned_or_coached_by(request.user).with_records())
-    own = [song for song in songs if song.owner_id == request.user.pk]
-    coached = [song for song in songs if song.owner_id != request.user.pk]
+    user = request.user
+    songs = list(
+        Song.objects.owned_or_coached_by(user).select_related("owner", "cohort").with_progress()
+    )
+    own = [song for song in songs if song.owner_id == user.pk]
+    coached = [song for song in songs if song.owner_id != user.pk]
     stages = list(Stage.objects.all())
-    own_records = [record for song in own for record in song.ordered_records()]
+    waiting = list(
+        StageRecord.objects.filter(
+            song__owner=user, status__in=[Status.CHANGES_REQUESTED, Status.SUBMITTED]
+        )
+        .select_related("song", "stage")
+        .order_by("submitted_at")
+    )
     return render(
         request,
         "songs/home.html",
         {
             "board": _board(stages, own),
             "coached_board": _board(stages, coached) if coached else None,
-            "changes_requested": [r for r in own_records if r.status == Status.CHANGES_REQUESTED],
-            "in_review": [r for r in own_records if r.status == Status.SUBMITTED],
-            "can_start_song": request.user.student_cohorts().exists(),
+            "changes_requested": [r for r in waiting if r.status == Status.CHANGES_REQUESTED],
+            "in_review": [r for r in waiting if r.status == Status.SUBMITTED],
+            "can_start_song": user.student_cohorts().exists(),
             "own_count": len(own),
         },
     )

@@ -15,7 +15,7 @@ class HomeBoardTests(BaseTestCase):
         board = page.context["board"]
         self.assertEqual([column.stage.slug for column in board][0], "production")
         self.assertEqual(len(board), 7)
-        column = next(c for c in board if c.songs)
+        column = next(c for c in board if c.cards)
         self.assertEqual(column.stage.slug, "recording")
         self.assertContains(page, "Paper Lanterns")
         self.assertContains(page, f'href="/songs/{self.song.pk}/stages/recording/"')
