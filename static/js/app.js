@@ -100,10 +100,34 @@
     });
   }
 
+  // Forms that save themselves (the journal) remember whether the text on screen is
+  // newer than the last save, and the browser warns before leaving with unsaved text.
+  function setupAutosave(root) {
+    root.querySelectorAll("form[data-autosave]").forEach(function (form) {
+      var field = form.querySelector("textarea, input[type=text]");
+      if (!field) return;
+      var sent = null;
+      form.addEventListener("input", function () { form.dataset.dirty = "1"; });
+      form.addEventListener("htmx:configRequest", function () { sent = field.value; });
+      form.addEventListener("htmx:afterSettle", function () {
+        var saved = form.querySelector(".saved-note");
+        if (saved && sent === field.value) delete form.dataset.dirty;
+      });
+    });
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (document.querySelector("form[data-autosave][data-dirty]")) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   function init(root) {
     guardDoubleSubmit(root);
     root.querySelectorAll("[data-dropzone]").forEach(setupDropzone);
     setupBalance(root);
+    setupAutosave(root);
   }
 
   if (window.htmx) {
