@@ -22,11 +22,10 @@ from stages.models import StageRecord, StageRuleError
 def _get_record(
     request: AuthenticatedHttpRequest, song_pk: int, stage: str, *, editable: bool = False
 ) -> StageRecord:
-    records = (
-        StageRecord.objects.editable_by(request.user)
-        if editable
-        else (StageRecord.objects.visible_to(request.user))
-    )
+    if editable:
+        records = StageRecord.objects.editable_by(request.user)
+    else:
+        records = StageRecord.objects.visible_to(request.user)
     records = records.select_related("song__owner", "song__cohort", "stage")
     return get_object_or_404(records, song_id=song_pk, stage__slug=stage)
 
@@ -41,19 +40,22 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
         "can_edit": record.song.owner_id == request.user.pk,
         "timeline": timeline,
         "previous": timeline[position - 1] if position else None,
-        "bounces": list(record.bounces.order_by("-version")),
-        "bounce_form": BounceForm(),
         "journal_form": JournalForm(initial={"journal": record.journal}),
-        **_upload_limit(),
     }
     context.update(_checklist_context(record))
+    context.update(_bounces_context(record))
     context.update(extra)
     return context
 
 
-def _upload_limit() -> dict:
+def _bounces_context(record: StageRecord, form: BounceForm | None = None) -> dict:
     limit = settings.BOUNCE_MAX_UPLOAD_BYTES
-    return {"max_upload_bytes": limit, "max_upload_label": format_size(limit)}
+    return {
+        "bounces": list(record.bounces.order_by("-version")),
+        "bounce_form": form or BounceForm(),
+        "max_upload_bytes": limit,
+        "max_upload_label": format_size(limit),
+    }
 
 
 def _checklist_context(record: StageRecord) -> dict:
@@ -219,16 +221,6 @@ def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) 
             return redirect("stages:record", song_pk=song_pk, stage=stage)
         form = BounceForm()
     if request.htmx:
-        return render(
-            request,
-            "stages/_bounces.html",
-            {
-                "record": record,
-                "can_edit": True,
-                "bounces": list(record.bounces.order_by("-version")),
-                "bounce_form": form,
-                **_upload_limit(),
-                "uploaded": bounce,
-            },
-        )
+        context = {"record": record, "can_edit": True, "uploaded": bounce}
+        return render(request, "stages/_bounces.html", context | _bounces_context(record, form))
     return render(request, "stages/record.html", _page_context(request, record, bounce_form=form))
