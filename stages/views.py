@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -81,9 +82,9 @@ def tick_action(
     record = _get_record(request, song_pk, stage, editable=True)
     action = get_object_or_404(record.stage.core_actions, pk=action_pk)
     form = TickForm(request.POST)
+    form.is_valid()  # a checkbox: absent means "not done", so nothing can be invalid
     error = ""
     try:
-        form.is_valid()
         record.set_action_done(action, form.cleaned_data.get("done", False))
     except StageRuleError as exc:
         error = str(exc)
@@ -148,11 +149,15 @@ def place_balance(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -
 
 
 def _change_status(
-    request: AuthenticatedHttpRequest, song_pk: int, stage: str, change: str, done: str
+    request: AuthenticatedHttpRequest,
+    song_pk: int,
+    stage: str,
+    change: Callable[[StageRecord], bool],
+    done: str,
 ) -> HttpResponse:
     record = _get_record(request, song_pk, stage, editable=True)
     try:
-        if getattr(record, change)():
+        if change(record):
             messages.success(request, done.format(stage=record.stage.name))
     except StageRuleError as exc:
         messages.error(request, str(exc))
@@ -163,7 +168,11 @@ def _change_status(
 @require_POST
 def start_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
     return _change_status(
-        request, song_pk, stage, "start", "{stage} started. Work through the core actions."
+        request,
+        song_pk,
+        stage,
+        StageRecord.start,
+        "{stage} started. Work through the core actions.",
     )
 
 
@@ -171,14 +180,18 @@ def start_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) ->
 @require_POST
 def submit_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
     return _change_status(
-        request, song_pk, stage, "submit", "{stage} is submitted; your coach will review it."
+        request,
+        song_pk,
+        stage,
+        StageRecord.submit,
+        "{stage} is submitted; your coach will review it.",
     )
 
 
 @login_required
 @require_POST
 def reopen_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
-    return _change_status(request, song_pk, stage, "reopen", "{stage} is open again.")
+    return _change_status(request, song_pk, stage, StageRecord.reopen, "{stage} is open again.")
 
 
 @csrf_exempt
