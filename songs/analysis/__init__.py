@@ -1,4 +1,41 @@
 """The bounce analysis engine: plain Python (numpy, scipy, soundfile, mutagen, Pillow).
 
-Nothing in this package imports Django; callers pass files and targets in.
+Nothing in this package imports Django; callers pass files and targets in:
+
+    report = analyse(fileobj, targets=Targets.from_mapping(overrides), stage="mastering")
+    report.to_dict()     # JSON-safe, the stored and printed form
+    report.waveform_png  # PNG bytes for the caller to store
 """
+
+from songs.analysis.engine import analyse
+from songs.analysis.errors import AnalysisError
+from songs.analysis.report import (
+    CONTRACT_KEYS,
+    STAGE_SLUGS,
+    Artwork,
+    Check,
+    LoudnessCurve,
+    Report,
+    Status,
+    StreamingPreview,
+    Waveform,
+)
+from songs.analysis.targets import DEFAULT_PLATFORMS, PlatformProfile, Targets, TargetsError
+
+__all__ = [
+    "CONTRACT_KEYS",
+    "DEFAULT_PLATFORMS",
+    "STAGE_SLUGS",
+    "AnalysisError",
+    "Artwork",
+    "Check",
+    "LoudnessCurve",
+    "PlatformProfile",
+    "Report",
+    "Status",
+    "StreamingPreview",
+    "Targets",
+    "TargetsError",
+    "Waveform",
+    "analyse",
+]

@@ -260,7 +260,9 @@ class Report:
             isrc_valid=data["isrc_valid"],
             artwork=None if artwork is None else Artwork(**artwork),
             checks=tuple(
-                Check(**{**check, "stages": tuple(check["stages"]), "status": Status(check["status"])})
+                Check(
+                    **{**check, "stages": tuple(check["stages"]), "status": Status(check["status"])}
+                )
                 for check in data["checks"]
             ),
             streaming=tuple(StreamingPreview(**preview) for preview in data["streaming"]),

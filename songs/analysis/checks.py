@@ -1,0 +1,611 @@
+"""Stage-aware checks: each measurement judged against its target, in the student's words.
+
+Which checks belong to which stage follows STAGES.md ("Where automated audio checks
+belong"). A check whose measurement does not exist for this file (correlation of a
+mono file, say) is left out rather than passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from songs.analysis.report import STAGE_SLUGS, Check, Report, Status
+from songs.analysis.targets import Targets
+
+ALL = STAGE_SLUGS
+RECORDING = ("recording",)
+EDITING = ("editing",)
+MIXING = ("mixing",)
+MASTERING = ("mastering",)
+AUDIO_STAGES = ("recording", "editing", "mixing", "mastering")
+
+
+def evaluate(report: Report, targets: Targets, stage: str | None) -> tuple[Check, ...]:
+    """The checks that apply to `stage` (all of them when None), in a stable order."""
+    results = []
+    for rule in _RULES:
+        check = rule(report, targets)
+        if check is None or (stage is not None and stage not in check.stages):
+            continue
+        if stage in targets.lenient_stages and check.status is Status.FAIL:
+            check = _soften(check)
+        results.append(check)
+    return tuple(results)
+
+
+def _soften(check: Check) -> Check:
+    return Check(
+        id=check.id,
+        stages=check.stages,
+        status=Status.WARN,
+        measured=check.measured,
+        target=check.target,
+        unit=check.unit,
+        message=check.message + " (A demo is judged lightly: fix it before recording.)",
+    )
+
+
+def _db(value: float) -> str:
+    """A level as students read it on a meter: one decimal, with its sign."""
+    return f"{value:+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s"
+
+
+def silence(report: Report, targets: Targets) -> Check | None:
+    silent = report.sample_peak_dbfs is None or report.sample_peak_dbfs < (
+        targets.silence_threshold_dbfs
+    )
+    return Check(
+        id="silence",
+        stages=ALL,
+        status=Status.FAIL if silent else Status.PASS,
+        measured=report.sample_peak_dbfs,
+        target=f"peaks above {_db(targets.silence_threshold_dbfs)} dBFS",
+        unit="dBFS",
+        message=(
+            "This bounce is silent: nothing in it reaches "
+            f"{_db(targets.silence_threshold_dbfs)} dBFS. Check that the right tracks were "
+            "unmuted and routed to the bounce."
+            if silent
+            else "There is sound in this bounce."
+        ),
+    )
+
+
+def clipping(report: Report, targets: Targets) -> Check:
+    clipped = report.clipped_samples
+    times = "once" if report.clip_events == 1 else f"{report.clip_events} times"
+    return Check(
+        id="clipping",
+        stages=ALL,
+        status=Status.FAIL if clipped else Status.PASS,
+        measured=clipped,
+        target="no clipped samples",
+        unit="samples",
+        message=(
+            f"The level hit full scale and was cut flat {times} ({clipped} clipped samples). "
+            "Turn down the loudest part (or the master fader) and bounce again."
+            if clipped
+            else "No clipping: the waveform never flattens out at full scale."
+        ),
+    )
+
+
+def recording_headroom(report: Report, targets: Targets) -> Check | None:
+    peak = report.sample_peak_dbfs
+    if peak is None:
+        return None
+    limit = targets.recording_peak_max_dbfs
+    ok = peak <= limit
+    return Check(
+        id="recording_headroom",
+        stages=RECORDING,
+        status=Status.PASS if ok else Status.WARN,
+        measured=peak,
+        target=f"peaks at most {_db(limit)} dBFS",
+        unit="dBFS",
+        message=(
+            f"Your loudest peak is {_db(peak)} dBFS, leaving room for a louder take."
+            if ok
+            else f"Your loudest peak is {_db(peak)} dBFS. Set the input gain so peaks stay "
+            f"below {_db(limit)} dBFS: a livelier take would clip, and you lose nothing by "
+            "recording a little lower."
+        ),
+    )
+
+
+def recording_level(report: Report, targets: Targets) -> Check | None:
+    peak = report.sample_peak_dbfs
+    if peak is None or peak < targets.silence_threshold_dbfs:
+        return None
+    floor = targets.recording_peak_min_dbfs
+    ok = peak >= floor
+    return Check(
+        id="recording_level",
+        stages=RECORDING,
+        status=Status.PASS if ok else Status.WARN,
+        measured=peak,
+        target=f"peaks above {_db(floor)} dBFS",
+        unit="dBFS",
+        message=(
+            "The recording level is healthy."
+            if ok
+            else f"The loudest peak is only {_db(peak)} dBFS: the take was recorded very "
+            "quietly, so noise will come up with it when it is turned up. Raise the input gain."
+        ),
+    )
+
+
+def noise_floor(report: Report, targets: Targets) -> Check | None:
+    floor = report.noise_floor_lufs
+    if floor is None:
+        return None
+    limit = targets.noise_floor_max_lufs
+    ok = floor <= limit
+    return Check(
+        id="noise_floor",
+        stages=("recording", "editing"),
+        status=Status.PASS if ok else Status.WARN,
+        measured=floor,
+        target=f"quietest moment below {_db(limit)} LUFS",
+        unit="LUFS",
+        message=(
+            f"The quietest moment sits at {_db(floor)} LUFS: no obvious hiss or hum."
+            if ok
+            else f"Even the quietest moment is {_db(floor)} LUFS. If the take has pauses, "
+            "that is hiss, hum or room noise under them: check cables, gain and noisy "
+            "gear, or clean the gaps when editing."
+        ),
+    )
+
+
+def dc_offset(report: Report, targets: Targets) -> Check | None:
+    if not report.dc_offset:
+        return None
+    worst = max(abs(value) for value in report.dc_offset)
+    ok = worst <= targets.dc_offset_max
+    return Check(
+        id="dc_offset",
+        stages=AUDIO_STAGES,
+        status=Status.PASS if ok else Status.WARN,
+        measured=worst,
+        target=f"at most {targets.dc_offset_max:g} of full scale",
+        unit="full scale",
+        message=(
+            "No DC offset."
+            if ok
+            else f"The waveform sits off centre by {worst:.2%} of full scale (DC offset). "
+            "It wastes headroom and clicks at edits: apply a DC-offset removal or a gentle "
+            "high-pass filter."
+        ),
+    )
+
+
+def leading_silence(report: Report, targets: Targets) -> Check | None:
+    if report.sample_peak_dbfs is None:
+        return None
+    limit = targets.leading_silence_max_s
+    ok = report.leading_silence_s <= limit
+    return Check(
+        id="leading_silence",
+        stages=("editing", "mastering"),
+        status=Status.PASS if ok else Status.WARN,
+        measured=report.leading_silence_s,
+        target=f"at most {_seconds(limit)}",
+        unit="s",
+        message=(
+            f"The music starts after {_seconds(report.leading_silence_s)}."
+            if ok
+            else f"There are {_seconds(report.leading_silence_s)} of silence before the "
+            "music starts. Trim the start so listeners do not wait."
+        ),
+    )
+
+
+def trailing_silence(report: Report, targets: Targets) -> Check | None:
+    if report.sample_peak_dbfs is None:
+        return None
+    limit = targets.trailing_silence_max_s
+    ok = report.trailing_silence_s <= limit
+    return Check(
+        id="trailing_silence",
+        stages=("editing", "mastering"),
+        status=Status.PASS if ok else Status.WARN,
+        measured=report.trailing_silence_s,
+        target=f"at most {_seconds(limit)}",
+        unit="s",
+        message=(
+            f"The bounce ends {_seconds(report.trailing_silence_s)} after the last sound."
+            if ok
+            else f"There are {_seconds(report.trailing_silence_s)} of silence after the last "
+            "sound. Trim the end, keeping the natural decay."
+        ),
+    )
+
+
+def abrupt_edges(report: Report, targets: Targets) -> Check | None:
+    if report.sample_peak_dbfs is None:
+        return None
+    limit = targets.edge_peak_max_dbfs
+    window = f"{targets.edge_window_ms:g} ms"
+    cut_start = report.start_peak_dbfs is not None and report.start_peak_dbfs > limit
+    cut_end = report.end_peak_dbfs is not None and report.end_peak_dbfs > limit
+    where = " and ".join(part for part, cut in (("starts", cut_start), ("ends", cut_end)) if cut)
+    edges = [value for value in (report.start_peak_dbfs, report.end_peak_dbfs) if value is not None]
+    return Check(
+        id="abrupt_edges",
+        stages=EDITING,
+        status=Status.WARN if where else Status.PASS,
+        measured=max(edges, default=None),
+        target=f"at most {_db(limit)} dBFS in the first and last {window}",
+        unit="dBFS",
+        message=(
+            f"The audio {where} abruptly (loud within {window} of the edge), which can click. "
+            "Add a short fade."
+            if where
+            else "The start and end are clean: no abrupt cut at the edges."
+        ),
+    )
+
+
+def mix_headroom(report: Report, targets: Targets) -> Check | None:
+    peak = report.sample_peak_dbfs
+    if peak is None:
+        return None
+    limit = targets.mix_peak_max_dbfs
+    ok = peak <= limit
+    return Check(
+        id="mix_headroom",
+        stages=MIXING,
+        status=Status.PASS if ok else Status.WARN,
+        measured=peak,
+        target=f"peaks at most {_db(limit)} dBFS",
+        unit="dBFS",
+        message=(
+            f"Your mix peaks at {_db(peak)} dBFS, leaving headroom for mastering."
+            if ok
+            else f"Your mix peaks at {_db(peak)} dBFS. Leave mastering some room: pull the "
+            f"master fader down until peaks stay below {_db(limit)} dBFS (rather than "
+            "limiting the mix)."
+        ),
+    )
+
+
+def correlation(report: Report, targets: Targets) -> Check | None:
+    value = report.correlation
+    if value is None:
+        return None
+    if value < targets.correlation_fail_below:
+        status = Status.FAIL
+        message = (
+            f"Left and right are out of phase (correlation {value:+.2f}): in mono, parts "
+            "of the mix cancel out. Look for a channel or microphone with flipped polarity "
+            "or an extreme stereo widener."
+        )
+    elif value < targets.correlation_warn_below:
+        status = Status.WARN
+        message = (
+            f"The stereo image is very wide (correlation {value:+.2f}); check the mix in mono "
+            "so nothing important disappears on a phone speaker."
+        )
+    else:
+        status = Status.PASS
+        message = f"The mix holds up in mono (correlation {value:+.2f})."
+    return Check(
+        id="correlation",
+        stages=("mixing", "mastering"),
+        status=status,
+        measured=value,
+        target=f"at least {targets.correlation_warn_below:+.2f}",
+        unit="",
+        message=message,
+    )
+
+
+def balance(report: Report, targets: Targets) -> Check | None:
+    if report.channels < 2:
+        return None
+    limit = targets.balance_max_db
+    if report.balance_db is None:
+        if "silent_channel" not in report.flags:
+            return None
+        return Check(
+            id="balance",
+            stages=("mixing", "mastering"),
+            status=Status.FAIL,
+            measured=None,
+            target=f"within {limit:g} dB",
+            unit="dB",
+            message="One channel is completely silent: the bounce plays on one side only.",
+        )
+    value = report.balance_db
+    ok = abs(value) <= limit
+    side = "left" if value > 0 else "right"
+    return Check(
+        id="balance",
+        stages=("mixing", "mastering"),
+        status=Status.PASS if ok else Status.WARN,
+        measured=value,
+        target=f"within {limit:g} dB",
+        unit="dB",
+        message=(
+            "Left and right are balanced."
+            if ok
+            else f"The mix leans {abs(value):.1f} dB to the {side}. Check your panning and "
+            "any one-sided effects."
+        ),
+    )
+
+
+def loudness_range(report: Report, targets: Targets) -> Check | None:
+    value = report.loudness_range_lu
+    if value is None:
+        return None
+    low, high = targets.loudness_range_min_lu, targets.loudness_range_max_lu
+    if value < low:
+        status = Status.WARN
+        message = (
+            f"The loudness range is only {value:.1f} LU: quiet and loud parts sound almost "
+            "the same. Ease off compression or limiting so the song can breathe."
+        )
+    elif value > high:
+        status = Status.WARN
+        message = (
+            f"The loudness range is {value:.1f} LU: quiet passages may vanish in a car or on "
+            "a phone. Consider bringing the quietest and loudest parts closer."
+        )
+    else:
+        status = Status.PASS
+        message = f"The loudness range is {value:.1f} LU: the dynamics are kept."
+    return Check(
+        id="loudness_range",
+        stages=("mixing", "mastering"),
+        status=status,
+        measured=value,
+        target=f"{low:g} to {high:g} LU",
+        unit="LU",
+        message=message,
+    )
+
+
+def integrated_loudness(report: Report, targets: Targets) -> Check | None:
+    value = report.integrated_lufs
+    target = targets.master_integrated_lufs
+    phrase = f"{_db(target)} LUFS \u00b1 {targets.master_integrated_tolerance_lu:g} LU"
+    if value is None:
+        if report.sample_peak_dbfs is None:
+            return None
+        return Check(
+            id="integrated_loudness",
+            stages=MASTERING,
+            status=Status.WARN,
+            measured=None,
+            target=phrase,
+            unit="LUFS",
+            message="The bounce is too short or too quiet to measure its loudness.",
+        )
+    difference = value - target
+    distance = abs(difference)
+    if distance <= targets.master_integrated_tolerance_lu:
+        status = Status.PASS
+        message = f"Your master measures {_db(value)} LUFS, right on the {_db(target)} target."
+    else:
+        status = Status.WARN if distance <= targets.master_integrated_warn_lu else Status.FAIL
+        if difference > 0:
+            message = (
+                f"Your master measures {_db(value)} LUFS, {distance:.1f} LU louder than the "
+                f"{_db(target)} target. Streaming services will turn it down, so the extra "
+                "limiting only costs you dynamics."
+            )
+        else:
+            message = (
+                f"Your master measures {_db(value)} LUFS, {distance:.1f} LU quieter than the "
+                f"{_db(target)} target; next to other songs it will sound small. Raise it "
+                "with gentle limiting while watching the true peak."
+            )
+    return Check(
+        id="integrated_loudness",
+        stages=MASTERING,
+        status=status,
+        measured=value,
+        target=phrase,
+        unit="LUFS",
+        message=message,
+    )
+
+
+def true_peak(report: Report, targets: Targets) -> Check | None:
+    value = report.true_peak_dbtp
+    if value is None:
+        return None
+    limit = targets.true_peak_max_dbtp
+    if value <= limit:
+        status = Status.PASS
+        message = f"Your loudest peak is {_db(value)} dBTP, safely below {_db(limit)} dBTP."
+    else:
+        status = Status.WARN if value <= targets.true_peak_fail_dbtp else Status.FAIL
+        room = -limit
+        message = (
+            f"Your loudest peak is {_db(value)} dBTP; leave at least {room:g} dB below full "
+            "scale so encoders do not clip it. Lower the limiter's ceiling (true-peak mode)."
+        )
+    return Check(
+        id="true_peak",
+        stages=MASTERING,
+        status=status,
+        measured=value,
+        target=f"at most {_db(limit)} dBTP",
+        unit="dBTP",
+        message=message,
+    )
+
+
+def peak_to_loudness(report: Report, targets: Targets) -> Check | None:
+    value = report.plr_db
+    if value is None:
+        return None
+    limit = targets.plr_min_db
+    ok = value >= limit
+    return Check(
+        id="peak_to_loudness",
+        stages=MASTERING,
+        status=Status.PASS if ok else Status.WARN,
+        measured=value,
+        target=f"at least {limit:g} dB",
+        unit="dB",
+        message=(
+            f"Peaks stand {value:.1f} dB above the average loudness: the transients survive."
+            if ok
+            else f"Peaks stand only {value:.1f} dB above the average loudness: the master is "
+            "limited hard and drums lose their punch. Back the limiter off."
+        ),
+    )
+
+
+def delivery_format(report: Report, targets: Targets) -> Check:
+    problems = []
+    if targets.delivery_lossless and not report.lossless:
+        problems.append(
+            f"it is {report.codec.upper()}, a lossy format; deliver WAV, AIFF or FLAC and let "
+            "the platforms encode"
+        )
+    if report.sample_rate not in targets.delivery_sample_rates_hz:
+        rates = ", ".join(f"{rate / 1000:g}" for rate in targets.delivery_sample_rates_hz)
+        problems.append(f"its sample rate is {report.sample_rate} Hz (use one of {rates} kHz)")
+    if report.lossless and report.bit_depth and report.bit_depth < targets.delivery_min_bit_depth:
+        problems.append(
+            f"it has {report.bit_depth}-bit samples (use at least {targets.delivery_min_bit_depth})"
+        )
+    described = f"{report.format.upper()}, {report.sample_rate / 1000:g} kHz" + (
+        f", {report.bit_depth}-bit" if report.bit_depth else ""
+    )
+    return Check(
+        id="delivery_format",
+        stages=MASTERING,
+        status=Status.WARN if problems else Status.PASS,
+        measured=described,
+        target="lossless, standard sample rate, 16-bit or more",
+        unit="",
+        message=(
+            "This file is not ready to deliver: " + "; ".join(problems) + "."
+            if problems
+            else f"{described}: ready to deliver."
+        ),
+    )
+
+
+def tags(report: Report, targets: Targets) -> Check:
+    missing = [name for name in targets.required_tags if not report.tags.get(name)]
+    return Check(
+        id="tags",
+        stages=MASTERING,
+        status=Status.WARN if missing else Status.PASS,
+        measured=", ".join(name for name in targets.required_tags if report.tags.get(name)),
+        target=", ".join(targets.required_tags),
+        unit="",
+        message=(
+            f"The file has no {' or '.join(missing)} tag. Fill them in at export so the song "
+            "is credited wherever the file travels."
+            if missing
+            else "Title and artist are tagged."
+        ),
+    )
+
+
+def isrc(report: Report, targets: Targets) -> Check:
+    if report.isrc is None:
+        status, message = (
+            Status.WARN,
+            "No ISRC is embedded. Get one from your distributor or national ISRC agency and "
+            "add it to the master's tags so plays are counted for you.",
+        )
+    elif not report.isrc_valid:
+        status, message = (
+            Status.FAIL,
+            f"The ISRC tag reads {report.isrc!r}, which is not a valid ISRC: it should be 12 "
+            "characters, like GBABC2400001 (country, registrant, year, number).",
+        )
+    else:
+        status, message = Status.PASS, f"The ISRC {report.isrc} is embedded and well formed."
+    return Check(
+        id="isrc",
+        stages=MASTERING,
+        status=status,
+        measured=report.isrc,
+        target="a valid 12-character ISRC",
+        unit="",
+        message=message,
+    )
+
+
+def artwork(report: Report, targets: Targets) -> Check:
+    art = report.artwork
+    smallest = targets.artwork_min_px
+    target = f"square JPEG or PNG, at least {smallest} x {smallest} px"
+    if art is None:
+        return Check(
+            id="artwork",
+            stages=MASTERING,
+            status=Status.WARN,
+            measured=None,
+            target=target,
+            unit="px",
+            message="No cover art is embedded. Stores need it: add it to the file or make sure "
+            "your distributor has it.",
+        )
+    if art.problem or art.width_px is None or art.height_px is None:
+        return Check(
+            id="artwork",
+            stages=MASTERING,
+            status=Status.WARN,
+            measured=None,
+            target=target,
+            unit="px",
+            message=art.problem or "The embedded cover art cannot be read.",
+        )
+    size = f"{art.width_px} x {art.height_px}"
+    problems = []
+    if art.width_px != art.height_px:
+        problems.append("it is not square")
+    if min(art.width_px, art.height_px) < smallest:
+        problems.append(f"stores ask for at least {smallest} x {smallest} pixels")
+    return Check(
+        id="artwork",
+        stages=MASTERING,
+        status=Status.WARN if problems else Status.PASS,
+        measured=size,
+        target=target,
+        unit="px",
+        message=(
+            f"The cover art is {size} pixels, but " + " and ".join(problems) + "."
+            if problems
+            else f"The cover art ({art.format}, {size} pixels) is ready for stores."
+        ),
+    )
+
+
+_RULES: tuple[Callable[[Report, Targets], Check | None], ...] = (
+    silence,
+    clipping,
+    recording_headroom,
+    recording_level,
+    noise_floor,
+    dc_offset,
+    leading_silence,
+    trailing_silence,
+    abrupt_edges,
+    mix_headroom,
+    correlation,
+    balance,
+    loudness_range,
+    integrated_loudness,
+    true_peak,
+    peak_to_loudness,
+    delivery_format,
+    tags,
+    isrc,
+    artwork,
+)

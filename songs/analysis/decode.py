@@ -1,0 +1,262 @@
+"""Decode an audio file into fixed-size float32 blocks, trusting only the bytes present.
+
+soundfile (libsndfile) reads WAV, AIFF, FLAC, Ogg and MP3; PyAV reads M4A (AAC and
+ALAC). Headers can lie: the frame count they declare is never used to size a buffer,
+only compared with what decoding actually produced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
+
+import numpy as np
+import soundfile
+
+from songs.analysis.errors import AnalysisError
+from songs.analysis.formats import AudioFormat
+from songs.analysis.targets import Targets
+
+if TYPE_CHECKING:
+    import av
+
+BLOCK_FRAMES = 65536
+"""Frames per decoded block: every block but the last has exactly this many."""
+
+MAX_SAMPLE_MAGNITUDE = 1000.0
+"""Float samples beyond +60 dBFS are not audio but garbage (and would overflow power sums)."""
+
+# libsndfile subtype -> (codec, bit depth, lossless)
+_SUBTYPES: dict[str, tuple[str, int | None, bool]] = {
+    "PCM_S8": ("pcm_s8", 8, True),
+    "PCM_U8": ("pcm_u8", 8, True),
+    "PCM_16": ("pcm_s16", 16, True),
+    "PCM_24": ("pcm_s24", 24, True),
+    "PCM_32": ("pcm_s32", 32, True),
+    "FLOAT": ("pcm_f32", 32, True),
+    "DOUBLE": ("pcm_f64", 64, True),
+    "ULAW": ("mulaw", 8, False),
+    "ALAW": ("alaw", 8, False),
+    "VORBIS": ("vorbis", None, False),
+    "OPUS": ("opus", None, False),
+    "MPEG_LAYER_III": ("mp3", None, False),
+    "MPEG_LAYER_II": ("mp2", None, False),
+    "MPEG_LAYER_I": ("mp1", None, False),
+}
+_LOSSLESS_CONTAINERS = {AudioFormat.FLAC: "flac", AudioFormat.OGG: "flac"}
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    sample_rate: int
+    channels: int
+    codec: str
+    bit_depth: int | None
+    lossless: bool
+    declared_frames: int | None
+    """What the header says; only ever compared with what was decoded."""
+
+
+class AudioStream(contextlib.AbstractContextManager):
+    info: StreamInfo
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_stream(fileobj: BinaryIO, fmt: AudioFormat, targets: Targets) -> AudioStream:
+    fileobj.seek(0)
+    stream = _PyAVStream(fileobj) if fmt is AudioFormat.M4A else _SoundFileStream(fileobj, fmt)
+    try:
+        _check_layout(stream.info, targets)
+    except AnalysisError:
+        stream.close()
+        raise
+    return stream
+
+
+def _check_layout(info: StreamInfo, targets: Targets) -> None:
+    if not 1 <= info.channels <= targets.max_channels:
+        raise AnalysisError(
+            "unsupported_channels",
+            f"The file says it has {info.channels} channels; we analyse mono, stereo and "
+            f"surround files of up to {targets.max_channels} channels.",
+        )
+    if not targets.min_sample_rate_hz <= info.sample_rate <= targets.max_sample_rate_hz:
+        raise AnalysisError(
+            "unsupported_sample_rate",
+            f"The file says its sample rate is {info.sample_rate} Hz, which is not a rate "
+            "audio is recorded at. Export it again at 44.1 or 48 kHz.",
+        )
+    if info.declared_frames and info.declared_frames > targets.max_duration_s * info.sample_rate:
+        raise AnalysisError(
+            "too_long",
+            f"The file says it lasts {_clock(info.declared_frames / info.sample_rate)}; "
+            f"we analyse bounces of up to {_clock(targets.max_duration_s)}.",
+        )
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def check_samples(peak: float) -> None:
+    """Refuse NaN, infinity and absurd float values (libsndfile passes them through)."""
+    if not math.isfinite(peak) or peak > MAX_SAMPLE_MAGNITUDE:
+        raise AnalysisError(
+            "invalid_samples",
+            "The file contains sample values that are not sound (not-a-number, infinite "
+            "or absurdly loud). The export is damaged: bounce it again.",
+        )
+
+
+def damaged() -> AnalysisError:
+    return AnalysisError(
+        "damaged",
+        "The audio in this file is damaged and cannot be read to the end. "
+        "Export the bounce again and upload the new file.",
+    )
+
+
+class _SoundFileStream(AudioStream):
+    def __init__(self, fileobj: BinaryIO, fmt: AudioFormat) -> None:
+        try:
+            self._file = soundfile.SoundFile(fileobj)
+        except (RuntimeError, ValueError, TypeError, OSError, OverflowError) as error:
+            raise AnalysisError(
+                "unreadable",
+                f"This looks like a {fmt.label} file, but its audio cannot be read: the "
+                "file is damaged or only partly uploaded. Export it again.",
+            ) from error
+        subtype = self._file.subtype
+        codec, bit_depth, lossless = _SUBTYPES.get(subtype, (subtype.lower(), None, False))
+        if fmt in _LOSSLESS_CONTAINERS and lossless:
+            codec = _LOSSLESS_CONTAINERS[fmt]
+        frames = self._file.frames
+        self.info = StreamInfo(
+            sample_rate=int(self._file.samplerate),
+            channels=int(self._file.channels),
+            codec=codec,
+            bit_depth=bit_depth,
+            lossless=lossless,
+            declared_frames=frames if 0 < frames < 2**62 else None,
+        )
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        buffer = np.empty((BLOCK_FRAMES, self.info.channels), dtype=np.float32)
+        while True:
+            try:
+                # Reading into our own buffer: soundfile never sizes anything from the
+                # header's frame count, so a lying header cannot make it allocate.
+                block = self._file.read(dtype="float32", always_2d=True, out=buffer)
+            except (RuntimeError, ValueError, OSError) as error:
+                raise damaged() from error
+            if len(block) == 0:
+                return
+            yield block
+            if len(block) < BLOCK_FRAMES:
+                return
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _PyAVStream(AudioStream):
+    def __init__(self, fileobj: BinaryIO) -> None:
+        import av  # only M4A needs FFmpeg
+
+        self._av = av
+        try:
+            self._container = av.open(fileobj, mode="r")
+        except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
+            raise AnalysisError(
+                "unreadable",
+                "This looks like an M4A file, but its audio cannot be read: the file is "
+                "damaged or only partly uploaded. Export it again.",
+            ) from error
+        try:
+            self._stream = self._container.streams.audio[0]
+        except IndexError as error:
+            self._container.close()
+            raise AnalysisError(
+                "no_audio", "This M4A file has no audio track in it. Export it again."
+            ) from error
+        context = self._stream.codec_context
+        codec = context.name
+        fmt_name = context.format.name if context.format is not None else ""
+        frames = None
+        if self._stream.duration and self._stream.time_base:
+            frames = int(self._stream.duration * self._stream.time_base * context.sample_rate)
+        self.info = StreamInfo(
+            sample_rate=int(context.sample_rate or 0),
+            channels=int(context.layout.nb_channels if context.layout else 0),
+            codec=codec,
+            bit_depth=_alac_bits(fileobj) if codec == "alac" else None,
+            lossless=codec == "alac",
+            declared_frames=frames if frames and frames > 0 else None,
+        )
+        self._format = fmt_name
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        channels = self.info.channels
+        pending: list[np.ndarray] = []
+        pending_frames = 0
+        try:
+            for frame in self._container.decode(self._stream):
+                samples = _frame_samples(frame, channels)
+                pending.append(samples)
+                pending_frames += len(samples)
+                while pending_frames >= BLOCK_FRAMES:
+                    joined = np.concatenate(pending)
+                    yield joined[:BLOCK_FRAMES]
+                    pending = [joined[BLOCK_FRAMES:]]
+                    pending_frames -= BLOCK_FRAMES
+        except (self._av.FFmpegError, OSError, ValueError) as error:
+            raise damaged() from error
+        if pending_frames:
+            yield np.concatenate(pending)
+
+    def close(self) -> None:
+        self._container.close()
+
+
+_INTEGER_SCALE = {"s16": 32768.0, "s32": 2147483648.0, "u8": 128.0}
+
+
+def _frame_samples(frame: av.AudioFrame, channels: int) -> np.ndarray:
+    """One decoded frame as float32 frames x channels."""
+    fmt = frame.format
+    if frame.layout.nb_channels != channels:
+        raise damaged()
+    data = frame.to_ndarray()
+    data = data.T if fmt.is_planar else data.reshape(-1, channels)
+    name = fmt.name.rstrip("p")
+    if name in _INTEGER_SCALE:
+        offset = 128.0 if name == "u8" else 0.0
+        return ((data.astype(np.float32) - offset) / _INTEGER_SCALE[name]).astype(np.float32)
+    return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def _alac_bits(fileobj: BinaryIO) -> int | None:
+    """ALAC's bit depth is in its own atom, which FFmpeg decodes to 16 or 32 bits."""
+    from mutagen.mp4 import MP4
+
+    position = fileobj.tell()
+    try:
+        fileobj.seek(0)
+        bits = MP4(fileobj).info.bits_per_sample
+    except Exception:  # a best-effort fact; the decoder decides what is readable
+        bits = None
+    finally:
+        fileobj.seek(position)
+    return int(bits) if bits else None

@@ -1,0 +1,158 @@
+"""Signal health measured block by block: clipping, DC offset, stereo image, silence, edges."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def chunk_extremes(block: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel, per-chunk maximum and minimum sample (channels x chunks each).
+
+    One pass over the block feeds peaks, true-peak pruning, silence and the waveform.
+    """
+    channels, frames = block.shape
+    whole = frames - frames % chunk
+    shaped = block[:, :whole].reshape(channels, -1, chunk)
+    highs, lows = shaped.max(axis=2), shaped.min(axis=2)
+    if whole < frames:
+        rest = block[:, whole:]
+        highs = np.hstack((highs, rest.max(axis=1, keepdims=True)))
+        lows = np.hstack((lows, rest.min(axis=1, keepdims=True)))
+    return highs, lows
+
+
+@dataclass(frozen=True)
+class Health:
+    sample_peak: float
+    """Largest absolute sample value (linear)."""
+    clipped_samples: int
+    clip_events: int
+    dc_offset: tuple[float, ...]
+    correlation: float | None
+    balance_db: float | None
+    silent_channel: bool
+    first_sound: int | None
+    """Index of the first frame at or above the silence threshold."""
+    last_sound: int | None
+    start_peak: float
+    end_peak: float
+
+
+class HealthMeter:
+    def __init__(
+        self,
+        channels: int,
+        *,
+        clip_level: float,
+        clip_run: int,
+        silence_level: float,
+        edge_frames: int,
+    ) -> None:
+        self._clip_level = clip_level
+        self._clip_run = clip_run
+        self._silence_level = silence_level
+        self._edge_frames = max(1, edge_frames)
+        self._position = 0
+        self._peak = 0.0
+        self._sums = np.zeros(channels)
+        self._products = np.zeros((2, 2))
+        self._open_runs = np.zeros(channels, dtype=np.int64)
+        self._clipped = 0
+        self._events = 0
+        self._first_sound: int | None = None
+        self._last_sound: int | None = None
+        self._start_peak = 0.0
+        self._tail = np.zeros((channels, 0), dtype=np.float32)
+
+    def add(self, block: np.ndarray, chunk: int, chunk_peaks: np.ndarray) -> None:
+        """`block` is channels x frames; `chunk_peaks` channels x chunks of |sample| maxima."""
+        start = self._position
+        self._position += block.shape[1]
+        self._peak = max(self._peak, float(chunk_peaks.max(initial=0.0)))
+        self._sums += block.sum(axis=1, dtype=np.float64)
+        if len(block) >= 2:
+            pair = block[:2].astype(np.float64)
+            self._products += pair @ pair.T
+        self._clipping(block, chunk_peaks)
+        self._sound(block, chunk, chunk_peaks, start)
+        if start < self._edge_frames:
+            head = block[:, : self._edge_frames - start]
+            self._start_peak = max(self._start_peak, float(np.abs(head).max(initial=0.0)))
+        self._tail = np.concatenate((self._tail, block[:, -self._edge_frames :]), axis=1)[
+            :, -self._edge_frames :
+        ]
+
+    def _clipping(self, block: np.ndarray, chunk_peaks: np.ndarray) -> None:
+        loud = chunk_peaks.max(axis=1) >= self._clip_level
+        for channel in range(len(block)):
+            if not loud[channel]:
+                self._close_run(channel)
+                continue
+            full = np.abs(block[channel]) >= self._clip_level
+            edges = np.diff(full.astype(np.int8), prepend=0, append=0)
+            starts = np.flatnonzero(edges == 1)
+            ends = np.flatnonzero(edges == -1)
+            lengths = ends - starts
+            if len(lengths) == 0:
+                self._close_run(channel)
+                continue
+            if starts[0] == 0:
+                lengths[0] += self._open_runs[channel]
+            elif self._open_runs[channel]:
+                self._close_run(channel)
+            # A run touching the block's end may go on in the next block.
+            carried = lengths[-1] if ends[-1] == len(full) else 0
+            closed = lengths[:-1] if carried else lengths
+            self._count(closed)
+            self._open_runs[channel] = carried
+
+    def _close_run(self, channel: int) -> None:
+        self._count(self._open_runs[channel : channel + 1])
+        self._open_runs[channel] = 0
+
+    def _count(self, lengths: np.ndarray) -> None:
+        clips = lengths[lengths >= self._clip_run]
+        self._clipped += int(clips.sum())
+        self._events += len(clips)
+
+    def _sound(self, block: np.ndarray, chunk: int, chunk_peaks: np.ndarray, start: int) -> None:
+        loud_chunks = np.flatnonzero(chunk_peaks.max(axis=0) >= self._silence_level)
+        if len(loud_chunks) == 0:
+            return
+        if self._first_sound is None:
+            first = loud_chunks[0] * chunk
+            part = np.abs(block[:, first : first + chunk]).max(axis=0)
+            self._first_sound = start + first + int(np.argmax(part >= self._silence_level))
+        last = loud_chunks[-1] * chunk
+        part = np.abs(block[:, last : last + chunk]).max(axis=0)
+        loud = np.flatnonzero(part >= self._silence_level)
+        self._last_sound = start + last + int(loud[-1])
+
+    def result(self) -> Health:
+        for channel in range(len(self._open_runs)):
+            self._close_run(channel)
+        frames = max(self._position, 1)
+        correlation = balance = None
+        silent_channel = False
+        if len(self._sums) >= 2:
+            left, right, both = self._products[0, 0], self._products[1, 1], self._products[0, 1]
+            silent_channel = (left == 0.0) != (right == 0.0)
+            if left > 0.0 and right > 0.0:
+                correlation = float(np.clip(both / math.sqrt(left * right), -1.0, 1.0))
+                balance = 10.0 * math.log10(left / right)
+        return Health(
+            sample_peak=self._peak,
+            clipped_samples=self._clipped,
+            clip_events=self._events,
+            dc_offset=tuple(float(total / frames) for total in self._sums),
+            correlation=correlation,
+            balance_db=balance,
+            silent_channel=silent_channel,
+            first_sound=self._first_sound,
+            last_sound=self._last_sound,
+            start_peak=self._start_peak,
+            end_peak=float(np.abs(self._tail).max(initial=0.0)),
+        )
