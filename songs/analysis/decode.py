@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
@@ -128,8 +129,55 @@ def damaged() -> AnalysisError:
     )
 
 
+# Bytes per sample of the PCM encodings whose data size tells their frame count.
+_PCM_BYTES = {
+    "PCM_S8": 1,
+    "PCM_U8": 1,
+    "ULAW": 1,
+    "ALAW": 1,
+    "PCM_16": 2,
+    "PCM_24": 3,
+    "PCM_32": 4,
+    "FLOAT": 4,
+    "DOUBLE": 8,
+}
+
+
+def _pcm_data_bytes(fileobj: BinaryIO, fmt: AudioFormat) -> int | None:
+    """The audio data size a WAV or AIFF header declares, or None if it does not say.
+
+    libsndfile quietly shortens a data chunk that runs past the end of the file, which
+    would let a cut-off upload pass as a shorter song.
+    """
+    if fmt not in (AudioFormat.WAV, AudioFormat.AIFF):
+        return None
+    fileobj.seek(0)
+    head = fileobj.read(12)
+    order = "<" if fmt is AudioFormat.WAV else ">"
+    wide = head[:4] in (b"RF64", b"BW64")
+    position = 12
+    for _ in range(512):
+        fileobj.seek(position)
+        header = fileobj.read(8)
+        if len(header) < 8:
+            return None
+        chunk_id, (size,) = header[:4], struct.unpack(order + "I", header[4:])
+        if wide and chunk_id == b"ds64":
+            return struct.unpack("<Q", fileobj.read(16)[8:16])[0]
+        if chunk_id == b"data" and fmt is AudioFormat.WAV:
+            # 0 and all-ones are what streaming writers leave when they cannot seek back.
+            return None if size in (0, 0xFFFFFFFF) else size
+        if chunk_id == b"SSND" and fmt is AudioFormat.AIFF:
+            (offset,) = struct.unpack(">I", fileobj.read(4))
+            return max(0, size - 8 - offset)
+        position += 8 + size + (size & 1)
+    return None
+
+
 class _SoundFileStream(AudioStream):
     def __init__(self, fileobj: BinaryIO, fmt: AudioFormat) -> None:
+        data_bytes = _pcm_data_bytes(fileobj, fmt)
+        fileobj.seek(0)
         try:
             self._file = soundfile.SoundFile(fileobj)
         except (RuntimeError, ValueError, TypeError, OSError, OverflowError) as error:
@@ -143,6 +191,9 @@ class _SoundFileStream(AudioStream):
         if fmt in _LOSSLESS_CONTAINERS and lossless:
             codec = _LOSSLESS_CONTAINERS[fmt]
         frames = self._file.frames
+        sample_bytes = _PCM_BYTES.get(subtype)
+        if data_bytes is not None and sample_bytes and self._file.channels > 0:
+            frames = data_bytes // (sample_bytes * self._file.channels)
         self.info = StreamInfo(
             sample_rate=int(self._file.samplerate),
             channels=int(self._file.channels),

@@ -61,7 +61,8 @@ def analyse(
     if fmt is None:
         raise AnalysisError(
             "not_audio",
-            f"This file is not audio we can read. Export the bounce as {ACCEPTED_LABELS}.",
+            "This file is not audio we can read. Export the bounce in one of these formats: "
+            f"{ACCEPTED_LABELS}.",
         )
     metadata = read_metadata(fileobj, fmt, max_artwork_pixels=targets.max_artwork_pixels)
     # One core: the matrix products are small enough that BLAS threads only fight each
@@ -145,7 +146,9 @@ def _measure(blocks: Iterator[np.ndarray], info: StreamInfo, targets: Targets) -
 def _check_complete(frames: int, info: StreamInfo, fmt: AudioFormat) -> None:
     if frames == 0:
         raise AnalysisError(
-            "no_audio", "The file holds no audio at all. Check the export range and try again."
+            "no_audio",
+            "No audio could be read from this file: it holds no sound data or was cut "
+            "short. Check the export range and export it again.",
         )
     declared = info.declared_frames
     slack = declared * TRUNCATION_SLACK + TRUNCATION_SLACK_S * info.sample_rate if declared else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import struct
 from typing import BinaryIO
 
 from mutagen import MutagenError
@@ -109,7 +110,8 @@ def _ogg_carries_audio(head: bytes) -> bool:
 def _mp4_carries_audio(fileobj: BinaryIO) -> bool:
     try:
         info = MP4(fileobj).info
-    except (MutagenError, ValueError, OSError):
+    except (MutagenError, ValueError, OSError, RecursionError, MemoryError, struct.error):
+        # Hostile atom trees make mutagen recurse or allocate: not audio we accept.
         return False
     codec = getattr(info, "codec", "") or ""
     return codec.startswith("mp4a") or codec == "alac"

@@ -132,9 +132,9 @@ class Targets:
     """This many consecutive full-scale samples on a channel count as a clip."""
     dc_offset_max: float = 0.001
     """Largest DC offset per channel that passes, as a fraction of full scale (-60 dBFS)."""
-    correlation_warn_below: float = 0.2
+    correlation_warn_below: float = 0.1
     """Left/right correlation below this risks thinning out in mono (warning)."""
-    correlation_fail_below: float = 0.0
+    correlation_fail_below: float = -0.2
     """Below this, parts cancel in mono: usually a channel with flipped polarity."""
     balance_max_db: float = 2.0
     """Largest left/right level difference that passes."""

@@ -1,0 +1,55 @@
+"""`manage.py analyse_bounce PATH [--json] [--stage SLUG]`: the analysis engine on one file."""
+
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from songs.analysis import STAGE_SLUGS, AnalysisError, Targets, TargetsError, analyse
+from songs.analysis.summary import render_text
+
+
+class Command(BaseCommand):
+    help = (
+        "Analyse an audio file as a bounce: loudness, peaks, signal health, tags and "
+        "checks. Prints a summary, or the whole report as JSON with --json."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("path", help="the audio file to analyse")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--stage", choices=STAGE_SLUGS, help="judge the bounce as work of this stage"
+        )
+        parser.add_argument(
+            "--waveform", metavar="PNG", help="also write the waveform picture to this path"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            targets = Targets.from_mapping(getattr(settings, "STAGECOACH_AUDIO_TARGETS", {}))
+        except TargetsError as error:
+            raise CommandError(f"STAGECOACH_AUDIO_TARGETS: {error}") from error
+
+        path = Path(options["path"])
+        try:
+            with path.open("rb") as fileobj:
+                report = analyse(fileobj, targets=targets, stage=options["stage"])
+        except (AnalysisError, OSError) as error:
+            if isinstance(error, OSError):
+                error = AnalysisError("unopenable", f"Cannot open {path}: {error.strerror}.")
+            if options["json"]:
+                self.stdout.write(json.dumps(error.to_dict(), ensure_ascii=False))
+            raise CommandError(error.reason, returncode=2) from error
+
+        if options["waveform"]:
+            Path(options["waveform"]).write_bytes(report.waveform_png)
+        if options["json"]:
+            self.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False))
+        else:
+            self.stdout.write(render_text(report))
