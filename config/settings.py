@@ -7,6 +7,7 @@ README.md; docker-compose.yml shows a complete set.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -185,7 +186,7 @@ EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Stagecoach <stagecoach@localhost>")
 
-# --- Celery -----------------------------------------------------------------------------
+# --- Celery and the analysis pipeline ----------------------------------------------------
 
 # With no broker configured, tasks run in-process, so the embedded default needs no Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
@@ -194,7 +195,49 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged only once it has finished, and goes back to the queue if the
+# worker running it dies; each worker process takes one task at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Time limits are sized from the longest audio accepted: the engine runs hundreds of times
+# faster than real time, so 25x real time leaves a wide margin on a slow, shared machine.
+ANALYSIS_MAX_DURATION_S = env_int("STAGECOACH_MAX_DURATION_MIN", 120) * 60
+ANALYSIS_SOFT_TIME_LIMIT_S = max(60, ANALYSIS_MAX_DURATION_S // 25)
+ANALYSIS_HARD_TIME_LIMIT_S = ANALYSIS_SOFT_TIME_LIMIT_S + 60
+ANALYSIS_MAX_ATTEMPTS = env_int("STAGECOACH_ANALYSIS_MAX_ATTEMPTS", 3)
+ANALYSIS_SWEEP_INTERVAL_S = env_int("STAGECOACH_ANALYSIS_SWEEP_S", 60)
+# A bounce still queued this long after its task was published is published again (the
+# broker may have been down); one running past the hard limit lost its worker.
+ANALYSIS_REPUBLISH_AFTER_S = env_int("STAGECOACH_ANALYSIS_REPUBLISH_S", 300)
+ANALYSIS_STUCK_AFTER_S = ANALYSIS_HARD_TIME_LIMIT_S + 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Above the hard limit, so Redis never hands a running task to a second worker.
+    "visibility_timeout": ANALYSIS_HARD_TIME_LIMIT_S * 2,
+    # Publishing from a web request must not hang when the broker is unreachable.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-analyses": {
+        "task": "songs.tasks.sweep_analyses",
+        "schedule": float(ANALYSIS_SWEEP_INTERVAL_S),
+    }
+}
+
+# Audio targets and thresholds: overrides of the engine's documented defaults
+# (songs/analysis/targets.py), as a JSON object, e.g. {"master_integrated_lufs": -16}.
+try:
+    STAGECOACH_AUDIO_TARGETS = json.loads(env_str("STAGECOACH_AUDIO_TARGETS", "{}"))
+except json.JSONDecodeError as exc:
+    raise ImproperlyConfigured(f"STAGECOACH_AUDIO_TARGETS is not valid JSON: {exc}") from None
+if not isinstance(STAGECOACH_AUDIO_TARGETS, dict):
+    raise ImproperlyConfigured("STAGECOACH_AUDIO_TARGETS must be a JSON object.")
 
 # --- Security ---------------------------------------------------------------------------
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from coaching.models import Cohort, Role, User
 from songs.analysis.formats import AudioFormat
@@ -139,9 +140,47 @@ def bounce_upload_to(instance: Bounce, filename: str) -> str:
     return f"bounces/{instance.record.song_id}/{uuid.uuid4().hex}.{suffix}"
 
 
+def waveform_upload_to(instance: Bounce, filename: str) -> str:
+    return f"waveforms/{instance.record.song_id}/{uuid.uuid4().hex}.png"
+
+
+_REPORT_FIELDS = [
+    "report",
+    "waveform",
+    "integrated_lufs",
+    "true_peak_dbtp",
+    "loudness_range_lu",
+    "duration_s",
+    "sample_rate",
+    "checks_failed",
+    "checks_warned",
+]
+
+
+class AnalysisState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Analysing"
+    DONE = "done", "Analysed"
+    FAILED = "failed", "Analysis failed"
+
+
 class BounceQuerySet(models.QuerySet["Bounce"]):
     def visible_to(self, user: User | AnonymousUser) -> BounceQuerySet:
         return self.filter(record__song__in=Song.objects.visible_to(user))
+
+    def reanalysable_by(self, user: User | AnonymousUser) -> BounceQuerySet:
+        """Bounces `user` may send for analysis again: coaches of the cohort and course
+        admins any finished one (after targets change, say); the student a failed one."""
+        if not user.is_authenticated:
+            return self.none()
+        finished = self.exclude(analysis_state__in=[AnalysisState.QUEUED, AnalysisState.RUNNING])
+        if user.is_course_admin:
+            return finished
+        coached = Cohort.objects.filter(memberships__user=user, memberships__role=Role.COACH)
+        return finished.filter(
+            models.Q(record__song__cohort__in=coached)
+            | models.Q(record__song__owner=user, analysis_state=AnalysisState.FAILED)
+        )
 
 
 class Bounce(models.Model):
@@ -159,10 +198,33 @@ class Bounce(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     request_key = models.UUIDField(null=True, blank=True, editable=False)
 
+    # Analysis: the row is the record of what still has to happen, whatever the broker
+    # knows; the sweep re-publishes anything left queued or running too long.
+    analysis_state = models.CharField(
+        max_length=10, choices=AnalysisState.choices, default=AnalysisState.QUEUED
+    )
+    analysis_error = models.TextField(blank=True)
+    analysis_attempts = models.PositiveSmallIntegerField(default=0)
+    analysis_task_id = models.CharField(max_length=64, blank=True)
+    analysis_queued_at = models.DateTimeField(default=timezone.now)
+    analysis_started_at = models.DateTimeField(null=True, blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    waveform = models.FileField(upload_to=waveform_upload_to, max_length=200, blank=True)
+    # Key figures as columns, so lists can show and sort them without reading the report.
+    integrated_lufs = models.FloatField(null=True, blank=True)
+    true_peak_dbtp = models.FloatField(null=True, blank=True)
+    loudness_range_lu = models.FloatField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    checks_failed = models.PositiveSmallIntegerField(default=0)
+    checks_warned = models.PositiveSmallIntegerField(default=0)
+
     objects = BounceQuerySet.as_manager()
 
     class Meta:
         ordering = ["record", "-version"]
+        indexes = [models.Index(fields=["analysis_state", "analysis_queued_at"])]
         constraints = [
             models.UniqueConstraint(fields=["record", "version"], name="bounce_version_once"),
             models.UniqueConstraint(fields=["record", "request_key"], name="bounce_request_once"),
@@ -178,6 +240,109 @@ class Bounce(models.Model):
     @property
     def content_type(self) -> str:
         return AudioFormat(self.audio_format).mime_type
+
+    @property
+    def analysis_pending(self) -> bool:
+        return self.analysis_state in {AnalysisState.QUEUED, AnalysisState.RUNNING}
+
+    # --- Analysis state changes ---------------------------------------------------------
+
+    def claim_analysis(self, *, task_id: str, max_attempts: int, stale_after_s: float) -> bool:
+        """Move to "running" for the task `task_id`, if this task may run the analysis now.
+
+        A queued bounce may be claimed; so may a running one whose claim came from the same
+        task (the broker redelivered it after its worker died) or went stale. Each claim
+        counts an attempt; past `max_attempts` the bounce fails instead, so a file that
+        kills the decoder's process is not retried forever.
+        """
+        with transaction.atomic():
+            locked = Bounce.objects.select_for_update().get(pk=self.pk)
+            now = timezone.now()
+            if locked.analysis_state == AnalysisState.RUNNING:
+                stale = locked.analysis_started_at is None or (
+                    (now - locked.analysis_started_at).total_seconds() > stale_after_s
+                )
+                if locked.analysis_task_id != task_id and not stale:
+                    return False
+            elif locked.analysis_state != AnalysisState.QUEUED:
+                return False
+            if locked.analysis_attempts >= max_attempts:
+                locked._fail(
+                    f"The analysis stopped without finishing {locked.analysis_attempts} times "
+                    "on this file, so it was given up. The file may be damaged: export it "
+                    "again and upload it as a new version."
+                )
+                self._take(locked)
+                return False
+            locked.analysis_state = AnalysisState.RUNNING
+            locked.analysis_task_id = task_id
+            locked.analysis_attempts += 1
+            locked.analysis_started_at = now
+            locked.save(
+                update_fields=[
+                    "analysis_state",
+                    "analysis_task_id",
+                    "analysis_attempts",
+                    "analysis_started_at",
+                ]
+            )
+        self._take(locked)
+        return True
+
+    def store_report(self, report: dict[str, Any], *, waveform_name: str) -> None:
+        self.report = report
+        self.waveform.name = waveform_name
+        self.integrated_lufs = report.get("integrated_lufs")
+        self.true_peak_dbtp = report.get("true_peak_dbtp")
+        self.loudness_range_lu = report.get("loudness_range_lu")
+        self.duration_s = report.get("duration_s")
+        self.sample_rate = report.get("sample_rate")
+        statuses = [check["status"] for check in report.get("checks", [])]
+        self.checks_failed = statuses.count("fail")
+        self.checks_warned = statuses.count("warn")
+        self.analysis_state = AnalysisState.DONE
+        self.analysis_error = ""
+        self.analysed_at = timezone.now()
+        self.save(
+            update_fields=[*_REPORT_FIELDS, "analysis_state", "analysis_error", "analysed_at"]
+        )
+
+    def mark_failed(self, reason: str) -> None:
+        self._fail(reason)
+
+    def requeue(self) -> None:
+        """Start over: a fresh analysis with a fresh attempt count (a re-run or a retry)."""
+        self.analysis_state = AnalysisState.QUEUED
+        self.analysis_error = ""
+        self.analysis_attempts = 0
+        self.analysis_task_id = ""
+        self.analysis_queued_at = timezone.now()
+        self.save(
+            update_fields=[
+                "analysis_state",
+                "analysis_error",
+                "analysis_attempts",
+                "analysis_task_id",
+                "analysis_queued_at",
+            ]
+        )
+
+    def _fail(self, reason: str) -> None:
+        self.analysis_state = AnalysisState.FAILED
+        self.analysis_error = reason
+        self.analysed_at = timezone.now()
+        self.save(update_fields=["analysis_state", "analysis_error", "analysed_at"])
+
+    def _take(self, other: Bounce) -> None:
+        for name in (
+            "analysis_state",
+            "analysis_error",
+            "analysis_task_id",
+            "analysis_attempts",
+            "analysis_started_at",
+            "analysed_at",
+        ):
+            setattr(self, name, getattr(other, name))
 
     @property
     def download_name(self) -> str:

@@ -1,21 +1,32 @@
-"""Workflows that span models or touch files: starting a song, uploading a bounce."""
+"""Workflows that span models or touch files: starting a song, uploading a bounce,
+analysing it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
+import json
+import logging
 import re
 import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from coaching.models import User
+from songs.analysis import STAGE_SLUGS, AnalysisError, Targets, analyse
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
-from songs.models import Bounce, Song
+from songs.models import AnalysisState, Bounce, Song
 from songs.uploads import format_size
 from stages.models import Stage, StageRecord
+
+logger = logging.getLogger(__name__)
 
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
 
@@ -127,4 +138,113 @@ def upload_bounce(
         except BaseException:
             bounce.file.delete(save=False)
             raise
+        request_analysis(bounce)
     return bounce
+
+
+# --- Analysis ---------------------------------------------------------------------------
+
+
+def request_analysis(bounce: Bounce) -> None:
+    """Publish the bounce's analysis once the current transaction commits.
+
+    The database row (state "queued") is the record that the work is owed; if the broker
+    cannot take the task now, the sweep publishes it later, so the request never waits.
+    """
+    transaction.on_commit(functools.partial(publish_analysis, bounce.pk))
+
+
+def publish_analysis(bounce_id: int) -> bool:
+    from songs import tasks
+
+    try:
+        tasks.analyse_bounce.apply_async((bounce_id,), retry=False)
+    except (BrokerError, OSError) as exc:
+        logger.warning("Broker unavailable; bounce %s waits for the sweep: %s", bounce_id, exc)
+        return False
+    return True
+
+
+def rerun_analysis(bounce: Bounce) -> None:
+    """Analyse again from scratch (after a failure, or after the targets changed)."""
+    bounce.requeue()
+    request_analysis(bounce)
+
+
+@functools.cache
+def _targets(overrides_json: str) -> Targets:
+    return Targets.from_mapping(json.loads(overrides_json))
+
+
+def audio_targets() -> Targets:
+    """The engine's targets with the site's overrides (settings.STAGECOACH_AUDIO_TARGETS)."""
+    overrides = {"max_duration_s": float(settings.ANALYSIS_MAX_DURATION_S)}
+    overrides |= settings.STAGECOACH_AUDIO_TARGETS
+    return _targets(json.dumps(overrides, sort_keys=True))
+
+
+def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
+    """Run the engine on a bounce and store its report, or the reason it failed.
+
+    Safe to run more than once for the same bounce: a finished bounce is left alone, and
+    a second task finds the first one's claim. Storage and database errors propagate, so
+    the task can retry them; a file the engine cannot read is a final "failed".
+    """
+    bounce = Bounce.objects.select_related("record__stage").filter(pk=bounce_id).first()
+    if bounce is None:
+        return None
+    if not bounce.claim_analysis(
+        task_id=task_id,
+        max_attempts=settings.ANALYSIS_MAX_ATTEMPTS,
+        stale_after_s=settings.ANALYSIS_STUCK_AFTER_S,
+    ):
+        return bounce
+    slug = bounce.record.stage.slug
+    try:
+        with bounce.file.open("rb") as handle:
+            report = analyse(
+                handle, targets=audio_targets(), stage=slug if slug in STAGE_SLUGS else None
+            )
+    except AnalysisError as exc:
+        bounce.mark_failed(exc.reason)
+        return bounce
+    except FileNotFoundError:
+        bounce.mark_failed(
+            "The uploaded file is missing from storage. Upload the bounce again as a new version."
+        )
+        return bounce
+
+    previous = bounce.waveform.name
+    name = bounce.waveform.storage.save(
+        bounce.waveform.field.generate_filename(bounce, "waveform.png"),
+        ContentFile(report.waveform_png),
+    )
+    bounce.store_report(report.to_dict(), waveform_name=name)
+    if previous and previous != name:
+        bounce.waveform.storage.delete(previous)
+    return bounce
+
+
+def fail_analysis(*, bounce_id: int, reason: str) -> None:
+    bounce = Bounce.objects.filter(pk=bounce_id).first()
+    if bounce is not None and bounce.analysis_state != AnalysisState.DONE:
+        bounce.mark_failed(reason)
+
+
+def sweep_analyses(*, now: dt.datetime | None = None) -> list[int]:
+    """Publish again every analysis that looks lost: queued long after its task was
+    published (the broker was down, say) or running long past the hard time limit (its
+    worker died). Returns the bounce ids published."""
+    now = now or timezone.now()
+    queued_before = now - dt.timedelta(seconds=settings.ANALYSIS_REPUBLISH_AFTER_S)
+    started_before = now - dt.timedelta(seconds=settings.ANALYSIS_STUCK_AFTER_S)
+    lost = Bounce.objects.filter(
+        Q(analysis_state=AnalysisState.QUEUED, analysis_queued_at__lt=queued_before)
+        | Q(analysis_state=AnalysisState.RUNNING, analysis_started_at__lt=started_before)
+    ).values_list("pk", flat=True)
+    published = []
+    for bounce_id in lost:
+        Bounce.objects.filter(pk=bounce_id).update(analysis_queued_at=now)
+        if publish_analysis(bounce_id):
+            published.append(bounce_id)
+    return published

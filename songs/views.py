@@ -2,19 +2,21 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching.http import AuthenticatedHttpRequest
+from songs import report_display as display
 from songs import services
 from songs.forms import SongForm
 from songs.media import protected_file_response
-from songs.models import Bounce, Song
+from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status
 
 
@@ -121,6 +123,84 @@ def edit_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Song details saved.")
         return redirect(song)
     return render(request, "songs/edit.html", {"form": form, "song": song})
+
+
+def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
+    bounces = Bounce.objects.visible_to(request.user).select_related(
+        "record__song__owner", "record__song__cohort", "record__stage", "uploaded_by"
+    )
+    return get_object_or_404(bounces, pk=pk)
+
+
+def _analysis_context(request: AuthenticatedHttpRequest, bounce: Bounce) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "bounce": bounce,
+        "can_reanalyse": Bounce.objects.reanalysable_by(request.user).filter(pk=bounce.pk).exists(),
+        "is_coach_view": bounce.record.song.owner_id != request.user.pk,
+    }
+    report = bounce.report if bounce.analysis_state == AnalysisState.DONE else None
+    if report:
+        target = services.audio_targets().master_integrated_lufs
+        context |= {
+            "report": report,
+            "figures": display.figures(report),
+            "checks": display.checks(report),
+            "streaming": display.streaming_rows(report),
+            "chart": display.loudness_chart(report, target_lufs=target),
+        }
+    return context
+
+
+@login_required
+@require_safe
+def bounce_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    bounce = _get_bounce(request, pk)
+    versions = list(bounce.record.bounces.order_by("version").only("pk", "version", "record"))
+    context = _analysis_context(request, bounce) | {
+        "record": bounce.record,
+        "song": bounce.record.song,
+        "versions": versions,
+    }
+    return render(request, "songs/bounce.html", context)
+
+
+@login_required
+@require_safe
+def bounce_analysis(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The analysis panel alone; pages poll it while the analysis is queued or running."""
+    bounce = _get_bounce(request, pk)
+    template = (
+        "songs/_analysis_summary.html"
+        if request.GET.get("view") == "summary"
+        else ("songs/_analysis.html")
+    )
+    return render(request, template, _analysis_context(request, bounce))
+
+
+@login_required
+@require_POST
+def reanalyse_bounce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    bounce = get_object_or_404(Bounce.objects.reanalysable_by(request.user), pk=pk)
+    services.rerun_analysis(bounce)
+    if request.htmx:
+        return bounce_analysis(request, pk)
+    messages.success(request, f"{bounce.label} is queued for analysis again.")
+    return redirect("songs:bounce", pk=pk)
+
+
+@login_required
+@require_safe
+def bounce_waveform(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    bounce = get_object_or_404(Bounce.objects.visible_to(request.user), pk=pk)
+    if not bounce.waveform or not bounce.waveform.storage.exists(bounce.waveform.name):
+        raise Http404("This bounce has no waveform yet.")
+    return protected_file_response(
+        request,
+        bounce.waveform,
+        content_type="image/png",
+        filename=f"{bounce.label}-waveform.png",
+        as_attachment=False,
+    )
 
 
 def _bounce_file(

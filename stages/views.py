@@ -52,7 +52,8 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
 def _bounces_context(record: StageRecord, form: BounceForm | None = None) -> dict:
     limit = settings.BOUNCE_MAX_UPLOAD_BYTES
     return {
-        "bounces": list(record.bounces.order_by("-version")),
+        # The list shows the key-figure columns; the full report stays in the database.
+        "bounces": list(record.bounces.defer("report").order_by("-version")),
         "bounce_form": form or BounceForm(),
         "max_upload_bytes": limit,
         "max_upload_label": format_size(limit),

@@ -45,12 +45,14 @@ class EmbeddedDefaultTests(unittest.TestCase):
                 "shell",
                 "-c",
                 "from songs.models import Song, Bounce; from coaching.models import User; "
-                "print(Song.objects.count(), Bounce.objects.count(), User.objects.count())",
+                "print(Song.objects.count(), Bounce.objects.count(), User.objects.count(), "
+                "Bounce.objects.filter(analysis_state='done').count())",
                 env=env,
             )
-            self.assertEqual(counts.stdout.split()[-3:], ["7", "9", "7"])
-            media = list(Path(workdir, "media").rglob("*.*"))
-            self.assertEqual(len(media), 9)
+            # Tasks run in-process: every demo bounce is analysed by the time seeding ends.
+            self.assertEqual(counts.stdout.split()[-4:], ["7", "9", "7", "9"])
+            self.assertEqual(len(list(Path(workdir, "media", "bounces").rglob("*.*"))), 9)
+            self.assertEqual(len(list(Path(workdir, "media", "waveforms").rglob("*.png"))), 9)
 
     def test_seed_demo_refuses_with_debug_off(self) -> None:
         env = {
