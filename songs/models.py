@@ -168,6 +168,11 @@ class BounceQuerySet(models.QuerySet["Bounce"]):
     def visible_to(self, user: User | AnonymousUser) -> BounceQuerySet:
         return self.filter(record__song__in=Song.objects.visible_to(user))
 
+    def with_reanalyse_permission(self, user: User | AnonymousUser) -> BounceQuerySet:
+        """Annotate `can_reanalyse` for `user` (see reanalysable_by)."""
+        allowed = Bounce.objects.reanalysable_by(user).filter(pk=models.OuterRef("pk"))
+        return self.annotate(can_reanalyse=models.Exists(allowed))
+
     def reanalysable_by(self, user: User | AnonymousUser) -> BounceQuerySet:
         """Bounces `user` may send for analysis again: coaches of the cohort and course
         admins any finished one (after targets change, say); the student a failed one."""

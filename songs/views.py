@@ -126,8 +126,12 @@ def edit_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
-    bounces = Bounce.objects.visible_to(request.user).select_related(
-        "record__song__owner", "record__song__cohort", "record__stage", "uploaded_by"
+    bounces = (
+        Bounce.objects.visible_to(request.user)
+        .with_reanalyse_permission(request.user)
+        .select_related(
+            "record__song__owner", "record__song__cohort", "record__stage", "uploaded_by"
+        )
     )
     return get_object_or_404(bounces, pk=pk)
 
@@ -135,7 +139,6 @@ def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
 def _analysis_context(request: AuthenticatedHttpRequest, bounce: Bounce) -> dict[str, Any]:
     context: dict[str, Any] = {
         "bounce": bounce,
-        "can_reanalyse": Bounce.objects.reanalysable_by(request.user).filter(pk=bounce.pk).exists(),
         "is_coach_view": bounce.record.song.owner_id != request.user.pk,
     }
     report = bounce.report if bounce.analysis_state == AnalysisState.DONE else None
@@ -164,17 +167,18 @@ def bounce_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "songs/bounce.html", context)
 
 
+def _analysis_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    bounce = _get_bounce(request, pk)
+    summary = request.GET.get("view") == "summary"
+    template = "songs/_analysis_summary.html" if summary else "songs/_analysis.html"
+    return render(request, template, _analysis_context(request, bounce))
+
+
 @login_required
 @require_safe
 def bounce_analysis(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The analysis panel alone; pages poll it while the analysis is queued or running."""
-    bounce = _get_bounce(request, pk)
-    template = (
-        "songs/_analysis_summary.html"
-        if request.GET.get("view") == "summary"
-        else ("songs/_analysis.html")
-    )
-    return render(request, template, _analysis_context(request, bounce))
+    return _analysis_panel(request, pk)
 
 
 @login_required
@@ -183,7 +187,7 @@ def reanalyse_bounce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     bounce = get_object_or_404(Bounce.objects.reanalysable_by(request.user), pk=pk)
     services.rerun_analysis(bounce)
     if request.htmx:
-        return bounce_analysis(request, pk)
+        return _analysis_panel(request, pk)
     messages.success(request, f"{bounce.label} is queued for analysis again.")
     return redirect("songs:bounce", pk=pk)
 

@@ -44,16 +44,19 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
         "journal_form": JournalForm(initial={"journal": record.journal}),
     }
     context.update(_checklist_context(record))
-    context.update(_bounces_context(record))
+    context.update(_bounces_context(request, record))
     context.update(extra)
     return context
 
 
-def _bounces_context(record: StageRecord, form: BounceForm | None = None) -> dict:
+def _bounces_context(
+    request: AuthenticatedHttpRequest, record: StageRecord, form: BounceForm | None = None
+) -> dict:
     limit = settings.BOUNCE_MAX_UPLOAD_BYTES
+    bounces = record.bounces.with_reanalyse_permission(request.user).order_by("-version")
     return {
         # The list shows the key-figure columns; the full report stays in the database.
-        "bounces": list(record.bounces.defer("report").order_by("-version")),
+        "bounces": list(bounces.defer("report")),
         "bounce_form": form or BounceForm(),
         "max_upload_bytes": limit,
         "max_upload_label": format_size(limit),
@@ -236,5 +239,7 @@ def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) 
         form = BounceForm()
     if request.htmx:
         context = {"record": record, "can_edit": True, "uploaded": bounce}
-        return render(request, "stages/_bounces.html", context | _bounces_context(record, form))
+        return render(
+            request, "stages/_bounces.html", context | _bounces_context(request, record, form)
+        )
     return render(request, "stages/record.html", _page_context(request, record, bounce_form=form))
