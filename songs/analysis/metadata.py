@@ -194,7 +194,15 @@ def measure_artwork(data: bytes, *, max_pixels: int) -> Artwork:
             with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as image:
                 width, height = image.size
                 kind = image.format
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+    except Image.DecompressionBombError:
+        return Artwork(
+            format=None,
+            width_px=None,
+            height_px=None,
+            size_bytes=size,
+            problem="The embedded picture claims to be enormous; it is too large to use.",
+        )
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return Artwork(
             format=None,
             width_px=None,

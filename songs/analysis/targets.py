@@ -177,7 +177,9 @@ class Targets:
     max_channels: int = 8
     """Most channels accepted (7.1 surround)."""
     min_sample_rate_hz: int = 8000
+    """Lowest sample rate accepted; headers can claim 1 Hz."""
     max_sample_rate_hz: int = 384000
+    """Highest sample rate accepted."""
     max_artwork_pixels: int = 40_000_000
     """Embedded pictures larger than this are reported, never decoded."""
 

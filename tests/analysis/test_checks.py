@@ -1,0 +1,189 @@
+"""Targets as data, stage-aware checks in the student's words, and the streaming preview."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import unittest
+from dataclasses import fields, replace
+
+from songs.analysis import (
+    DEFAULT_PLATFORMS,
+    STAGE_SLUGS,
+    PlatformProfile,
+    Targets,
+    TargetsError,
+    analyse,
+)
+from songs.analysis.checks import evaluate
+from songs.analysis.streaming import preview
+from tests.analysis.signals import encode, faded, report_for, tone
+
+
+class TargetsTest(unittest.TestCase):
+    def test_defaults(self) -> None:
+        targets = Targets()
+        self.assertEqual(targets.master_integrated_lufs, -14.0)
+        self.assertEqual(targets.true_peak_max_dbtp, -1.0)
+        self.assertEqual(
+            {p.name: p.target_lufs for p in targets.platforms},
+            {
+                "Spotify": -14.0,
+                "Apple Music": -16.0,
+                "YouTube": -14.0,
+                "Tidal": -14.0,
+                "Amazon Music": -14.0,
+                "Deezer": -15.0,
+            },
+        )
+        for profile in DEFAULT_PLATFORMS:
+            self.assertTrue(profile.source.startswith("https://"))
+            self.assertTrue(profile.checked)
+
+    def test_every_target_is_documented(self) -> None:
+        source = inspect.getsource(Targets)
+        for field in fields(Targets):
+            declaration = source.index(f"    {field.name}:")
+            following = source[declaration:].splitlines()[1].strip()
+            self.assertTrue(following.startswith('"""'), f"{field.name} has no docstring")
+
+    def test_overrides(self) -> None:
+        targets = Targets.from_mapping(
+            {"master_integrated_lufs": -16, "clip_run_samples": 5, "required_tags": ["title"]}
+        )
+        self.assertEqual(targets.master_integrated_lufs, -16.0)
+        self.assertIsInstance(targets.master_integrated_lufs, float)
+        self.assertEqual(targets.clip_run_samples, 5)
+        self.assertEqual(targets.required_tags, ("title",))
+
+    def test_unknown_names_are_refused(self) -> None:
+        with self.assertRaisesRegex(TargetsError, "Unknown audio target.*master_lufs"):
+            Targets.from_mapping({"master_lufs": -14})
+
+    def test_wrong_kinds_are_refused(self) -> None:
+        for overrides in (
+            {"master_integrated_lufs": "loud"},
+            {"clip_run_samples": 2.5},
+            {"delivery_lossless": 1},
+            {"delivery_sample_rates_hz": [44100, "48k"]},
+            {"master_integrated_warn_lu": 0.5},  # below the tolerance
+            {"lenient_stages": ["demo"]},
+        ):
+            with self.subTest(overrides=overrides), self.assertRaises(TargetsError):
+                Targets.from_mapping(overrides)
+
+    def test_platforms_replace_the_defaults(self) -> None:
+        targets = Targets.from_mapping(
+            {"platforms": [{"name": "Radio", "target_lufs": -23, "turns_up_quiet": True}]}
+        )
+        self.assertEqual(targets.platforms, (PlatformProfile("Radio", -23, True),))
+        with self.assertRaisesRegex(TargetsError, "platform profile field.*loudness"):
+            Targets.from_mapping({"platforms": [{"name": "X", "loudness": -14}]})
+
+
+class StreamingPreviewTest(unittest.TestCase):
+    def by_name(self, integrated: float, true_peak: float) -> dict:
+        return {p.platform: p for p in preview(DEFAULT_PLATFORMS, integrated, true_peak)}
+
+    def test_spotifys_own_example(self) -> None:
+        # Spotify: a -20 LUFS track peaking at -5 dBTP is lifted only to -16 LUFS.
+        spotify = self.by_name(-20.0, -5.0)["Spotify"]
+        self.assertAlmostEqual(spotify.gain_db, 4.0)
+        self.assertAlmostEqual(spotify.playback_lufs, -16.0)
+        self.assertTrue(spotify.limited_by_peak)
+
+    def test_turn_down_only_platforms_leave_quiet_tracks_alone(self) -> None:
+        previews = self.by_name(-20.0, -5.0)
+        for name in ("YouTube", "Tidal", "Amazon Music", "Deezer"):
+            self.assertEqual(previews[name].gain_db, 0.0)
+            self.assertEqual(previews[name].playback_lufs, -20.0)
+
+    def test_loud_masters_are_turned_down_everywhere(self) -> None:
+        previews = self.by_name(-8.0, -0.1)
+        self.assertAlmostEqual(previews["Spotify"].gain_db, -6.0)
+        self.assertAlmostEqual(previews["Apple Music"].gain_db, -8.0)
+        self.assertAlmostEqual(previews["Deezer"].playback_lufs, -15.0)
+        self.assertAlmostEqual(previews["YouTube"].playback_true_peak_dbtp, -6.1)
+
+    def test_no_loudness_no_gain(self) -> None:
+        self.assertTrue(all(p.gain_db is None for p in preview(DEFAULT_PLATFORMS, None, None)))
+
+
+class ChecksTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        # 997 Hz at -10 dBFS: -10 LUFS integrated, true peak -10 dBTP.
+        cls.base = report_for(faded(tone(6, -10, rate=44100, freq=997.0), rate=44100), 44100)
+
+    def judged(self, stage: str | None, **changes: object) -> dict:
+        report = replace(self.base, **changes)
+        return {check.id: check for check in evaluate(report, Targets(), stage)}
+
+    def test_each_stage_gets_its_own_checks(self) -> None:
+        recording = self.judged("recording")
+        self.assertIn("recording_headroom", recording)
+        self.assertIn("clipping", recording)
+        self.assertNotIn("integrated_loudness", recording)
+        mastering = self.judged("mastering")
+        for check in ("integrated_loudness", "true_peak", "loudness_range", "peak_to_loudness"):
+            self.assertIn(check, mastering)
+        for check in ("delivery_format", "tags", "isrc", "artwork"):
+            self.assertIn(check, mastering)
+        self.assertNotIn("recording_headroom", mastering)
+        self.assertIn("mix_headroom", self.judged("mixing"))
+        self.assertIn("abrupt_edges", self.judged("editing"))
+        everything = self.judged(None)
+        self.assertTrue(set(mastering) <= set(everything))
+        for check in evaluate(self.base, Targets(), None):
+            self.assertTrue(set(check.stages) <= set(STAGE_SLUGS))
+
+    def test_true_peak_sentence(self) -> None:
+        check = self.judged("mastering", true_peak_dbtp=-0.2)["true_peak"]
+        self.assertEqual(check.status, "warn")
+        self.assertTrue(
+            check.message.startswith(
+                "Your loudest peak is -0.2 dBTP; leave at least 1 dB below full scale so "
+                "encoders do not clip it."
+            )
+        )
+        self.assertEqual(self.judged("mastering", true_peak_dbtp=0.4)["true_peak"].status, "fail")
+        self.assertEqual(self.judged("mastering", true_peak_dbtp=-1.0)["true_peak"].status, "pass")
+
+    def test_integrated_loudness_bands(self) -> None:
+        for value, status in ((-14.0, "pass"), (-14.9, "pass"), (-16.5, "warn"), (-20.0, "fail")):
+            with self.subTest(value=value):
+                check = self.judged("mastering", integrated_lufs=value)["integrated_loudness"]
+                self.assertEqual(check.status, status)
+                self.assertEqual(check.measured, value)
+                self.assertIn("-14.0 LUFS", check.target)
+        loud = self.judged("mastering", integrated_lufs=-8.0)["integrated_loudness"]
+        self.assertEqual(loud.status, "fail")
+        self.assertIn("turn it down", loud.message)
+
+    def test_demo_stages_are_judged_lightly(self) -> None:
+        check = self.judged("songwriting", clipped_samples=12, clip_events=2)["clipping"]
+        self.assertEqual(check.status, "warn")
+        self.assertIn("demo", check.message)
+        strict = self.judged("recording", clipped_samples=12, clip_events=2)["clipping"]
+        self.assertEqual(strict.status, "fail")
+
+    def test_targets_change_the_verdict(self) -> None:
+        report = replace(self.base, integrated_lufs=-16.0)
+        lenient = Targets.from_mapping({"master_integrated_lufs": -16})
+        check = next(
+            c for c in evaluate(report, lenient, "mastering") if c.id == "integrated_loudness"
+        )
+        self.assertEqual(check.status, "pass")
+
+    def test_delivery_format(self) -> None:
+        self.assertEqual(self.judged("mastering")["delivery_format"].status, "pass")
+        lossy = self.judged("mastering", lossless=False, codec="mp3", format="mp3", bit_depth=None)
+        self.assertEqual(lossy["delivery_format"].status, "warn")
+        self.assertIn("lossy", lossy["delivery_format"].message)
+        odd_rate = self.judged("mastering", sample_rate=22050)
+        self.assertIn("22050 Hz", odd_rate["delivery_format"].message)
+
+    def test_unknown_stage_is_a_programming_error(self) -> None:
+        data = encode(tone(1, -20, rate=44100), 44100)
+        with self.assertRaises(ValueError):
+            analyse(io.BytesIO(data), stage="busking")

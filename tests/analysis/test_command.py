@@ -1,0 +1,95 @@
+"""`manage.py analyse_bounce`: the engine on the command line, with settings as targets."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import SimpleTestCase, override_settings
+from PIL import Image
+
+from songs.analysis import CONTRACT_KEYS
+from tests.analysis.signals import encode, faded, tone
+
+
+class AnalyseBounceCommandTest(SimpleTestCase):
+    def setUp(self) -> None:
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.folder = Path(folder.name)
+        self.path = self.folder / "bounce.wav"
+        self.path.write_bytes(encode(faded(tone(5, -10, rate=44100), rate=44100), 44100))
+
+    def run_command(self, *args: str) -> str:
+        out = io.StringIO()
+        call_command("analyse_bounce", *args, stdout=out)
+        return out.getvalue()
+
+    def test_json_report_has_the_contract_keys(self) -> None:
+        data = json.loads(self.run_command(str(self.path), "--json"))
+        self.assertEqual([key for key in CONTRACT_KEYS if key not in data], [])
+        self.assertEqual(data["format"], "wav")
+        self.assertAlmostEqual(data["integrated_lufs"], -10.0, delta=0.1)
+
+    def test_stage_selects_the_checks(self) -> None:
+        data = json.loads(self.run_command(str(self.path), "--json", "--stage", "recording"))
+        self.assertEqual(data["stage"], "recording")
+        self.assertTrue(all("recording" in check["stages"] for check in data["checks"]))
+
+    def test_readable_summary_without_json(self) -> None:
+        text = self.run_command(str(self.path))
+        self.assertIn("LUFS integrated", text)
+        self.assertIn("Streaming preview:", text)
+
+    def test_waveform_picture(self) -> None:
+        picture = self.folder / "wave.png"
+        self.run_command(str(self.path), "--waveform", str(picture))
+        self.assertEqual(Image.open(picture).format, "PNG")
+
+    @override_settings(STAGECOACH_AUDIO_TARGETS={"master_integrated_lufs": -10})
+    def test_settings_override_the_targets(self) -> None:
+        data = json.loads(self.run_command(str(self.path), "--json", "--stage", "mastering"))
+        check = next(check for check in data["checks"] if check["id"] == "integrated_loudness")
+        self.assertEqual(check["status"], "pass")
+        self.assertIn("-10.0 LUFS", check["target"])
+
+    @override_settings(STAGECOACH_AUDIO_TARGETS={"loudness_target": -14})
+    def test_unknown_setting_is_refused(self) -> None:
+        with self.assertRaisesRegex(CommandError, "loudness_target"):
+            self.run_command(str(self.path), "--json")
+
+    def test_broken_file_prints_a_json_error_and_fails(self) -> None:
+        broken = self.folder / "broken.wav"
+        broken.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really")
+        out = io.StringIO()
+        with self.assertRaises(CommandError) as raised:
+            call_command("analyse_bounce", str(broken), "--json", stdout=out)
+        self.assertNotEqual(raised.exception.returncode, 0)
+        error = json.loads(out.getvalue())
+        self.assertEqual(set(error), {"error", "reason"})
+        self.assertEqual(error["reason"], str(raised.exception))
+
+    def test_missing_file(self) -> None:
+        out = io.StringIO()
+        with self.assertRaises(CommandError):
+            call_command("analyse_bounce", str(self.folder / "nope.wav"), "--json", stdout=out)
+        self.assertEqual(json.loads(out.getvalue())["error"], "unopenable")
+
+    def test_exit_status_of_the_real_command(self) -> None:
+        broken = self.folder / "broken.mp3"
+        broken.write_bytes(b"\xff\xfb" + bytes(100))
+        manage = Path(__file__).resolve().parents[2] / "manage.py"
+        finished = subprocess.run(
+            [sys.executable, str(manage), "analyse_bounce", str(broken), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertNotEqual(finished.returncode, 0)
+        self.assertEqual(json.loads(finished.stdout)["error"], "not_audio")
