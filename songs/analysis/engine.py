@@ -32,7 +32,7 @@ from songs.analysis.waveform import COLUMNS, PeakCollector, render_png
 CURVE_POINTS = 600
 """Most points in the loudness-over-time curve: plenty for a chart, small in JSON."""
 LARGEST_CHUNK = 256
-SMALLEST_CHUNK = 16
+SMALLEST_CHUNK = 32  # at least the true-peak filter's taps per phase
 # Decoders disagree by a few frames of padding; only a real shortfall means truncation.
 TRUNCATION_SLACK = 0.01
 TRUNCATION_SLACK_S = 0.1

@@ -72,10 +72,11 @@ class HealthMeter:
         start = self._position
         self._position += block.shape[1]
         self._peak = max(self._peak, float(chunk_peaks.max(initial=0.0)))
-        self._sums += block.sum(axis=1, dtype=np.float64)
+        # Float32 sums over one block are exact enough (pairwise and SIMD partial sums);
+        # the running totals are float64.
+        self._sums += block.sum(axis=1)
         if len(block) >= 2:
-            pair = block[:2].astype(np.float64)
-            self._products += pair @ pair.T
+            self._products += block[:2] @ block[:2].T
         self._clipping(block, chunk_peaks)
         self._sound(block, chunk, chunk_peaks, start)
         if start < self._edge_frames:

@@ -153,11 +153,12 @@ class BlockFilter:
         channels, frames = block.shape
         length = self.SEGMENT
         whole = frames - frames % length
+        if whole == frames:  # every block but a file's last
+            return self._segments(block.reshape(channels, -1, length))
         out = np.empty((channels, frames), dtype=np.float32)
         if whole:
             out[:, :whole] = self._segments(block[:, :whole].reshape(channels, -1, length))
-        if whole < frames:
-            out[:, whole:] = self._tail(block[:, whole:].astype(np.float64))
+        out[:, whole:] = self._tail(block[:, whole:].astype(np.float64))
         return out
 
     def _segments(self, segments: np.ndarray) -> np.ndarray:

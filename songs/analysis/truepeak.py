@@ -21,8 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 OVERSAMPLING = 4
-TAPS_PER_PHASE = 12  # 48 taps in all, as in BS.1770-4's example filter
-KAISER_BETA = 5.0
+# Twice the taps of BS.1770-4's example filter: flat within 0.2 dB to 0.45 fs, so peaks
+# made of high treble read close to their band-limited value (and to ffmpeg's reading)
+# instead of up to 2 dB low.
+TAPS_PER_PHASE = 24
+KAISER_BETA = 4.0
 
 
 def _interpolation_phases() -> np.ndarray:

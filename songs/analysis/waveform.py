@@ -113,5 +113,5 @@ def render_png(
             bottom = middle - lows[column] * middle
             draw.line([(x, round(top)), (x, round(bottom))], fill=_INK)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
