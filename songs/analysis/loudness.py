@@ -168,10 +168,8 @@ class BlockFilter:
         # Inclusive scan: after it, drive[:, k] = sum over j <= k of P^(k-j) drive[:, j].
         step = 1
         while step < count:
-            power = self._doubling(step)
-            shifted = drive[:, :-step] @ power.T
-            drive = drive.copy()
-            drive[:, step:] += shifted
+            # The product is evaluated into a new array before the in-place add.
+            drive[:, step:] += drive[:, :-step] @ self._doubling(step).T
             step *= 2
         powers = self._powers_of_step(count)
         starts = np.einsum("kij,cj->cki", powers[:count], self.state)
