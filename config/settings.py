@@ -215,10 +215,13 @@ ANALYSIS_SWEEP_INTERVAL_S = env_int("STAGECOACH_ANALYSIS_SWEEP_S", 60)
 # A bounce still queued this long after its task was published is published again (the
 # broker may have been down); one running past the hard limit lost its worker.
 ANALYSIS_REPUBLISH_AFTER_S = env_int("STAGECOACH_ANALYSIS_REPUBLISH_S", 300)
-ANALYSIS_STUCK_AFTER_S = ANALYSIS_HARD_TIME_LIMIT_S + 60
+ANALYSIS_STUCK_AFTER_S = env_int("STAGECOACH_ANALYSIS_STUCK_S", ANALYSIS_HARD_TIME_LIMIT_S + 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Above the hard limit, so Redis never hands a running task to a second worker.
-    "visibility_timeout": ANALYSIS_HARD_TIME_LIMIT_S * 2,
+    # Above the hard limit, so Redis never hands a running task to a second worker; a
+    # task whose worker died is delivered again after this long.
+    "visibility_timeout": env_int(
+        "STAGECOACH_VISIBILITY_TIMEOUT_S", ANALYSIS_HARD_TIME_LIMIT_S * 2
+    ),
     # Publishing from a web request must not hang when the broker is unreachable.
     "socket_connect_timeout": 2,
     "socket_timeout": 5,

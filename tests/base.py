@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from coaching.models import Cohort, Membership, Role, User
 from songs import services
 from songs.demo import encode, synthesise
-from songs.models import Song
+from songs.models import Bounce, Song
 from stages.models import Stage, StageRecord
 
 HTMX = {"HX-Request": "true"}
@@ -55,6 +55,35 @@ def make_user(username: str, **extra: Any) -> User:
 def make_song(owner: User, cohort: Cohort, title: str = "Paper Lanterns", **extra: Any) -> Song:
     fields = {"purpose": "A goodbye to a town.", **extra}
     return services.create_song(song=Song(owner=owner, cohort=cohort, title=title, **fields))
+
+
+def store_bounce(record: StageRecord, data: bytes, name: str = "take.wav") -> Bounce:
+    """A bounce saved straight to the database and storage: no task is published."""
+    from songs.analysis.formats import sniff
+
+    upload = SimpleUploadedFile(name, data)
+    bounce = Bounce(
+        record=record,
+        version=(record.bounces.count() + 1),
+        original_name=name,
+        size_bytes=len(data),
+        sha256="0" * 64,
+        audio_format=sniff(upload.file) or "wav",
+        uploaded_by=record.song.owner,
+    )
+    bounce.file.save(name, upload, save=True)
+    return bounce
+
+
+def long_wav(path: str, *, minutes: float, sample_rate: int = 44_100) -> None:
+    """Write a long stereo 16-bit WAV in blocks (a 10-second loop, repeated)."""
+    import soundfile
+
+    loop = synthesise(seconds=10.0, sample_rate=sample_rate, peak_dbfs=-3.0)
+    blocks = int(minutes * 6)
+    with soundfile.SoundFile(path, "w", sample_rate, 2, "PCM_16", format="WAV") as out:
+        for _ in range(blocks):
+            out.write(loop)
 
 
 def ensure_stage_catalogue() -> None:

@@ -74,6 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Hashing passwords properly costs a third of a second per user; tests make many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A test database of this run's own, so two runs on one machine (a developer's and
+    # CI's, say) never create and drop each other's.
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        settings.DATABASES["default"]["TEST"]["NAME"] = f"test_stagecoach_{os.getpid()}"
     if IN_CI and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise pytest.UsageError("CI is set but PostgreSQL does not answer on 127.0.0.1:5432")
 

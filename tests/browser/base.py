@@ -27,9 +27,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-class BrowserTestCase(StaticLiveServerTestCase):
+class ChromiumMixin:
+    """One Chromium per test class, a fresh context per test, screenshots as artifacts."""
+
     playwright: Any
     browser: Any
+    base_url: str
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -65,7 +68,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
         self.context.close()
 
     def go(self, path: str) -> None:
-        self.page.goto(self.live_server_url + path)
+        self.page.goto(self.base_url + path)
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -78,4 +81,12 @@ class BrowserTestCase(StaticLiveServerTestCase):
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", password)
         self.page.click("button[type=submit]")
-        self.page.wait_for_url(self.live_server_url + "/")
+        self.page.wait_for_url(self.base_url + "/")
+
+
+class BrowserTestCase(ChromiumMixin, StaticLiveServerTestCase):
+    """Chromium against Django's live test server (runserver-like, in a thread)."""
+
+    @property
+    def base_url(self) -> str:  # type: ignore[override]
+        return self.live_server_url

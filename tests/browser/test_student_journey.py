@@ -72,7 +72,9 @@ class StudentJourneyTests(BrowserTestCase):
         data = list(audio_bytes("WAV", seconds=3.0))
         page.evaluate(
             """(bytes) => {
-                const file = new File([new Uint8Array(bytes)], "chorus idea.wav", {type: "audio/wav"});
+                const file = new File(
+                    [new Uint8Array(bytes)], "chorus idea.wav", {type: "audio/wav"}
+                );
                 const transfer = new DataTransfer();
                 transfer.items.add(file);
                 const zone = document.querySelector("[data-dropzone]");

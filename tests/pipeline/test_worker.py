@@ -1,0 +1,119 @@
+"""A real Celery worker on the machine's Redis and PostgreSQL, and what happens when it dies."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+from django.core.files import File
+from django.test import TransactionTestCase
+
+from coaching.models import Cohort, Membership, Role
+from songs.models import AnalysisState, Bounce
+from stages.models import Status
+from tests.base import (
+    audio_bytes,
+    ensure_stage_catalogue,
+    long_wav,
+    make_song,
+    make_user,
+    store_bounce,
+)
+from tests.pipeline.harness import celery_worker, flush_redis, publish, service_env, wait_for
+from tests.services import require_service
+
+pytestmark = pytest.mark.services
+
+
+class WorkerTestCase(TransactionTestCase):
+    def setUp(self) -> None:
+        require_service("postgres")
+        require_service("redis")
+        ensure_stage_catalogue()
+        flush_redis()
+        cohort = Cohort.objects.create(name="Autumn")
+        self.student = make_user("ada")
+        Membership.objects.create(user=self.student, cohort=cohort, role=Role.STUDENT)
+        self.song = make_song(self.student, cohort)
+        self.record = self.song.records.get(stage__slug="mixing")
+        type(self.record).objects.filter(pk=self.record.pk).update(status=Status.IN_PROGRESS)
+
+    def state(self, bounce: Bounce) -> str:
+        bounce.refresh_from_db()
+        return bounce.analysis_state
+
+    def wait_until_final(self, bounce: Bounce, timeout: float = 60) -> None:
+        wait_for(
+            lambda: self.state(bounce) in {AnalysisState.DONE, AnalysisState.FAILED},
+            timeout=timeout,
+            what=f"bounce {bounce.pk} to be analysed",
+        )
+
+
+class WorkerTests(WorkerTestCase):
+    def test_a_worker_consumes_a_real_task_and_stores_the_report(self) -> None:
+        bounce = store_bounce(self.record, audio_bytes("FLAC", seconds=5.0), "mix.flac")
+        env = service_env()
+        with celery_worker("solo", env) as worker:
+            publish(bounce.pk, env)
+            self.wait_until_final(bounce)
+            self.assertIn("songs.tasks.analyse_bounce", worker.output())
+        self.assertEqual(bounce.analysis_state, AnalysisState.DONE, bounce.analysis_error)
+        self.assertEqual(bounce.report["format"], "flac")
+        self.assertAlmostEqual(bounce.duration_s, 5.0, places=2)
+        self.assertEqual(bounce.report["stage"], "mixing")
+        self.assertTrue(bounce.waveform.storage.exists(bounce.waveform.name))
+
+    def test_a_corrupt_file_fails_and_the_worker_serves_the_next_task(self) -> None:
+        broken = store_bounce(self.record, audio_bytes("WAV", seconds=3.0)[:3000], "cut.wav")
+        good = store_bounce(self.record, audio_bytes("WAV", seconds=3.0), "good.wav")
+        env = service_env()
+        with celery_worker("solo", env) as worker:
+            publish(broken.pk, env)
+            publish(good.pk, env)
+            self.wait_until_final(broken)
+            self.wait_until_final(good)
+            self.assertIsNone(worker.proc.poll(), "the worker is still running")
+        self.assertEqual(broken.analysis_state, AnalysisState.FAILED)
+        self.assertIn("stops early", broken.analysis_error)
+        self.assertEqual(good.analysis_state, AnalysisState.DONE)
+
+    def test_a_task_whose_worker_is_killed_runs_again_on_another_worker(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "long.wav")
+            long_wav(path, minutes=12)
+            bounce = Bounce(
+                record=self.record,
+                version=1,
+                original_name="long.wav",
+                size_bytes=os.path.getsize(path),
+                sha256="0" * 64,
+                audio_format="wav",
+                uploaded_by=self.student,
+            )
+            with open(path, "rb") as handle:
+                bounce.file.save("long.wav", File(handle), save=True)
+        # Short limits, so the lost task comes back within seconds rather than minutes.
+        env = service_env(
+            STAGECOACH_VISIBILITY_TIMEOUT_S="5",
+            STAGECOACH_ANALYSIS_STUCK_S="5",
+            STAGECOACH_ANALYSIS_SWEEP_S="2",
+            STAGECOACH_ANALYSIS_REPUBLISH_S="3",
+        )
+        first = celery_worker("first", env)
+        try:
+            publish(bounce.pk, env)
+            wait_for(
+                lambda: self.state(bounce) == AnalysisState.RUNNING,
+                timeout=60,
+                what="the first worker to start the analysis",
+            )
+        finally:
+            first.kill()
+        self.assertEqual(self.state(bounce), AnalysisState.RUNNING)
+        with celery_worker("second", env, beat=True):
+            self.wait_until_final(bounce, timeout=120)
+        self.assertEqual(bounce.analysis_state, AnalysisState.DONE, bounce.analysis_error)
+        self.assertGreaterEqual(bounce.analysis_attempts, 2)
+        self.assertAlmostEqual(bounce.duration_s, 720.0, places=0)
