@@ -7,6 +7,8 @@ Nothing in this package imports Django; callers pass files and targets in:
     report.waveform_png  # PNG bytes for the caller to store
 """
 
+from __future__ import annotations
+
 from songs.analysis.engine import analyse
 from songs.analysis.errors import AnalysisError
 from songs.analysis.report import (

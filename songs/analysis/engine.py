@@ -23,7 +23,7 @@ from songs.analysis.loudness import (
     LoudnessResult,
     lufs,
 )
-from songs.analysis.metadata import read_metadata
+from songs.analysis.metadata import Metadata, read_metadata
 from songs.analysis.report import STAGE_SLUGS, LoudnessCurve, Report, Waveform
 from songs.analysis.targets import Targets
 from songs.analysis.truepeak import TruePeakMeter
@@ -69,19 +69,8 @@ def analyse(
     # other (several times slower on two cores), and workers run analyses side by side.
     with open_stream(fileobj, fmt, targets) as stream, threadpool_limits(limits=1):
         measured = _measure(stream.blocks(), stream.info, targets)
-    info = stream.info
-    _check_complete(measured.frames, info, fmt)
-
-    report = _report(measured, info, fmt, size, targets)
-    report = replace(
-        report,
-        tags=metadata.tags,
-        isrc=metadata.isrc,
-        isrc_valid=metadata.isrc_valid,
-        artwork=metadata.artwork,
-        flags=report.flags + metadata.flags,
-        stage=stage,
-    )
+    _check_complete(measured.frames, stream.info)
+    report = _report(measured, stream.info, fmt, size, metadata, stage)
     return replace(
         report,
         checks=checks.evaluate(report, targets, stage),
@@ -143,7 +132,7 @@ def _measure(blocks: Iterator[np.ndarray], info: StreamInfo, targets: Targets) -
     return measured
 
 
-def _check_complete(frames: int, info: StreamInfo, fmt: AudioFormat) -> None:
+def _check_complete(frames: int, info: StreamInfo) -> None:
     if frames == 0:
         raise AnalysisError(
             "no_audio",
@@ -178,7 +167,12 @@ def _db(linear: float) -> float | None:
 
 
 def _report(
-    measured: _Measured, info: StreamInfo, fmt: AudioFormat, size: int, targets: Targets
+    measured: _Measured,
+    info: StreamInfo,
+    fmt: AudioFormat,
+    size: int,
+    metadata: Metadata,
+    stage: str | None,
 ) -> Report:
     rate = info.sample_rate
     frames = measured.frames
@@ -236,10 +230,10 @@ def _report(
         lossless=info.lossless,
         bitrate_kbps=size * 8 / duration / 1000 if duration > 0 else None,
         file_size_bytes=size,
-        tags={},
-        isrc=None,
-        isrc_valid=False,
-        artwork=None,
+        tags=metadata.tags,
+        isrc=metadata.isrc,
+        isrc_valid=metadata.isrc_valid,
+        artwork=metadata.artwork,
         checks=(),
         streaming=(),
         waveform=Waveform(
@@ -248,8 +242,8 @@ def _report(
             maxs=tuple(highs.tolist()),
         ),
         loudness_curve=_curve(loudness.short_term_blocks),
-        stage=None,
-        flags=tuple(flags),
+        stage=stage,
+        flags=(*flags, *metadata.flags),
         waveform_png=render_png(lows, highs),
     )
 

@@ -48,7 +48,9 @@ def pulse(rate: int, offset: float) -> np.ndarray:
 
 
 class Tech3341TruePeakTest(unittest.TestCase):
-    def check(self, rate: int, freq: float, amplitude_db: float, phase: float, expected: float):
+    def check(
+        self, rate: int, freq: float, amplitude_db: float, phase: float, expected: float
+    ) -> None:
         signal = faded(tone(1.0, amplitude_db, rate=rate, freq=freq, phase_deg=phase), rate=rate)
         report = report_for(signal, rate)
         self.assertLessEqual(report.true_peak_dbtp, expected + HIGH)
