@@ -236,7 +236,7 @@ CELERY_BEAT_SCHEDULE = {
 # Audio targets and thresholds: overrides of the engine's documented defaults
 # (songs/analysis/targets.py), as a JSON object, e.g. {"master_integrated_lufs": -16}.
 try:
-    STAGECOACH_AUDIO_TARGETS = json.loads(env_str("STAGECOACH_AUDIO_TARGETS", "{}"))
+    STAGECOACH_AUDIO_TARGETS = json.loads(env_str("STAGECOACH_AUDIO_TARGETS") or "{}")
 except json.JSONDecodeError as exc:
     raise ImproperlyConfigured(f"STAGECOACH_AUDIO_TARGETS is not valid JSON: {exc}") from None
 if not isinstance(STAGECOACH_AUDIO_TARGETS, dict):

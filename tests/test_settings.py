@@ -89,3 +89,28 @@ class SettingsTests(unittest.TestCase):
         self.assertIn("STAGECOACH_MAX_UPLOAD_MB must be a whole number", result.stderr)
         result = read_settings({"DJANGO_DEBUG": "maybe"}, "DEBUG")
         self.assertIn("DJANGO_DEBUG must be true or false", result.stderr)
+
+
+class AudioTargetSettingsTests(unittest.TestCase):
+    def check(self, targets: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "STAGECOACH_AUDIO_TARGETS": targets, "DATABASE_URL": "sqlite://"}
+        return subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    def test_a_valid_override_passes_the_system_check(self) -> None:
+        result = self.check('{"master_integrated_lufs": -16}')
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_an_unknown_target_stops_the_system_check(self) -> None:
+        result = self.check('{"master_loudness": -16}')
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("stagecoach.E001", result.stderr)
+
+    def test_malformed_json_names_the_variable(self) -> None:
+        result = self.check("{-16")
+        self.assertIn("STAGECOACH_AUDIO_TARGETS is not valid JSON", result.stderr)

@@ -1,0 +1,25 @@
+"""System checks: a bad audio-target override stops `manage.py check` and every start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, register
+
+
+@register()
+def audio_targets_are_valid(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    from songs.analysis import TargetsError
+    from songs.services import audio_targets
+
+    try:
+        audio_targets()
+    except TargetsError as exc:
+        return [
+            Error(
+                f"STAGECOACH_AUDIO_TARGETS is not usable: {exc}",
+                hint="See the documented targets in songs/analysis/targets.py.",
+                id="stagecoach.E001",
+            )
+        ]
+    return []
