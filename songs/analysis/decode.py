@@ -59,13 +59,18 @@ class StreamInfo:
     bit_depth: int | None
     lossless: bool
     declared_frames: int | None
-    """What the header says; only ever compared with what was decoded."""
+    """What the header says: checked against limits and against what was decoded, never
+    used to size a buffer."""
 
 
 class AudioStream(contextlib.AbstractContextManager):
     info: StreamInfo
 
     def blocks(self) -> Iterator[np.ndarray]:
+        """float32 arrays of frames x channels, BLOCK_FRAMES long but for the last.
+
+        A block may be a view of a reused buffer: use it before asking for the next.
+        """
         raise NotImplementedError
 
     def close(self) -> None:

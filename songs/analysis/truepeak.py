@@ -146,14 +146,14 @@ class TruePeakMeter:
             extended = np.pad(extended, ((0, 0), (0, padding)))
         starts = chunks * self.chunk
         segments = extended[channels[:, None], starts[:, None] + np.arange(span)]
+        # Positions past the block's end are padding: the next block (or finish) computes
+        # the values there from real samples.
+        valid = starts[:, None] + np.arange(self.chunk) < frames
         peak = 0.0
         for phase in self._phases.T:
             values = phase[0] * segments[:, : self.chunk]
             for tap in range(1, self._taps):
                 values += phase[tap] * segments[:, tap : tap + self.chunk]
-            # Outputs past the block's end need samples not read yet: the next block
-            # (or finish) computes them.
-            valid = starts[:, None] + np.arange(self.chunk) < frames
             peak = max(peak, float(np.abs(values, out=values).max(where=valid, initial=0.0)))
         self.peak = max(self.peak, peak)
 
