@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import unittest
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -63,6 +66,16 @@ class JsonTest(unittest.TestCase):
         self.assertIn("Checks for mastering:", text)
         self.assertIn("Spotify", text)
         self.assertIn("n/a", render_text(self.silent))
+
+
+class IndependenceTest(unittest.TestCase):
+    def test_engine_imports_no_django(self) -> None:
+        code = "import sys, songs.analysis; print(any(m.startswith('django') for m in sys.modules))"
+        root = Path(__file__).resolve().parents[2]
+        finished = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60
+        )
+        self.assertEqual(finished.stdout.strip(), "False", finished.stderr)
 
 
 class WaveformTest(unittest.TestCase):
