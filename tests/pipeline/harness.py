@@ -239,18 +239,15 @@ def flush_redis(url: str = REDIS_TEST_DB_URL) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
-def publish(bounce_id: int, env: dict[str, str]) -> None:
-    """Publish the analysis task from a separate process, as the web process would."""
+def publish(bounce_ids: int | list[int], env: dict[str, str]) -> None:
+    """Publish analysis tasks from a separate process, as the web process would."""
+    ids = [bounce_ids] if isinstance(bounce_ids, int) else bounce_ids
+    code = (
+        "import django; django.setup(); from songs.tasks import analyse_bounce; "
+        f"[analyse_bounce.apply_async((i,), retry=False) for i in {ids!r}]"
+    )
     subprocess.run(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "config",
-            "call",
-            "songs.tasks.analyse_bounce",
-            "--args",
-            f"[{bounce_id}]",
-        ],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         check=True,
