@@ -28,6 +28,7 @@ class LosslessFormatsTest(unittest.TestCase):
         ("WAV", "PCM_32", "wav", "pcm_s32", 32),
         ("WAV", "FLOAT", "wav", "pcm_f32", 32),
         ("WAV", "DOUBLE", "wav", "pcm_f64", 64),
+        ("RF64", "PCM_24", "wav", "pcm_s24", 24),
         ("AIFF", "PCM_16", "aiff", "pcm_s16", 16),
         ("AIFF", "PCM_24", "aiff", "pcm_s24", 24),
         ("FLAC", "PCM_16", "flac", "flac", 16),
