@@ -34,6 +34,8 @@ format: install
 
 # Benchmarks report ratios against a peer measured in the same run, never absolute pass/fail times.
 bench: install
+	@command -v ffmpeg >/dev/null || apt-get install -y -qq ffmpeg >/dev/null 2>&1 \
+		|| echo "ffmpeg is not installed: the benchmark skips its ffmpeg peer"
 	$(PY) -m pytest -o python_files='bench_*.py' -q -s tests/bench
 
 clean:
