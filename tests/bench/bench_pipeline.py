@@ -16,33 +16,26 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db.models import Max, Min
-from django.test import TransactionTestCase
 
-from coaching.models import Cohort, Membership, Role
 from songs.analysis import analyse
 from songs.models import AnalysisState, Bounce
 from songs.services import audio_targets
 from stages.models import Status
 from tests.base import (
     audio_bytes,
-    ensure_stage_catalogue,
     long_wav,
-    make_song,
-    make_user,
     store_bounce,
 )
 from tests.pipeline.harness import (
+    ServicesTestCase,
     celery_worker,
-    flush_redis,
     gunicorn,
     production_env,
     publish,
     service_env,
     wait_for,
 )
-from tests.services import require_service
 
 BOUNCES = 24
 BOUNCE_SECONDS = 60.0
@@ -62,21 +55,7 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-class PipelineBenchmark(TransactionTestCase):
-    def setUp(self) -> None:
-        require_service("postgres")
-        require_service("redis")
-        ensure_stage_catalogue()
-        flush_redis()
-        cohort = Cohort.objects.create(name="Bench")
-        self.student = make_user("ada")
-        self.student.password = PBKDF2PasswordHasher().encode("password-ada", "bench-salt")
-        self.student.save(update_fields=["password"])
-        Membership.objects.create(user=self.student, cohort=cohort, role=Role.STUDENT)
-        self.song = make_song(self.student, cohort)
-        self.record = self.song.records.get(stage__slug="mixing")
-        type(self.record).objects.filter(pk=self.record.pk).update(status=Status.IN_PROGRESS)
-
+class PipelineBenchmark(ServicesTestCase):
     def test_throughput_through_two_workers_against_the_engine_in_one_process(self) -> None:
         data = audio_bytes("WAV", seconds=BOUNCE_SECONDS)
         bounces = [store_bounce(self.record, data, f"mix-{i}.wav") for i in range(BOUNCES)]

@@ -52,6 +52,7 @@ class ChromiumMixin:
         super().tearDownClass()
 
     def setUp(self) -> None:
+        super().setUp()  # type: ignore[misc]
         # Live-server tests empty every table afterwards, the migrated catalogue included.
         ensure_stage_catalogue()
         self.context = self.browser.new_context(viewport={"width": 1360, "height": 900})

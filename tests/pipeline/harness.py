@@ -20,7 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from django.test import TransactionTestCase
+
+from coaching.models import Cohort, Membership, Role
+from stages.models import Status
+from tests.base import ensure_stage_catalogue, make_song, make_user
+from tests.services import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -254,3 +261,26 @@ def publish(bounce_ids: int | list[int], env: dict[str, str]) -> None:
         capture_output=True,
         timeout=60,
     )
+
+
+class ServicesTestCase(TransactionTestCase):
+    """Rows committed for the app's own processes: a student, "ada" (password
+    "password-ada", hashed as production hashes it), with a song whose `open_stage` is
+    in progress."""
+
+    open_stage = "mixing"
+
+    def setUp(self) -> None:
+        require_service("postgres")
+        require_service("redis")
+        super().setUp()
+        ensure_stage_catalogue()
+        flush_redis()
+        cohort = Cohort.objects.create(name="Autumn")
+        self.student = make_user("ada")
+        self.student.password = PBKDF2PasswordHasher().encode("password-ada", "fixed-salt")
+        self.student.save(update_fields=["password"])
+        Membership.objects.create(user=self.student, cohort=cohort, role=Role.STUDENT)
+        self.song = make_song(self.student, cohort, title="Paper Lanterns")
+        self.record = self.song.records.get(stage__slug=self.open_stage)
+        type(self.record).objects.filter(pk=self.record.pk).update(status=Status.IN_PROGRESS)

@@ -6,42 +6,28 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.test import TransactionTestCase
 
-from coaching.models import Cohort, Membership, Role
 from songs.models import AnalysisState, Bounce
-from stages.models import Status
-from tests.base import audio_bytes, make_song, make_user
+from tests.base import audio_bytes
 from tests.browser.base import ChromiumMixin
 from tests.pipeline.harness import (
     PrivateRedis,
+    ServicesTestCase,
     celery_worker,
     flush_redis,
     gunicorn,
     production_env,
 )
-from tests.services import require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
 
-class ProductionShapeTestCase(ChromiumMixin, TransactionTestCase):
+class ProductionShapeTestCase(ChromiumMixin, ServicesTestCase):
     base_url = ""
+    open_stage = "mastering"
 
     def setUp(self) -> None:
-        require_service("postgres")
-        require_service("redis")
         super().setUp()
-        cohort = Cohort.objects.create(name="Autumn")
-        student = make_user("ada")
-        # The app's own processes verify passwords with the production hashers.
-        student.password = PBKDF2PasswordHasher().encode("password-ada", "pipeline-salt")
-        student.save(update_fields=["password"])
-        Membership.objects.create(user=student, cohort=cohort, role=Role.STUDENT)
-        self.song = make_song(student, cohort, title="Paper Lanterns")
-        record = self.song.records.get(stage__slug="mastering")
-        type(record).objects.filter(pk=record.pk).update(status=Status.IN_PROGRESS)
         self.record_url = f"/songs/{self.song.pk}/stages/mastering/"
 
     def upload(self, seconds: float = 6.0, note: str = "First master") -> None:

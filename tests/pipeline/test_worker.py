@@ -7,38 +7,19 @@ import tempfile
 
 import pytest
 from django.core.files import File
-from django.test import TransactionTestCase
 
-from coaching.models import Cohort, Membership, Role
 from songs.models import AnalysisState, Bounce
-from stages.models import Status
 from tests.base import (
     audio_bytes,
-    ensure_stage_catalogue,
     long_wav,
-    make_song,
-    make_user,
     store_bounce,
 )
-from tests.pipeline.harness import celery_worker, flush_redis, publish, service_env, wait_for
-from tests.services import require_service
+from tests.pipeline.harness import ServicesTestCase, celery_worker, publish, service_env, wait_for
 
 pytestmark = pytest.mark.services
 
 
-class WorkerTestCase(TransactionTestCase):
-    def setUp(self) -> None:
-        require_service("postgres")
-        require_service("redis")
-        ensure_stage_catalogue()
-        flush_redis()
-        cohort = Cohort.objects.create(name="Autumn")
-        self.student = make_user("ada")
-        Membership.objects.create(user=self.student, cohort=cohort, role=Role.STUDENT)
-        self.song = make_song(self.student, cohort)
-        self.record = self.song.records.get(stage__slug="mixing")
-        type(self.record).objects.filter(pk=self.record.pk).update(status=Status.IN_PROGRESS)
-
+class WorkerTestCase(ServicesTestCase):
     def state(self, bounce: Bounce) -> str:
         bounce.refresh_from_db()
         return bounce.analysis_state
