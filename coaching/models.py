@@ -90,3 +90,171 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}) in {self.cohort}"
+
+
+# --- Reviews ------------------------------------------------------------------------------
+
+
+class Verdict(models.TextChoices):
+    APPROVED = "approved", "Approve"
+    CHANGES_REQUESTED = "changes_requested", "Request changes"
+
+
+class Mark(models.TextChoices):
+    DONE_WELL = "done_well", "Done well"
+    NEEDS_WORK = "needs_work", "Needs work"
+
+
+class Review(models.Model):
+    """A coach's verdict on one round (one submission) of a stage record."""
+
+    record = models.ForeignKey(
+        "stages.StageRecord", on_delete=models.CASCADE, related_name="reviews"
+    )
+    round = models.PositiveSmallIntegerField()
+    coach = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reviews_given")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    summary = models.TextField(max_length=5000)
+    coach_balance = models.SmallIntegerField(
+        help_text="Where the coach places the work between the poles: -5 to +5."
+    )
+    balance_comment = models.TextField("why there", max_length=2000)
+    # The student's own placement when they submitted this round, kept for tendencies.
+    self_balance = models.SmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["record", "-round"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "round"], name="one_review_per_round"),
+            models.CheckConstraint(
+                condition=models.Q(coach_balance__gte=-5, coach_balance__lte=5),
+                name="coach_balance_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record} · round {self.round} · {self.get_verdict_display()}"
+
+
+class ActionMark(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="marks")
+    action = models.ForeignKey("stages.CoreAction", on_delete=models.PROTECT, related_name="+")
+    mark = models.CharField(max_length=12, choices=Mark.choices)
+
+    class Meta:
+        ordering = ["action__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "action"], name="one_mark_per_action")
+        ]
+
+
+# --- Comments -----------------------------------------------------------------------------
+
+
+class CommentQuerySet(models.QuerySet["Comment"]):
+    def visible_to(self, user: User | AnonymousUser) -> CommentQuerySet:
+        from stages.models import StageRecord
+
+        return self.filter(record__in=StageRecord.objects.visible_to(user))
+
+    def unresolved(self) -> CommentQuerySet:
+        return self.filter(parent__isnull=True, resolved_at__isnull=True)
+
+
+class Comment(models.Model):
+    """A remark on a stage record, optionally on a bounce at a moment (or a range) in it.
+
+    Threads are one level deep: replies hang off the comment that opened the thread.
+    """
+
+    record = models.ForeignKey(
+        "stages.StageRecord", on_delete=models.CASCADE, related_name="comments"
+    )
+    bounce = models.ForeignKey(
+        "songs.Bounce", null=True, blank=True, on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="comments")
+    body = models.TextField(max_length=5000)
+    at_s = models.FloatField(null=True, blank=True, help_text="Seconds into the bounce.")
+    until_s = models.FloatField(null=True, blank=True, help_text="End of a marked range.")
+    blocking = models.BooleanField(
+        default=False, help_text="The stage cannot be approved while this stays unresolved."
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["record", "resolved_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(at_s__isnull=True) | models.Q(at_s__gte=0),
+                name="comment_time_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(until_s__isnull=True)
+                | models.Q(at_s__isnull=False, until_s__gt=models.F("at_s")),
+                name="comment_range_forwards",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.record}: {self.body[:40]}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class Snippet(models.Model):
+    """A ready piece of feedback a coach inserts into a comment and edits.
+
+    Without a coach it belongs to everyone; with a `check_id` it is offered when that
+    analysis check did not pass on the bounce being discussed.
+    """
+
+    coach = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="snippets"
+    )
+    check_id = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=80)
+    body = models.TextField(max_length=2000)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submission"
+        REVIEWED = "reviewed", "Review"
+        COMMENTED = "commented", "Comment"
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message

@@ -81,6 +81,18 @@ class StageRecordQuerySet(models.QuerySet["StageRecord"]):
             return self.none()
         return self.filter(song__owner=user)
 
+    def reviewable_by(self, user: User | AnonymousUser) -> StageRecordQuerySet:
+        """Records a coach reviews: those of the cohorts they coach (course admins: all)."""
+        from coaching.models import Cohort, Role
+
+        if not user.is_authenticated:
+            return self.none()
+        mine = models.Q(song__owner=user)  # nobody reviews their own work
+        if user.is_course_admin:
+            return self.exclude(mine)
+        coached = Cohort.objects.filter(memberships__user=user, memberships__role=Role.COACH)
+        return self.filter(song__cohort__in=coached).exclude(mine)
+
 
 class StageRecord(models.Model):
     song = models.ForeignKey("songs.Song", on_delete=models.CASCADE, related_name="records")
@@ -98,6 +110,9 @@ class StageRecord(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     reopened_count = models.PositiveIntegerField(default=0)
+    round = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times the stage has been submitted for review."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StageRecordQuerySet.as_manager()
@@ -169,8 +184,9 @@ class StageRecord(models.Model):
                 raise StageRuleError("Before you submit, " + " and ".join(missing) + ".")
             locked.status = Status.SUBMITTED
             locked.submitted_at = timezone.now()
-            locked.save(update_fields=["status", "submitted_at", "updated_at"])
-        self._take(locked, "status", "submitted_at", "updated_at")
+            locked.round += 1
+            locked.save(update_fields=["status", "submitted_at", "round", "updated_at"])
+        self._take(locked, "status", "submitted_at", "round", "updated_at")
         return True
 
     def missing_for_submission(self) -> list[str]:
