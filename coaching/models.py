@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
+
+
+class StagecoachUserManager(UserManager["User"]):
+    def viewable_students(self, viewer: User | AnonymousUser) -> QuerySet[User]:
+        """People whose student work `viewer` may look at: themselves, the students of the
+        cohorts they coach, everyone for a course admin."""
+        if not viewer.is_authenticated:
+            return self.none()
+        if viewer.is_course_admin:
+            return self.all()
+        coached = Cohort.objects.filter(memberships__user=viewer, memberships__role=Role.COACH)
+        students = Membership.objects.filter(cohort__in=coached, role=Role.STUDENT)
+        return self.filter(models.Q(pk=viewer.pk) | models.Q(pk__in=students.values("user")))
 
 
 class User(AbstractUser):
@@ -28,6 +41,8 @@ class User(AbstractUser):
                 violation_error_message="Another account already uses this e-mail address.",
             )
         ]
+
+    objects = StagecoachUserManager()
 
     @property
     def display_name(self) -> str:
@@ -148,6 +163,9 @@ class ActionMark(models.Model):
             models.UniqueConstraint(fields=["review", "action"], name="one_mark_per_action")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.action}: {self.get_mark_display()}"
+
 
 # --- Comments -----------------------------------------------------------------------------
 
@@ -213,6 +231,19 @@ class Comment(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+    @property
+    def moment_label(self) -> str:
+        """The marked moment as m:ss, or a range m:ss–m:ss; empty when there is none."""
+        if self.at_s is None:
+            return ""
+        label = _mmss(self.at_s)
+        return f"{label}–{_mmss(self.until_s)}" if self.until_s is not None else label
+
+
+def _mmss(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"
 
 
 class Snippet(models.Model):

@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "coaching.context_processors.roles",
             ],
         },
     },
@@ -185,6 +186,8 @@ EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Stagecoach <stagecoach@localhost>")
+# The address e-mails link to (notifications point at the exact page).
+SITE_URL = env_str("STAGECOACH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Celery and the analysis pipeline ----------------------------------------------------
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("songs.urls")),
     path("", include("stages.urls")),
-    path("accounts/", include("coaching.urls")),
+    path("", include("coaching.urls")),
+    path("accounts/", include("coaching.account_urls")),
     path("admin/", admin.site.urls),
 ]

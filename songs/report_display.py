@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from songs.models import AnalysisState
+
+if TYPE_CHECKING:
+    from coaching.models import User
+    from songs.models import Bounce
 
 CHART_WIDTH = 960
 CHART_HEIGHT = 220
@@ -40,6 +46,26 @@ class Chart:
     target_label: str
     ticks: list[tuple[float, str]]
     time_ticks: list[tuple[float, str]]
+
+
+def analysis_context(bounce: Bounce, user: User) -> dict[str, Any]:
+    """What the analysis panel of a bounce shows, for `user`."""
+    from songs.services import audio_targets
+
+    context: dict[str, Any] = {
+        "bounce": bounce,
+        "is_coach_view": bounce.record.song.owner_id != user.pk,
+    }
+    report = bounce.report if bounce.analysis_state == AnalysisState.DONE else None
+    if report:
+        context |= {
+            "report": report,
+            "figures": figures(report),
+            "checks": checks(report),
+            "streaming": streaming_rows(report),
+            "chart": loudness_chart(report, target_lufs=audio_targets().master_integrated_lufs),
+        }
+    return context
 
 
 def _fmt(value: Any, unit: str, digits: int = 1, signed: bool = False) -> str:
@@ -149,3 +175,105 @@ def loudness_chart(report: dict[str, Any], *, target_lufs: float | None) -> Char
         ticks=[(y(level), f"{level:g}") for level in (0, -10, -20, -30, -40)],
         time_ticks=[(x(float(t)), _duration(t)) for t in range(0, int(total_s) + 1, time_step)],
     )
+
+
+@dataclass(frozen=True)
+class LoudnessMatch:
+    """Player volumes (0..1) that play two bounces at the same integrated loudness: the
+    louder one is turned down to the quieter one."""
+
+    volume_a: float
+    volume_b: float
+    gain_a_db: float
+    gain_b_db: float
+    possible: bool
+
+
+def loudness_match(a: Bounce, b: Bounce) -> LoudnessMatch:
+    if a.integrated_lufs is None or b.integrated_lufs is None:
+        return LoudnessMatch(1.0, 1.0, 0.0, 0.0, possible=False)
+    quieter = min(a.integrated_lufs, b.integrated_lufs)
+    gain_a = quieter - a.integrated_lufs
+    gain_b = quieter - b.integrated_lufs
+    return LoudnessMatch(
+        round(10 ** (gain_a / 20), 4),
+        round(10 ** (gain_b / 20), 4),
+        round(gain_a, 1),
+        round(gain_b, 1),
+        possible=True,
+    )
+
+
+@dataclass(frozen=True)
+class Difference:
+    label: str
+    a: str
+    b: str
+    change: str
+    changed: bool
+
+
+_COMPARED = [
+    ("Integrated loudness", "integrated_lufs", "LUFS"),
+    ("True peak", "true_peak_dbtp", "dBTP"),
+    ("Loudness range", "loudness_range_lu", "LU"),
+    ("Sample peak", "sample_peak_dbfs", "dBFS"),
+    ("Peak to loudness", "plr_db", "dB"),
+    ("Short-term max", "short_term_max_lufs", "LUFS"),
+    ("Clipped samples", "clipped_samples", ""),
+    ("Stereo correlation", "correlation", ""),
+]
+
+
+def differences(a: Bounce, b: Bounce) -> list[Difference]:
+    """What changed in the measurements from version a to version b."""
+    ra, rb = a.report or {}, b.report or {}
+    rows = []
+    for label, key, unit in _COMPARED:
+        va, vb = ra.get(key), rb.get(key)
+        change = ""
+        if isinstance(va, int | float) and isinstance(vb, int | float):
+            delta = vb - va
+            delta_unit = "LU" if unit == "LUFS" else unit  # a difference of loudness is in LU
+            change = (
+                f"{delta:+.1f} {delta_unit}".strip() if isinstance(va, float) else f"{delta:+d}"
+            )
+        rows.append(
+            Difference(
+                label,
+                _fmt(va, unit) if isinstance(va, float) else _plain(va),
+                _fmt(vb, unit) if isinstance(vb, float) else _plain(vb),
+                change,
+                va != vb,
+            )
+        )
+    for label, key in [
+        ("Format", "format"),
+        ("Codec", "codec"),
+        ("Sample rate", "sample_rate"),
+        ("Bit depth", "bit_depth"),
+        ("Channels", "channels"),
+        ("Duration", "duration_s"),
+    ]:
+        va, vb = ra.get(key), rb.get(key)
+        if key == "duration_s":
+            va, vb = _duration(va), _duration(vb)
+        rows.append(Difference(label, _plain(va), _plain(vb), "", va != vb))
+    tags_a, tags_b = ra.get("tags") or {}, rb.get("tags") or {}
+    for tag in sorted(set(tags_a) | set(tags_b) | {"title", "artist"}):
+        va, vb = tags_a.get(tag), tags_b.get(tag)
+        rows.append(Difference(f"Tag: {tag}", _plain(va), _plain(vb), "", va != vb))
+    rows.append(
+        Difference(
+            "ISRC",
+            _plain(ra.get("isrc")),
+            _plain(rb.get("isrc")),
+            "",
+            ra.get("isrc") != rb.get("isrc"),
+        )
+    )
+    return rows
+
+
+def _plain(value: Any) -> str:
+    return "—" if value is None or value == "" else str(value)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("songs/<int:pk>/", views.song_detail, name="detail"),
     path("songs/<int:pk>/edit/", views.edit_song, name="edit"),
     path("bounces/<int:pk>/", views.bounce_detail, name="bounce"),
+    path("bounces/<int:pk>/compare/<int:other_pk>/", views.compare_bounces, name="compare"),
     path("bounces/<int:pk>/analysis/", views.bounce_analysis, name="bounce_analysis"),
     path("bounces/<int:pk>/analyse/", views.reanalyse_bounce, name="reanalyse"),
     path("bounces/<int:pk>/waveform.png", views.bounce_waveform, name="bounce_waveform"),

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,12 +10,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
 from songs import report_display as display
 from songs import services
 from songs.forms import SongForm
 from songs.media import protected_file_response
-from songs.models import AnalysisState, Bounce, Song
+from songs.models import Bounce, Song
 from stages.models import Stage, StageRecord, Status
 
 
@@ -136,34 +136,16 @@ def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
     return get_object_or_404(bounces, pk=pk)
 
 
-def _analysis_context(request: AuthenticatedHttpRequest, bounce: Bounce) -> dict[str, Any]:
-    context: dict[str, Any] = {
-        "bounce": bounce,
-        "is_coach_view": bounce.record.song.owner_id != request.user.pk,
-    }
-    report = bounce.report if bounce.analysis_state == AnalysisState.DONE else None
-    if report:
-        target = services.audio_targets().master_integrated_lufs
-        context |= {
-            "report": report,
-            "figures": display.figures(report),
-            "checks": display.checks(report),
-            "streaming": display.streaming_rows(report),
-            "chart": display.loudness_chart(report, target_lufs=target),
-        }
-    return context
-
-
 @login_required
 @require_safe
 def bounce_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     bounce = _get_bounce(request, pk)
     versions = list(bounce.record.bounces.order_by("version").only("pk", "version", "record"))
-    context = _analysis_context(request, bounce) | {
-        "record": bounce.record,
-        "song": bounce.record.song,
-        "versions": versions,
-    }
+    context = (
+        display.analysis_context(bounce, request.user)
+        | threads.bounce_threads(bounce, request.user)
+        | {"record": bounce.record, "song": bounce.record.song, "versions": versions}
+    )
     return render(request, "songs/bounce.html", context)
 
 
@@ -171,7 +153,7 @@ def _analysis_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     bounce = _get_bounce(request, pk)
     summary = request.GET.get("view") == "summary"
     template = "songs/_analysis_summary.html" if summary else "songs/_analysis.html"
-    return render(request, template, _analysis_context(request, bounce))
+    return render(request, template, display.analysis_context(bounce, request.user))
 
 
 @login_required
@@ -232,3 +214,27 @@ def bounce_audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def bounce_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _bounce_file(request, pk, as_attachment=True)
+
+
+@login_required
+@require_safe
+def compare_bounces(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    """Two versions of one stage's bounce, side by side: an A/B player (loudness-matched
+    unless asked otherwise) and what changed in the measurements."""
+    a = _get_bounce(request, pk)
+    b = get_object_or_404(Bounce.objects.visible_to(request.user), pk=other_pk, record=a.record)
+    if a.pk == b.pk:
+        raise Http404("Choose two different versions.")
+    first, second = sorted([a, b], key=lambda bounce: bounce.version)
+    return render(
+        request,
+        "songs/compare.html",
+        {
+            "a": first,
+            "b": second,
+            "record": a.record,
+            "song": a.record.song,
+            "match": display.loudness_match(first, second),
+            "differences": display.differences(first, second),
+        },
+    )

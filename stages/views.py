@@ -6,13 +6,17 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
+from coaching import services as coaching_services
+from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
+from coaching.models import ActionMark
 from songs import services
 from songs.forms import BounceForm
 from songs.uploads import SizeLimitUploadHandler, format_size
@@ -45,6 +49,9 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
     }
     context.update(_checklist_context(record))
     context.update(_bounces_context(request, record))
+    context.update(threads.record_threads(record, request.user))
+    marks = Prefetch("marks", queryset=ActionMark.objects.select_related("action"))
+    context["reviews"] = list(record.reviews.select_related("coach").prefetch_related(marks))
     context.update(extra)
     return context
 
@@ -183,11 +190,12 @@ def start_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) ->
 @login_required
 @require_POST
 def submit_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    # Submitting tells the cohort's coaches, so it goes through the coaching workflow.
     return _change_status(
         request,
         song_pk,
         stage,
-        StageRecord.submit,
+        lambda record: coaching_services.submit_record(record=record, by=request.user),
         "{stage} is submitted; your coach will review it.",
     )
 

@@ -609,3 +609,6 @@ _RULES: tuple[Callable[[Report, Targets], Check | None], ...] = (
     isrc,
     artwork,
 )
+
+CHECK_IDS: tuple[str, ...] = tuple(rule.__name__ for rule in _RULES)
+"""Every check's id (each rule is named after the check it makes)."""

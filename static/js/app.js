@@ -123,11 +123,224 @@
     }
   });
 
+  function mmss(seconds) {
+    var whole = Math.max(0, Math.floor(seconds));
+    var rest = whole % 60;
+    return Math.floor(whole / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function playerFor(element) {
+    var host = element.closest("[data-listen]") || document;
+    return host.querySelector("audio.player");
+  }
+
+  function seek(element, seconds) {
+    var player = playerFor(element);
+    if (!player) return;
+    player.currentTime = seconds;
+    var playing = player.play();
+    if (playing && playing.catch) playing.catch(function () {});
+  }
+
+  // The waveform: click to comment at a moment, drag for a range; markers sit at their
+  // times and seek the player; a playhead follows the audio.
+  function setupWaveform(box) {
+    if (box.dataset.ready) return;
+    box.dataset.ready = "1";
+    var duration = parseFloat(box.dataset.duration || "0");
+    var player = document.getElementById(box.dataset.player);
+    var selection = box.querySelector(".selection");
+    var playhead = box.querySelector(".playhead");
+    var start = null;
+
+    function secondsAt(event) {
+      var rect = box.getBoundingClientRect();
+      var fraction = Math.min(Math.max((event.clientX - rect.left) / rect.width, 0), 1);
+      return fraction * duration;
+    }
+
+    function choose(from, to) {
+      var form = document.getElementById(box.dataset.form);
+      if (!form) return;
+      var range = to !== null && Math.abs(to - from) >= 0.5;
+      var at = range ? Math.min(from, to) : from;
+      var until = range ? Math.max(from, to) : null;
+      form.querySelector("[data-at]").value = at.toFixed(3);
+      form.querySelector("[data-until]").value = until === null ? "" : until.toFixed(3);
+      var label = form.querySelector("[data-moment]");
+      if (label) {
+        label.textContent = "Commenting at " + mmss(at) + (until === null ? "" : "–" + mmss(until)) + ".";
+      }
+      if (selection) {
+        selection.hidden = false;
+        selection.style.left = (at / duration) * 100 + "%";
+        selection.style.width = until === null ? "2px" : ((until - at) / duration) * 100 + "%";
+      }
+      var text = form.querySelector("textarea[name=body]");
+      if (text) text.focus();
+    }
+
+    if (duration > 0) {
+      box.addEventListener("mousedown", function (event) {
+        if (event.target.closest(".marker")) return;
+        event.preventDefault();
+        start = secondsAt(event);
+      });
+      box.addEventListener("mouseup", function (event) {
+        if (start === null) return;
+        var end = secondsAt(event);
+        var from = start;
+        start = null;
+        choose(from, Math.abs(end - from) >= 0.5 ? end : null);
+      });
+    }
+    if (player && playhead && duration > 0) {
+      player.addEventListener("timeupdate", function () {
+        playhead.style.left = (player.currentTime / duration) * 100 + "%";
+      });
+    }
+    layoutMarkers(box);
+  }
+
+  function layoutMarkers(root) {
+    var box = root.matches && root.matches("[data-waveform]") ? root : root.closest && root.closest("[data-waveform]");
+    var boxes = box ? [box] : Array.prototype.slice.call(root.querySelectorAll("[data-waveform]"));
+    boxes.forEach(function (waveform) {
+      var duration = parseFloat(waveform.dataset.duration || "0");
+      if (!(duration > 0)) return;
+      waveform.querySelectorAll(".marker").forEach(function (marker) {
+        var at = parseFloat(marker.dataset.at);
+        marker.style.left = (at / duration) * 100 + "%";
+        if (marker.dataset.until) {
+          marker.style.width = ((parseFloat(marker.dataset.until) - at) / duration) * 100 + "%";
+          marker.classList.add("range");
+        }
+      });
+    });
+  }
+
+  function setupSeeking(root) {
+    root.querySelectorAll(".marker").forEach(function (marker) {
+      if (marker.dataset.ready) return;
+      marker.dataset.ready = "1";
+      marker.addEventListener("click", function () {
+        seek(marker, parseFloat(marker.dataset.at));
+        var comment = document.getElementById(marker.dataset.target);
+        if (comment) {
+          comment.classList.add("highlight");
+          comment.scrollIntoView({block: "nearest"});
+          window.setTimeout(function () { comment.classList.remove("highlight"); }, 1500);
+        }
+      });
+    });
+    root.querySelectorAll("[data-seek]").forEach(function (button) {
+      if (button.dataset.ready) return;
+      button.dataset.ready = "1";
+      button.addEventListener("click", function () { seek(button, parseFloat(button.dataset.seek)); });
+    });
+  }
+
+  // A snippet is inserted into the comment box, where the coach edits it.
+  function setupSnippets(root) {
+    root.querySelectorAll("select[data-snippets]").forEach(function (select) {
+      select.addEventListener("change", function () {
+        var text = document.getElementById(select.dataset.snippets);
+        if (!text || !select.value) return;
+        text.value = text.value ? text.value.replace(/\s*$/, "") + "\n\n" + select.value : select.value;
+        select.value = "";
+        text.focus();
+      });
+    });
+  }
+
+  // A/B: both versions run together, one audible; switching keeps the position.
+  function setupAB(box) {
+    var a = box.querySelector("[data-ab-a]");
+    var b = box.querySelector("[data-ab-b]");
+    var playButton = box.querySelector("[data-ab-play]");
+    var seekBar = box.querySelector("[data-ab-seek]");
+    var time = box.querySelector("[data-ab-time]");
+    var match = box.querySelector("[data-ab-match]");
+    var current = "a";
+
+    function volumes() {
+      var matched = !match || match.checked;
+      a.volume = matched ? parseFloat(box.dataset.volumeA || "1") : 1;
+      b.volume = matched ? parseFloat(box.dataset.volumeB || "1") : 1;
+      a.muted = current !== "a";
+      b.muted = current !== "b";
+    }
+
+    function active() { return current === "a" ? a : b; }
+
+    function choose(which) {
+      var from = active();
+      current = which;
+      var to = active();
+      var other = to === a ? b : a;
+      to.currentTime = from.currentTime;
+      other.currentTime = from.currentTime;
+      volumes();
+      box.querySelectorAll("[data-ab-choose]").forEach(function (button) {
+        button.setAttribute("aria-pressed", button.dataset.abChoose === which ? "true" : "false");
+      });
+      box.dataset.current = which;
+    }
+
+    playButton.addEventListener("click", function () {
+      if (a.paused) {
+        var at = active().currentTime;
+        a.currentTime = at;
+        b.currentTime = at;
+        a.play(); b.play();
+        playButton.textContent = "Pause";
+      } else {
+        a.pause(); b.pause();
+        playButton.textContent = "Play";
+      }
+    });
+    box.querySelectorAll("[data-ab-choose]").forEach(function (button) {
+      button.addEventListener("click", function () { choose(button.dataset.abChoose); });
+    });
+    if (match) match.addEventListener("change", volumes);
+    function sync() {
+      var on = active();
+      var off = on === a ? b : a;
+      var length = on.duration || 0;
+      if (time) time.textContent = mmss(on.currentTime);
+      if (seekBar && length) seekBar.value = Math.round((on.currentTime / length) * 1000);
+      // Keep the silent one in step with the audible one, so a switch lands on the same moment.
+      if (!on.paused && Math.abs(off.currentTime - on.currentTime) > 0.08) off.currentTime = on.currentTime;
+    }
+    a.addEventListener("timeupdate", sync);
+    b.addEventListener("timeupdate", sync);
+    if (seekBar) {
+      seekBar.addEventListener("input", function () {
+        var at = (parseInt(seekBar.value, 10) / 1000) * (a.duration || 0);
+        a.currentTime = at;
+        b.currentTime = at;
+      });
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.target.closest("input, textarea, select")) return;
+      if (event.key === "a" || event.key === "A") choose("a");
+      else if (event.key === "b" || event.key === "B") choose("b");
+      else if (event.key === " ") { event.preventDefault(); playButton.click(); }
+    });
+    volumes();
+    box.dataset.current = current;
+  }
+
   function init(root) {
     guardDoubleSubmit(root);
     root.querySelectorAll("[data-dropzone]").forEach(setupDropzone);
     setupBalance(root);
     setupAutosave(root);
+    root.querySelectorAll("[data-waveform]").forEach(setupWaveform);
+    layoutMarkers(root);
+    setupSeeking(root);
+    setupSnippets(root);
+    root.querySelectorAll("[data-ab]").forEach(setupAB);
   }
 
   if (window.htmx) {

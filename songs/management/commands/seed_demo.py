@@ -15,9 +15,11 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
-from coaching.models import Cohort, Membership, Role, User
+from coaching import services as coaching_services
+from coaching.models import Cohort, Mark, Membership, Role, User, Verdict
 from songs import services
 from songs.demo import encode, synthesise
 from songs.models import Song
@@ -182,6 +184,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             cohorts = self._cohorts()
             people = self._people(cohorts)
+        # The demo's history makes notifications in the app, but sends no e-mail.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            created = self._songs(people)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} songs added)."))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, first, last, cohort, role, is_admin in PEOPLE:
+            what = "course admin" if is_admin else f"{role.label.lower()}, {COHORTS[cohort][0]}"
+            self.stdout.write(f"  {username:<6} {first} {last} ({what})")
+
+    def _songs(self, people: dict[str, User]) -> int:
         created = 0
         for username, songs in SONGS.items():
             student = people[username]
@@ -193,11 +205,7 @@ class Command(BaseCommand):
                     student, cohort, demo, seed=zlib.crc32(f"{username}{index}".encode()) % 10_000
                 )
                 created += 1
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} songs added)."))
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for username, first, last, cohort, role, is_admin in PEOPLE:
-            what = "course admin" if is_admin else f"{role.label.lower()}, {COHORTS[cohort][0]}"
-            self.stdout.write(f"  {username:<6} {first} {last} ({what})")
+        return created
 
     def _cohorts(self) -> dict[str, Cohort]:
         cohorts = {}
@@ -268,11 +276,9 @@ class Command(BaseCommand):
             for version in demo.bounces.get(stage.slug, []):
                 self._bounce(record, student, version, seed + stage.order)
             if done or demo.then in {"submit", "changes"}:
-                record.submit()
-            if done:
-                record.approve()
-            elif demo.then == "changes":
-                record.request_changes()
+                coaching_services.submit_record(record=record, by=student)
+            if done or demo.then == "changes":
+                self._review(record, approve=done, seed=seed + stage.order)
             StageRecord.objects.filter(pk=record.pk).update(
                 started_at=moment,
                 submitted_at=moment + dt.timedelta(days=2) if record.submitted_at else None,
@@ -281,6 +287,27 @@ class Command(BaseCommand):
             )
             moment += dt.timedelta(days=4)
         Song.objects.filter(pk=song.pk).update(updated_at=min(moment, timezone.now()))
+
+    def _review(self, record: StageRecord, *, approve: bool, seed: int) -> None:
+        coach = coaching_services.coaches_of(record)[0]
+        actions = list(record.stage.core_actions.all())
+        coaching_services.review_record(
+            record=record,
+            coach=coach,
+            verdict=Verdict.APPROVED if approve else Verdict.CHANGES_REQUESTED,
+            summary=(
+                f"{record.stage.name} does what it should: {record.stage.takeaway.lower()}"
+                if approve
+                else f"Close, but the {actions[-1].title.lower()} part needs another pass "
+                "before we move on. See my notes on the core actions."
+            ),
+            coach_balance=(seed * 3) % 7 - 3,
+            balance_comment="Where I hear the work sitting on this axis right now.",
+            marks={
+                action.pk: Mark.DONE_WELL if approve or i < len(actions) - 1 else Mark.NEEDS_WORK
+                for i, action in enumerate(actions)
+            },
+        )
 
     def _bounce(self, record: StageRecord, student: User, spec: dict[str, Any], seed: int) -> None:
         fmt = spec.get("fmt", "WAV")

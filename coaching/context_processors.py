@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+
+def roles(request: HttpRequest) -> dict[str, Any]:
+    """Whether to show the coach's navigation; asked only if a template reads it."""
+
+    def coaches() -> bool:
+        user = request.user
+        return user.is_authenticated and (user.is_course_admin or user.coached_cohorts().exists())
+
+    return {"nav_is_coach": SimpleLazyObject(coaches)}

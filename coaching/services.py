@@ -1,0 +1,242 @@
+"""Coaching workflows: submissions, reviews, comments and the notifications they send."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable, Mapping
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from coaching.models import ActionMark, Comment, Mark, Notification, Review, User, Verdict
+from songs.models import Bounce
+from stages.models import BALANCE_MAX, BALANCE_MIN, StageRecord, StageRuleError, Status
+
+logger = logging.getLogger(__name__)
+
+
+class CoachingError(Exception):
+    """A coaching action the rules refuse. The message is written for the person acting."""
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+def notify(
+    *, recipients: Iterable[User], kind: str, message: str, url: str, actor: User | None = None
+) -> list[Notification]:
+    """Tell people in the app and by e-mail (sent once the transaction commits)."""
+    people = {person.pk: person for person in recipients if actor is None or person.pk != actor.pk}
+    notes = Notification.objects.bulk_create(
+        Notification(recipient=person, kind=kind, message=message[:300], url=url)
+        for person in people.values()
+    )
+    mails = [
+        (
+            f"Stagecoach: {message[:120]}",
+            f"{message}\n\nOpen it here: {settings.SITE_URL}{url}\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [person.email],
+        )
+        for person in people.values()
+        if person.email
+    ]
+    if mails:
+        transaction.on_commit(functools.partial(_send, tuple(mails)))
+    return notes
+
+
+def _send(mails: tuple) -> None:
+    try:
+        send_mass_mail(mails, fail_silently=False)
+    except Exception:  # a mail server outage must not undo or break the action itself
+        logger.exception("Could not send %d notification e-mail(s)", len(mails))
+
+
+def coaches_of(record: StageRecord) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__cohort_id=record.song.cohort_id, memberships__role="coach"
+        ).distinct()
+    )
+
+
+# --- Submission and review ------------------------------------------------------------------
+
+
+def submit_record(*, record: StageRecord, by: User) -> bool:
+    """The student submits a stage for review; the cohort's coaches are told."""
+    with transaction.atomic():
+        changed = record.submit()
+        if changed:
+            notify(
+                recipients=coaches_of(record),
+                kind=Notification.Kind.SUBMITTED,
+                message=f"{by.display_name} submitted {record.stage.name} of “{record.song.title}” "
+                f"for review (round {record.round}).",
+                url=reverse("coaching:review", args=[record.pk]),
+                actor=by,
+            )
+    return changed
+
+
+def blocking_comments(record: StageRecord) -> list[Comment]:
+    return list(Comment.objects.unresolved().filter(record=record, blocking=True))
+
+
+def review_record(
+    *,
+    record: StageRecord,
+    coach: User,
+    verdict: str,
+    summary: str,
+    coach_balance: int,
+    balance_comment: str,
+    marks: Mapping[int, str],
+) -> Review:
+    """A coach's verdict on the current round: approve (locks the stage) or send it back."""
+    if not BALANCE_MIN <= coach_balance <= BALANCE_MAX:
+        raise CoachingError("Place the work on the scale from -5 to +5.")
+    with transaction.atomic():
+        locked = (
+            StageRecord.objects.select_for_update(of=("self",))
+            .select_related("stage", "song")
+            .get(pk=record.pk)
+        )
+        if locked.status != Status.SUBMITTED:
+            raise CoachingError(
+                f"{locked.stage.name} is {locked.get_status_display().lower()}, not waiting "
+                "for a review."
+            )
+        if verdict == Verdict.APPROVED and (blocking := blocking_comments(locked)):
+            raise CoachingError(
+                f"{len(blocking)} blocking comment{'s' if len(blocking) != 1 else ''} "
+                "still open: resolve them, or request changes instead."
+            )
+        actions = {action.pk: action for action in locked.stage.core_actions.all()}
+        if set(marks) - set(actions) or any(m not in Mark.values for m in marks.values()):
+            raise CoachingError("Mark only this stage's core actions.")
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(
+                    record=locked,
+                    round=locked.round,
+                    coach=coach,
+                    verdict=verdict,
+                    summary=summary,
+                    coach_balance=coach_balance,
+                    balance_comment=balance_comment,
+                    self_balance=locked.self_balance,
+                )
+        except IntegrityError:
+            raise CoachingError("This round has already been reviewed.") from None
+        ActionMark.objects.bulk_create(
+            ActionMark(review=review, action=actions[pk], mark=mark) for pk, mark in marks.items()
+        )
+        try:
+            if verdict == Verdict.APPROVED:
+                locked.approve()
+            else:
+                locked.request_changes()
+        except StageRuleError as exc:
+            raise CoachingError(str(exc)) from None
+        outcome = "approved" if verdict == Verdict.APPROVED else "sent back with changes to make"
+        notify(
+            recipients=[locked.song.owner],
+            kind=Notification.Kind.REVIEWED,
+            message=f"{coach.display_name} {outcome} {locked.stage.name} of “{locked.song.title}”.",
+            url=reverse("stages:record", args=[locked.song_id, locked.stage.slug]) + "#reviews",
+            actor=coach,
+        )
+    record.refresh_from_db()
+    return review
+
+
+# --- Comments -------------------------------------------------------------------------------
+
+
+def may_review(user: User, record: StageRecord) -> bool:
+    return StageRecord.objects.reviewable_by(user).filter(pk=record.pk).exists()
+
+
+def add_comment(
+    *,
+    record: StageRecord,
+    author: User,
+    body: str,
+    bounce: Bounce | None = None,
+    parent: Comment | None = None,
+    at_s: float | None = None,
+    until_s: float | None = None,
+    blocking: bool = False,
+) -> Comment:
+    body = body.strip()
+    if not body:
+        raise CoachingError("Write something first.")
+    if bounce is not None and bounce.record_id != record.pk:
+        raise CoachingError("That bounce belongs to another stage.")
+    if parent is not None:
+        if parent.record_id != record.pk:
+            raise CoachingError("That comment belongs to another stage.")
+        parent = parent.parent or parent  # threads stay one level deep
+        bounce, at_s, until_s, blocking = parent.bounce, None, None, False
+    if at_s is not None:
+        if bounce is None:
+            raise CoachingError("A time only makes sense on a bounce.")
+        if at_s < 0 or (bounce.duration_s is not None and at_s > bounce.duration_s + 0.5):
+            raise CoachingError("That moment is outside the bounce.")
+        if until_s is not None and until_s <= at_s:
+            until_s = None
+    if blocking and not may_review(author, record):
+        raise CoachingError("Only a coach can mark a comment as blocking.")
+    comment = Comment.objects.create(
+        record=record,
+        bounce=bounce,
+        parent=parent,
+        author=author,
+        body=body,
+        at_s=at_s,
+        until_s=until_s,
+        blocking=blocking,
+    )
+    _notify_comment(comment)
+    return comment
+
+
+def _notify_comment(comment: Comment) -> None:
+    record = comment.record
+    owner = record.song.owner
+    if comment.author_id != owner.pk:
+        recipients = [owner]
+    elif comment.parent is not None:
+        recipients = [comment.parent.author]
+    else:
+        recipients = coaches_of(record)
+    where = comment.bounce.label if comment.bounce else record.stage.name
+    url = (
+        reverse("songs:bounce", args=[comment.bounce_id])
+        if comment.bounce_id
+        else reverse("stages:record", args=[record.song_id, record.stage.slug])
+    )
+    notify(
+        recipients=recipients,
+        kind=Notification.Kind.COMMENTED,
+        message=f"{comment.author.display_name} commented on {where} of "
+        f"“{record.song.title}”: {comment.body[:120]}",
+        url=f"{url}#comment-{comment.pk}",
+        actor=comment.author,
+    )
+
+
+def resolve_comment(*, comment: Comment, by: User, resolved: bool = True) -> None:
+    if comment.parent_id is not None:
+        raise CoachingError("Resolve the thread, not a reply.")
+    if comment.blocking and not may_review(by, comment.record):
+        raise CoachingError("Only a coach can resolve a blocking comment.")
+    comment.resolved_at = timezone.now() if resolved else None
+    comment.resolved_by = by if resolved else None
+    comment.save(update_fields=["resolved_at", "resolved_by"])

@@ -1,0 +1,79 @@
+"""The comment threads, markers and snippets that the bounce, stage and review pages show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q
+
+from coaching.forms import CommentForm
+from coaching.models import Comment, Snippet, User
+from songs.models import Bounce
+from stages.models import StageRecord
+
+
+@dataclass(frozen=True)
+class Marker:
+    comment: Comment
+    carried: bool  # from an earlier version, still unresolved
+
+
+def _threads(comments: Any) -> list[Comment]:
+    replies = Prefetch("replies", queryset=Comment.objects.select_related("author"))
+    return list(
+        comments.filter(parent__isnull=True)
+        .select_related("author", "resolved_by", "bounce")
+        .prefetch_related(replies)
+        .order_by("at_s", "created_at")
+    )
+
+
+def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
+    """Threads on this version, plus unresolved ones from earlier versions of the same
+    stage, shown at the same moment so nothing a coach asked for gets lost."""
+    own = _threads(Comment.objects.filter(bounce=bounce))
+    carried = _threads(
+        Comment.objects.unresolved().filter(
+            record_id=bounce.record_id, bounce__version__lt=bounce.version
+        )
+    )
+    markers = [Marker(c, False) for c in own if c.at_s is not None]
+    markers += [Marker(c, True) for c in carried if c.at_s is not None]
+    return {
+        "bounce": bounce,
+        "threads": own,
+        "carried": carried,
+        "markers": markers,
+        "comment_form": CommentForm(initial={"bounce": bounce.pk}),
+        "snippets": snippets_for(user, bounce),
+        "may_block": _reviews(user, bounce.record),
+    }
+
+
+def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
+    """Comments on the stage as a whole (not on a bounce)."""
+    return {
+        "record_threads": _threads(Comment.objects.filter(record=record, bounce__isnull=True)),
+        "record_comment_form": CommentForm(),
+        "may_block": _reviews(user, record),
+    }
+
+
+def _reviews(user: User, record: StageRecord) -> bool:
+    return StageRecord.objects.reviewable_by(user).filter(pk=record.pk).exists()
+
+
+def snippets_for(user: User, bounce: Bounce | None) -> list[Snippet]:
+    """A coach's own snippets, and the ready ones for checks this bounce did not pass."""
+    if not user.is_course_admin and not user.coached_cohorts().exists():
+        return []
+    failing = set()
+    if bounce is not None and bounce.report:
+        failing = {c["id"] for c in bounce.report.get("checks", []) if c["status"] != "pass"}
+    offered = Snippet.objects.filter(
+        Q(coach=user, check_id="")
+        | Q(coach=user, check_id__in=failing)
+        | Q(coach__isnull=True, check_id__in=failing)
+    )
+    return list(offered.order_by("coach_id", "title"))

@@ -1,0 +1,319 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from coaching import services, threads
+from coaching.forms import CommentForm, ReviewForm, SnippetForm
+from coaching.http import AuthenticatedHttpRequest
+from coaching.models import ActionMark, Cohort, Comment, Role, Snippet, User
+from coaching.tendencies import tendencies
+from songs.analysis.checks import CHECK_IDS
+from songs.models import Bounce
+from songs.report_display import analysis_context
+from stages.models import Stage, StageRecord, Status
+
+QUEUE_PAGE_SIZE = 50
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- Review queue and review page ---------------------------------------------------------
+
+
+@login_required
+@require_safe
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Submitted stages across the cohorts this coach coaches, oldest first."""
+    user = request.user
+    waiting = StageRecord.objects.reviewable_by(user).filter(status=Status.SUBMITTED)
+    cohorts = Cohort.objects.visible_to(user) if user.is_course_admin else user.coached_cohorts()
+    cohorts = list(cohorts.filter(archived_at__isnull=True).order_by("name"))
+    students = list(
+        User.objects.filter(memberships__cohort__in=cohorts, memberships__role=Role.STUDENT)
+        .distinct()
+        .order_by("first_name", "username")
+    )
+    chosen = {
+        "cohort": _int(request.GET.get("cohort")),
+        "stage": request.GET.get("stage") or "",
+        "student": _int(request.GET.get("student")),
+    }
+    if chosen["cohort"]:
+        waiting = waiting.filter(song__cohort_id=chosen["cohort"])
+    if chosen["stage"]:
+        waiting = waiting.filter(stage__slug=chosen["stage"])
+    if chosen["student"]:
+        waiting = waiting.filter(song__owner_id=chosen["student"])
+    waiting = waiting.select_related("song__owner", "song__cohort", "stage").order_by(
+        "submitted_at", "pk"
+    )
+    page = Paginator(waiting, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "coaching/queue.html",
+        {
+            "page": page,
+            "cohorts": cohorts,
+            "stages": list(Stage.objects.all()),
+            "students": students,
+            "chosen": chosen,
+            "now": timezone.now(),
+        },
+    )
+
+
+def _review_context(
+    request: AuthenticatedHttpRequest, record: StageRecord, form: ReviewForm
+) -> dict[str, Any]:
+    user = request.user
+    done = set(record.completed_actions.values_list("pk", flat=True))
+    bounces = list(record.bounces.with_reanalyse_permission(user).order_by("-version"))
+    latest = bounces[0] if bounces else None
+    marks = Prefetch("marks", queryset=ActionMark.objects.select_related("action"))
+    context = {
+        "record": record,
+        "song": record.song,
+        "stage": record.stage,
+        "checklist": [(a, a.pk in done) for a in form.actions],
+        "done_count": len(done),
+        "bounces": bounces,
+        "reviews": list(record.reviews.select_related("coach").prefetch_related(marks)),
+        "form": form,
+        "coach_value": _int(str(form["coach_balance"].value() or 0)) or 0,
+        "blocking": services.blocking_comments(record),
+        "can_edit": False,
+    }
+    context |= threads.record_threads(record, user)
+    if latest is not None:
+        context |= analysis_context(latest, user)
+        context |= threads.bounce_threads(latest, user)
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    records = StageRecord.objects.reviewable_by(request.user).select_related(
+        "song__owner", "song__cohort", "stage"
+    )
+    record = get_object_or_404(records, pk=pk)
+    actions = list(record.stage.core_actions.all())
+    form = ReviewForm(request.POST or None, actions=actions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            verdict = services.review_record(
+                record=record,
+                coach=request.user,
+                verdict=form.cleaned_data["verdict"],
+                summary=form.cleaned_data["summary"],
+                coach_balance=form.cleaned_data["coach_balance"],
+                balance_comment=form.cleaned_data["balance_comment"],
+                marks=form.marks(),
+            )
+        except services.CoachingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{record.stage.name} of “{record.song.title}”: "
+                f"{verdict.get_verdict_display().lower()}d. Next in your queue below."
+                if verdict.verdict == "approved"
+                else f"Changes requested on {record.stage.name} of “{record.song.title}”.",
+            )
+            following = (
+                StageRecord.objects.reviewable_by(request.user)
+                .filter(status=Status.SUBMITTED)
+                .order_by("submitted_at", "pk")
+                .first()
+            )
+            if following is not None:
+                return redirect("coaching:review", pk=following.pk)
+            return redirect("coaching:queue")
+    return render(request, "coaching/review.html", _review_context(request, record, form))
+
+
+# --- Comments -------------------------------------------------------------------------------
+
+
+def _thread_response(
+    request: AuthenticatedHttpRequest,
+    record: StageRecord,
+    bounce: Bounce | None,
+    form: CommentForm | None = None,
+) -> HttpResponse:
+    if bounce is not None:
+        context = threads.bounce_threads(bounce, request.user)
+        if form is not None:
+            context["comment_form"] = form
+        return render(request, "coaching/_bounce_threads_response.html", context)
+    context = threads.record_threads(record, request.user) | {"record": record}
+    if form is not None:
+        context["record_comment_form"] = form
+    return render(request, "coaching/_record_comments.html", context)
+
+
+@login_required
+@require_POST
+def add_comment(request: AuthenticatedHttpRequest, record_pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        StageRecord.objects.visible_to(request.user).select_related("song__owner", "stage"),
+        pk=record_pk,
+    )
+    form = CommentForm(request.POST)
+    bounce = None
+    if form.is_valid():
+        if form.cleaned_data["bounce"]:
+            bounce = get_object_or_404(record.bounces.all(), pk=form.cleaned_data["bounce"])
+        parent = None
+        if form.cleaned_data["parent"]:
+            parent = get_object_or_404(record.comments.all(), pk=form.cleaned_data["parent"])
+        try:
+            services.add_comment(
+                record=record,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                bounce=bounce,
+                parent=parent,
+                at_s=form.cleaned_data["at_s"],
+                until_s=form.cleaned_data["until_s"],
+                blocking=form.cleaned_data["blocking"],
+            )
+        except services.CoachingError as exc:
+            form.add_error("body", str(exc))
+        else:
+            form = None
+    elif _int(request.POST.get("bounce")):
+        bounce = get_object_or_404(record.bounces.all(), pk=_int(request.POST.get("bounce")))
+    if request.htmx:
+        return _thread_response(request, record, bounce, form)
+    if form is not None:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    if bounce is not None:
+        return redirect("songs:bounce", pk=bounce.pk)
+    return redirect("stages:record", song_pk=record.song_id, stage=record.stage.slug)
+
+
+@login_required
+@require_POST
+def resolve_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(
+        Comment.objects.visible_to(request.user).select_related("record__song", "record__stage"),
+        pk=pk,
+    )
+    viewing = _int(request.POST.get("bounce"))
+    bounce = Bounce.objects.filter(record_id=comment.record_id, pk=viewing).first() or (
+        comment.bounce
+    )
+    try:
+        services.resolve_comment(
+            comment=comment, by=request.user, resolved=request.POST.get("resolved") != "0"
+        )
+    except services.CoachingError as exc:
+        messages.error(request, str(exc))
+    if request.htmx:
+        return _thread_response(request, comment.record, bounce)
+    if bounce is not None:
+        return redirect("songs:bounce", pk=bounce.pk)
+    record = comment.record
+    return redirect("stages:record", song_pk=record.song_id, stage=record.stage.slug)
+
+
+# --- Snippets -------------------------------------------------------------------------------
+
+
+def _coaches(user: User) -> bool:
+    return user.is_course_admin or user.coached_cohorts().exists()
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def snippets(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not _coaches(request.user):
+        raise Http404("Snippets are for coaches.")
+    form = SnippetForm(request.POST or None, check_ids=list(CHECK_IDS))
+    if request.method == "POST" and form.is_valid():
+        snippet = form.save(commit=False)
+        snippet.coach = request.user
+        snippet.save()
+        messages.success(request, f"Snippet “{snippet.title}” saved.")
+        return redirect("coaching:snippets")
+    return render(
+        request,
+        "coaching/snippets.html",
+        {
+            "form": form,
+            "own": list(Snippet.objects.filter(coach=request.user)),
+            "ready": list(Snippet.objects.filter(coach__isnull=True)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def delete_snippet(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    snippet = get_object_or_404(Snippet.objects.filter(coach=request.user), pk=pk)
+    snippet.delete()
+    messages.success(request, f"Snippet “{snippet.title}” deleted.")
+    return redirect("coaching:snippets")
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
+    notes = list(request.user.notifications.all()[:100])
+    return render(request, "coaching/notifications.html", {"notes": notes})
+
+
+@login_required
+@require_safe
+def bell(request: AuthenticatedHttpRequest) -> HttpResponse:
+    unread = request.user.notifications.filter(read_at__isnull=True).count()
+    return render(request, "coaching/_bell.html", {"unread": unread})
+
+
+@login_required
+@require_safe
+def open_notification(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(request.user.notifications.all(), pk=pk)
+    if note.read_at is None:
+        note.read_at = timezone.now()
+        note.save(update_fields=["read_at"])
+    return redirect(note.url if note.url.startswith("/") else "coaching:notifications")
+
+
+@login_required
+@require_POST
+def read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
+    request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("coaching:notifications")
+
+
+# --- Balance tendencies ---------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def student_tendencies(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    student = get_object_or_404(User.objects.viewable_students(request.user), pk=pk)
+    return render(
+        request,
+        "coaching/tendencies.html",
+        {"student": student, "stages": tendencies(student)},
+    )
