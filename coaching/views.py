@@ -39,6 +39,8 @@ def _int(value: str | None) -> int | None:
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Submitted stages across the cohorts this coach coaches, oldest first."""
     user = request.user
+    if not _coaches(user):
+        raise Http404("The review queue is for coaches.")
     waiting = StageRecord.objects.reviewable_by(user).filter(status=Status.SUBMITTED)
     cohorts = Cohort.objects.visible_to(user) if user.is_course_admin else user.coached_cohorts()
     cohorts = list(cohorts.filter(archived_at__isnull=True).order_by("name"))
@@ -127,12 +129,10 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except services.CoachingError as exc:
             form.add_error(None, str(exc))
         else:
+            outcome = "approved" if verdict.verdict == "approved" else "sent back for changes"
             messages.success(
                 request,
-                f"{record.stage.name} of “{record.song.title}”: "
-                f"{verdict.get_verdict_display().lower()}d. Next in your queue below."
-                if verdict.verdict == "approved"
-                else f"Changes requested on {record.stage.name} of “{record.song.title}”.",
+                f"{record.stage.name} of “{record.song.title}” {outcome}; the student is told.",
             )
             following = (
                 StageRecord.objects.reviewable_by(request.user)
