@@ -1,0 +1,150 @@
+"""Snippets, notifications, version compare and balance tendencies."""
+
+from __future__ import annotations
+
+from coaching.models import Notification, Review, Snippet
+from songs import services
+from tests.base import BaseTestCase, audio_bytes, make_user, store_bounce, upload_file
+
+
+class SnippetTests(BaseTestCase):
+    def test_a_coach_saves_and_deletes_snippets(self) -> None:
+        self.client.force_login(self.bob)
+        response = self.client.post(
+            "/coach/snippets/", {"title": "Vocal rides", "body": "Ride the vocal.", "check_id": ""}
+        )
+        self.assertRedirects(response, "/coach/snippets/")
+        snippet = Snippet.objects.get(coach=self.bob)
+        page = self.client.get("/coach/snippets/")
+        self.assertContains(page, "Vocal rides")
+        self.assertContains(page, "True peak over the ceiling")  # a ready one
+        self.client.force_login(self.erin)
+        self.assertEqual(self.client.post(f"/coach/snippets/{snippet.pk}/delete/").status_code, 404)
+        self.client.force_login(self.bob)
+        self.client.post(f"/coach/snippets/{snippet.pk}/delete/")
+        self.assertFalse(Snippet.objects.filter(coach=self.bob).exists())
+
+    def test_students_get_404(self) -> None:
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.get("/coach/snippets/").status_code, 404)
+
+    def test_ready_snippets_are_offered_for_checks_that_did_not_pass(self) -> None:
+        record = self.started("mastering")
+        with self.captureOnCommitCallbacks(execute=True):
+            bounce = services.upload_bounce(
+                record=record, uploaded_by=self.alice, upload=upload_file("m.wav")
+            )
+        bounce.refresh_from_db()
+        failing = {c["id"] for c in bounce.report["checks"] if c["status"] != "pass"}
+        self.assertIn("isrc", failing)
+        self.assertNotIn("clipping", failing)
+        Snippet.objects.create(coach=self.bob, title="My own note", body="Mine.")
+        self.client.force_login(self.bob)
+        page = self.client.get(f"/bounces/{bounce.pk}/")
+        self.assertContains(page, "ISRC missing")
+        self.assertNotContains(page, "Clipping in the bounce")
+        self.assertContains(page, "My own note")
+        self.client.force_login(self.alice)
+        self.assertNotContains(self.client.get(f"/bounces/{bounce.pk}/"), "Insert a snippet")
+
+
+class NotificationTests(BaseTestCase):
+    def setUp(self) -> None:
+        self.note = Notification.objects.create(
+            recipient=self.alice, kind="reviewed", message="Bob approved it", url="/songs/1/"
+        )
+
+    def test_the_bell_counts_unread(self) -> None:
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get("/notifications/bell/"), 'data-unread="1"')
+        self.client.force_login(self.bob)
+        self.assertContains(self.client.get("/notifications/bell/"), 'data-unread="0"')
+
+    def test_opening_marks_it_read_and_goes_to_the_place(self) -> None:
+        self.client.force_login(self.alice)
+        response = self.client.get(f"/notifications/{self.note.pk}/")
+        self.assertRedirects(response, "/songs/1/", fetch_redirect_response=False)
+        self.note.refresh_from_db()
+        self.assertIsNotNone(self.note.read_at)
+
+    def test_someone_elses_notification_is_404(self) -> None:
+        self.client.force_login(self.bob)
+        self.assertEqual(self.client.get(f"/notifications/{self.note.pk}/").status_code, 404)
+        self.assertNotContains(self.client.get("/notifications/"), "Bob approved it")
+
+    def test_mark_all_read(self) -> None:
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get("/notifications/"), "Bob approved it")
+        self.client.post("/notifications/read/")
+        self.assertContains(self.client.get("/notifications/bell/"), 'data-unread="0"')
+
+
+class CompareTests(BaseTestCase):
+    def setUp(self) -> None:
+        record = self.started("mixing")
+        with self.captureOnCommitCallbacks(execute=True):
+            self.v1 = services.upload_bounce(
+                record=record, uploaded_by=self.alice, upload=upload_file("a.wav")
+            )
+        with self.captureOnCommitCallbacks(execute=True):
+            self.v2 = services.upload_bounce(
+                record=record,
+                uploaded_by=self.alice,
+                upload=upload_file("b.flac", audio_bytes("FLAC", seconds=2.0)),
+            )
+        self.url = f"/bounces/{self.v2.pk}/compare/{self.v1.pk}/"
+
+    def test_it_matches_loudness_and_lists_what_changed(self) -> None:
+        self.client.force_login(self.bob)
+        page = self.client.get(self.url)
+        self.assertEqual(page.context["a"], self.v1)
+        match = page.context["match"]
+        self.assertTrue(match.possible)
+        self.assertLessEqual(max(match.volume_a, match.volume_b), 1.0)
+        rows = {row.label: row for row in page.context["differences"]}
+        self.assertEqual((rows["Format"].a, rows["Format"].b), ("wav", "flac"))
+        self.assertTrue(rows["Format"].changed)
+        self.assertContains(page, "data-ab-a")
+
+    def test_versions_of_different_stages_do_not_compare(self) -> None:
+        other = store_bounce(self.record("production"), audio_bytes("WAV", 1.0))
+        self.client.force_login(self.alice)
+        self.assertEqual(
+            self.client.get(f"/bounces/{self.v1.pk}/compare/{other.pk}/").status_code, 404
+        )
+
+    def test_others_get_404(self) -> None:
+        for user in [self.carol, self.dave, self.erin]:
+            self.client.force_login(user)
+            self.assertEqual(self.client.get(self.url).status_code, 404, user)
+
+
+class TendencyTests(BaseTestCase):
+    def test_self_and_coach_placements_across_rounds(self) -> None:
+        record = self.started("production")
+        self.complete(record)
+        Review.objects.create(
+            record=record,
+            round=1,
+            coach=self.bob,
+            verdict="changes_requested",
+            summary="s",
+            coach_balance=-3,
+            balance_comment="c",
+            self_balance=2,
+        )
+        self.client.force_login(self.alice)
+        page = self.client.get(f"/people/{self.alice.pk}/tendencies/")
+        production = page.context["stages"][0]
+        self.assertEqual((production.self_mean, production.coach_mean), (2, -3))
+        self.assertIn("5.0 further towards chaos", production.sentence)
+        self.assertContains(page, "Paper Lanterns · round 1")
+
+    def test_the_students_coaches_and_admins_may_look_nobody_else(self) -> None:
+        url = f"/people/{self.alice.pk}/tendencies/"
+        for user in [self.alice, self.bob, self.frank]:
+            self.client.force_login(user)
+            self.assertEqual(self.client.get(url).status_code, 200, user)
+        for user in [self.carol, self.dave, self.erin, make_user("visitor")]:
+            self.client.force_login(user)
+            self.assertEqual(self.client.get(url).status_code, 404, user)
