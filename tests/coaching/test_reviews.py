@@ -183,6 +183,16 @@ class ReviewPageTests(ReviewTestCase):
         self.client.force_login(self.frank)
         self.assertEqual(self.client.get(f"/coach/review/{record.pk}/").status_code, 200)
 
+    def test_the_review_page_runs_the_same_queries_for_1_and_50_in_the_queue(self) -> None:
+        record = self.submitted()
+        self.client.force_login(self.bob)
+        url = f"/coach/review/{record.pk}/"
+        self.client.get(url)
+        one = count_queries(lambda: self.client.get(url))
+        for index in range(49):
+            self.submitted("production", make_song(self.carol, self.cohort, title=f"S{index}"))
+        self.assertEqual(one, count_queries(lambda: self.client.get(url)))
+
     def test_the_review_page_queries_stay_bounded(self) -> None:
         record = self.submitted("recording")
         first = store_bounce(record, audio_bytes("WAV", 3.0))
