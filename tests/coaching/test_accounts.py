@@ -96,3 +96,22 @@ class PasswordTests(BaseTestCase):
         self.assertRedirects(response, "/accounts/password_reset/done/")
         self.assertEqual(len(mail.outbox), 0)
         make_user("zed")
+
+
+class ExpiredSessionTests(BaseTestCase):
+    def test_an_htmx_save_after_the_session_ended_sends_the_whole_page_to_log_in(self) -> None:
+        self.started("production")
+        url = f"/songs/{self.song.pk}/stages/production/journal/"
+        page = f"http://testserver/songs/{self.song.pk}/stages/production/"
+        response = self.client.post(
+            url, {"journal": "typed"}, headers={"HX-Request": "true", "HX-Current-URL": page}
+        )
+        self.assertEqual(
+            response["HX-Redirect"],
+            f"/accounts/login/?next=%2Fsongs%2F{self.song.pk}%2Fstages%2Fproduction%2F",
+        )
+        self.assertEqual(self.record("production").journal, "")
+
+    def test_plain_requests_still_get_the_ordinary_redirect(self) -> None:
+        response = self.client.get("/")
+        self.assertRedirects(response, "/accounts/login/?next=/")
