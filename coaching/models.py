@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, UserManager
+from django.core import signing
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
+
+
+INVITE_SALT = "stagecoach.invite"
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class StagecoachUserManager(UserManager["User"]):
@@ -68,6 +78,23 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
             return self.all()
         return self.filter(pk__in=Membership.objects.filter(user=user).values("cohort"))
 
+    def overseen_by(self, user: User | AnonymousUser) -> CohortQuerySet:
+        """Cohorts whose progress `user` may follow: course admins all, coaches theirs."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_course_admin:
+            return self.all()
+        return self.filter(memberships__user=user, memberships__role=Role.COACH).distinct()
+
+    def managed_by(self, user: User | AnonymousUser) -> CohortQuerySet:
+        """Cohorts `user` may change (enrol, schedule, archive): course admins only."""
+        if not user.is_authenticated or not user.is_course_admin:
+            return self.none()
+        return self.all()
+
+    def active(self) -> CohortQuerySet:
+        return self.filter(archived_at__isnull=True)
+
 
 class Cohort(models.Model):
     name = models.CharField(max_length=120)
@@ -107,6 +134,74 @@ class Membership(models.Model):
         return f"{self.user} ({self.get_role_display()}) in {self.cohort}"
 
 
+class StageDeadline(models.Model):
+    """The cohort's schedule: the date each stage should be approved by."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="deadlines")
+    stage = models.ForeignKey("stages.Stage", on_delete=models.CASCADE, related_name="+")
+    due_on = models.DateField()
+
+    class Meta:
+        ordering = ["cohort", "stage__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "stage"], name="one_deadline_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cohort}: {self.stage.name} by {self.due_on:%d %b %Y}"
+
+
+class InviteQuerySet(models.QuerySet["Invite"]):
+    def usable(self) -> InviteQuerySet:
+        return self.filter(
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            uses__lt=models.F("max_uses"),
+            cohort__archived_at__isnull=True,
+        )
+
+
+class Invite(models.Model):
+    """A link that enrols whoever follows it into a cohort, with a role."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="invites")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    key = models.CharField(max_length=43, unique=True, default=_new_key, editable=False)
+    expires_at = models.DateTimeField()
+    max_uses = models.PositiveIntegerField(default=200)
+    uses = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InviteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} invite to {self.cohort}"
+
+    @property
+    def token(self) -> str:
+        return signing.dumps({"invite": self.pk, "key": self.key}, salt=INVITE_SALT)
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        if self.uses >= self.max_uses:
+            return "used up"
+        return "active"
+
+    def take_one_use(self) -> bool:
+        """Count one use, unless the invite has run out meanwhile (checked in the UPDATE)."""
+        taken = Invite.objects.usable().filter(pk=self.pk).update(uses=models.F("uses") + 1)
+        return bool(taken)
+
+
 # --- Reviews ------------------------------------------------------------------------------
 
 
@@ -136,6 +231,8 @@ class Review(models.Model):
     balance_comment = models.TextField("why there", max_length=2000)
     # The student's own placement when they submitted this round, kept for tendencies.
     self_balance = models.SmallIntegerField(null=True, blank=True)
+    # When the round was submitted, kept for the coach's turnaround.
+    submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -265,6 +362,35 @@ class Snippet(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Activity -----------------------------------------------------------------------------
+
+
+class Activity(models.Model):
+    """One state change: who did what, when, to which song or cohort."""
+
+    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    verb = models.CharField(max_length=40)
+    message = models.CharField(max_length=300)
+    cohort = models.ForeignKey(
+        Cohort, null=True, blank=True, on_delete=models.CASCADE, related_name="activity"
+    )
+    song = models.ForeignKey(
+        "songs.Song", null=True, blank=True, on_delete=models.CASCADE, related_name="activity"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "activity"
+        indexes = [
+            models.Index(fields=["cohort", "-created_at"]),
+            models.Index(fields=["song", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.message
 
 
 # --- Notifications ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from coaching import activity
 from coaching.models import ActionMark, Comment, Mark, Notification, Review, User, Verdict
 from songs.models import Bounce
 from stages.models import BALANCE_MAX, BALANCE_MIN, StageRecord, StageRuleError, Status
@@ -73,6 +74,13 @@ def submit_record(*, record: StageRecord, by: User) -> bool:
     with transaction.atomic():
         changed = record.submit()
         if changed:
+            activity.log(
+                actor=by,
+                verb="submitted",
+                message=f"{by.display_name} submitted {record.stage.name} of “{record.song.title}” "
+                f"(round {record.round}).",
+                song=record.song,
+            )
             notify(
                 recipients=coaches_of(record),
                 kind=Notification.Kind.SUBMITTED,
@@ -131,6 +139,7 @@ def review_record(
                     coach_balance=coach_balance,
                     balance_comment=balance_comment,
                     self_balance=locked.self_balance,
+                    submitted_at=locked.submitted_at,
                 )
         except IntegrityError:
             raise CoachingError("This round has already been reviewed.") from None
@@ -145,6 +154,13 @@ def review_record(
         except StageRuleError as exc:
             raise CoachingError(str(exc)) from None
         outcome = "approved" if verdict == Verdict.APPROVED else "sent back with changes to make"
+        activity.log(
+            actor=coach,
+            verb=verdict,
+            message=f"{coach.display_name} {outcome} {locked.stage.name} of “{locked.song.title}” "
+            f"(round {locked.round}).",
+            song=locked.song,
+        )
         notify(
             recipients=[locked.song.owner],
             kind=Notification.Kind.REVIEWED,

@@ -19,6 +19,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from coaching import activity
 from coaching.models import User
 from songs.analysis import STAGE_SLUGS, AnalysisError, Targets, analyse
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
@@ -50,6 +51,12 @@ def create_song(*, song: Song, request_key: uuid.UUID | None = None) -> Song:
             song.save()
             StageRecord.objects.bulk_create(
                 StageRecord(song=song, stage=stage) for stage in Stage.objects.order_by("order")
+            )
+            activity.log(
+                actor=song.owner,
+                verb="song_started",
+                message=f"{song.owner.display_name} started “{song.title}”.",
+                song=song,
             )
     except IntegrityError:
         if request_key is None:
@@ -139,6 +146,13 @@ def upload_bounce(
             bounce.file.delete(save=False)
             raise
         request_analysis(bounce)
+        activity.log(
+            actor=uploaded_by,
+            verb="bounce_uploaded",
+            message=f"{uploaded_by.display_name} uploaded {bounce.label} to {locked.stage.name} "
+            f"of “{locked.song.title}”.",
+            song=locked.song,
+        )
     return bounce
 
 

@@ -77,9 +77,10 @@ class StageRecordQuerySet(models.QuerySet["StageRecord"]):
         return self.filter(song__in=Song.objects.visible_to(user))
 
     def editable_by(self, user: User | AnonymousUser) -> StageRecordQuerySet:
+        """The owner's records, except in an archived cohort (read-only, still browsable)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(song__owner=user)
+        return self.filter(song__owner=user, song__cohort__archived_at__isnull=True)
 
     def reviewable_by(self, user: User | AnonymousUser) -> StageRecordQuerySet:
         """Records a coach reviews: those of the cohorts they coach (course admins: all)."""
@@ -88,10 +89,11 @@ class StageRecordQuerySet(models.QuerySet["StageRecord"]):
         if not user.is_authenticated:
             return self.none()
         mine = models.Q(song__owner=user)  # nobody reviews their own work
+        records = self.filter(song__cohort__archived_at__isnull=True).exclude(mine)
         if user.is_course_admin:
-            return self.exclude(mine)
+            return records
         coached = Cohort.objects.filter(memberships__user=user, memberships__role=Role.COACH)
-        return self.filter(song__cohort__in=coached).exclude(mine)
+        return records.filter(song__cohort__in=coached)
 
 
 class StageRecord(models.Model):

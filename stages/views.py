@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
+from coaching import activity, threads
 from coaching import services as coaching_services
-from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import ActionMark
 from songs import services
@@ -165,11 +165,20 @@ def _change_status(
     stage: str,
     change: Callable[[StageRecord], bool],
     done: str,
+    verb: str = "",
 ) -> HttpResponse:
     record = _get_record(request, song_pk, stage, editable=True)
     try:
         if change(record):
             messages.success(request, done.format(stage=record.stage.name))
+            if verb:
+                activity.log(
+                    actor=request.user,
+                    verb=verb,
+                    message=f"{request.user.display_name} {verb} {record.stage.name} of "
+                    f"“{record.song.title}”.",
+                    song=record.song,
+                )
     except StageRuleError as exc:
         messages.error(request, str(exc))
     return redirect("stages:record", song_pk=song_pk, stage=stage)
@@ -184,6 +193,7 @@ def start_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) ->
         stage,
         StageRecord.start,
         "{stage} started. Work through the core actions.",
+        verb="started",
     )
 
 
@@ -203,7 +213,9 @@ def submit_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -
 @login_required
 @require_POST
 def reopen_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
-    return _change_status(request, song_pk, stage, StageRecord.reopen, "{stage} is open again.")
+    return _change_status(
+        request, song_pk, stage, StageRecord.reopen, "{stage} is open again.", verb="reopened"
+    )
 
 
 @csrf_exempt
