@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import password_validation
+from django.db import models
 
-from coaching.models import Mark, Snippet, Verdict
-from stages.models import BALANCE_MAX, BALANCE_MIN, CoreAction
+from coaching.models import Cohort, Mark, Role, Snippet, User, Verdict
+from stages.models import BALANCE_MAX, BALANCE_MIN, CoreAction, Stage
 
 
 class ReviewForm(forms.Form):
@@ -75,3 +77,116 @@ class SnippetForm(forms.ModelForm):
             required=False,
             choices=[("", "Any time")] + [(c, c.replace("_", " ")) for c in check_ids],
         )
+
+
+# --- Cohort administration --------------------------------------------------------------
+
+
+class CohortForm(forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["name", "course", "starts_on", "ends_on"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+        error_messages = {"name": {"required": "Give the cohort a name."}}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "The cohort cannot end before it starts.")
+        return cleaned
+
+
+class ScheduleForm(forms.Form):
+    """One optional date per stage: when it should be approved by."""
+
+    def __init__(self, *args: Any, stages: list[Stage], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stages = stages
+        for stage in stages:
+            self.fields[f"due_{stage.pk}"] = forms.DateField(
+                label=f"{stage.order}. {stage.name}",
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+
+    def dates(self) -> dict[int, Any]:
+        return {stage.pk: self.cleaned_data.get(f"due_{stage.pk}") for stage in self.stages}
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.STUDENT)
+    valid_days = forms.IntegerField(
+        label="Valid for (days)", min_value=1, max_value=365, initial=14
+    )
+    max_uses = forms.IntegerField(label="Most uses", min_value=1, max_value=5000, initial=200)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Class list (CSV)",
+        help_text="Two columns: name and e-mail, with or without a header row. UTF-8.",
+        error_messages={"required": "Choose the CSV file of your class list."},
+    )
+
+
+class CoachForm(forms.Form):
+    who = forms.CharField(label="Coach's e-mail or username", max_length=254)
+
+    def clean_who(self) -> User:
+        who = self.cleaned_data["who"].strip()
+        user = User.objects.filter(
+            models.Q(username__iexact=who) | models.Q(email__iexact=who)
+        ).first()
+        if user is None:
+            raise forms.ValidationError(
+                "No account has that e-mail or username; send them a coach invite link instead."
+            )
+        return user
+
+
+class MoveForm(forms.Form):
+    to = forms.ModelChoiceField(queryset=Cohort.objects.none(), label="Move to")
+
+    def __init__(self, *args: Any, current: Cohort, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = Cohort.objects.active().exclude(pk=current.pk)
+
+
+class DuplicateForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    starts_on = forms.DateField(
+        label="Starts on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class SignUpForm(forms.Form):
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField(label="E-mail")
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(models.Q(email__iexact=email) | models.Q(username=email)).exists():
+            raise forms.ValidationError(
+                "An account already uses this e-mail: log in instead, then open the link again."
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            try:
+                password_validation.validate_password(
+                    first, User(email=cleaned.get("email", ""), first_name=cleaned.get("name", ""))
+                )
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned

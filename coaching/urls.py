@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from coaching import views
+from coaching import cohort_views, views
 
 app_name = "coaching"
 
@@ -18,4 +18,29 @@ urlpatterns = [
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
     path("notifications/read/", views.read_all, name="read_all"),
     path("people/<int:pk>/tendencies/", views.student_tendencies, name="tendencies"),
+    # Cohort administration
+    path("cohorts/", cohort_views.cohort_list, name="cohorts"),
+    path("cohorts/new/", cohort_views.cohort_new, name="cohort_new"),
+    path("cohorts/<int:pk>/", cohort_views.cohort_detail, name="cohort"),
+    path("cohorts/<int:pk>/edit/", cohort_views.cohort_edit, name="cohort_edit"),
+    path("cohorts/<int:pk>/archive/", cohort_views.cohort_archive, name="cohort_archive"),
+    path("cohorts/<int:pk>/duplicate/", cohort_views.cohort_duplicate, name="cohort_duplicate"),
+    path("cohorts/<int:pk>/invites/", cohort_views.invite_create, name="invite_create"),
+    path("invites/<int:pk>/revoke/", cohort_views.invite_revoke, name="invite_revoke"),
+    path("join/<str:token>/", cohort_views.join, name="join"),
+    path("cohorts/<int:pk>/import/", cohort_views.cohort_import, name="cohort_import"),
+    path("cohorts/<int:pk>/coaches/", cohort_views.coach_add, name="coach_add"),
+    path(
+        "cohorts/<int:pk>/members/<int:membership_pk>/remove/",
+        cohort_views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "cohorts/<int:pk>/members/<int:membership_pk>/move/",
+        cohort_views.member_move,
+        name="member_move",
+    ),
+    path("cohorts/<int:pk>/progress/", cohort_views.cohort_progress, name="progress"),
+    path("cohorts/<int:pk>/analytics/", cohort_views.cohort_analytics, name="analytics"),
+    path("cohorts/<int:pk>/export.csv", cohort_views.cohort_export, name="export"),
 ]

@@ -187,6 +187,8 @@ EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Stagecoach <stagecoach@localhost>")
+# A student with no activity for this many days is flagged on the progress matrix.
+INACTIVE_AFTER_DAYS = env_int("STAGECOACH_INACTIVE_DAYS", 14)
 # The address e-mails link to (notifications point at the exact page).
 SITE_URL = env_str("STAGECOACH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from coaching import activity, threads
 from coaching import services as coaching_services
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import ActionMark
+from coaching.models import ActionMark, StageDeadline
 from songs import services
 from songs.forms import BounceForm
 from songs.uploads import SizeLimitUploadHandler, format_size
@@ -46,6 +46,7 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
         "timeline": timeline,
         "previous": timeline[position - 1] if position else None,
         "journal_form": JournalForm(initial={"journal": record.journal}),
+        "deadline": _deadline(record),
     }
     context.update(_checklist_context(record))
     context.update(_bounces_context(request, record))
@@ -54,6 +55,18 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
     context["reviews"] = list(record.reviews.select_related("coach").prefetch_related(marks))
     context.update(extra)
     return context
+
+
+def _deadline(record: StageRecord) -> dict[str, Any] | None:
+    """When the cohort's schedule wants this stage approved, and whether that has passed."""
+    due = (
+        StageDeadline.objects.filter(cohort_id=record.song.cohort_id, stage_id=record.stage_id)
+        .values_list("due_on", flat=True)
+        .first()
+    )
+    if due is None:
+        return None
+    return {"due_on": due, "late": due < timezone.localdate() and record.status != "approved"}
 
 
 def _bounces_context(

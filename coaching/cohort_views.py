@@ -1,0 +1,413 @@
+"""Cohort administration: cohorts, enrolment, schedule, progress, analytics, export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from coaching import activity, enrolment, progress
+from coaching.forms import (
+    CoachForm,
+    CohortForm,
+    DuplicateForm,
+    ImportForm,
+    InviteForm,
+    MoveForm,
+    ScheduleForm,
+    SignUpForm,
+)
+from coaching.http import AuthenticatedHttpRequest
+from coaching.models import Activity, Cohort, Invite, Membership, Role, StageDeadline
+from stages.models import Stage
+
+
+def _managed(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
+    return get_object_or_404(Cohort.objects.managed_by(request.user), pk=pk)
+
+
+def _overseen(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
+    return get_object_or_404(Cohort.objects.overseen_by(request.user), pk=pk)
+
+
+def _refuse_if_archived(request: HttpRequest, cohort: Cohort) -> HttpResponse | None:
+    if cohort.is_archived:
+        messages.error(request, "This cohort is archived and read-only; unarchive it first.")
+        return redirect("coaching:cohort", pk=cohort.pk)
+    return None
+
+
+# --- Cohorts --------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def cohort_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    cohorts = Cohort.objects.overseen_by(request.user)
+    if not request.user.is_course_admin and not cohorts.exists():
+        raise Http404("Cohorts are for coaches and course admins.")
+    cohorts = cohorts.annotate(
+        students=Count("memberships", filter=Q(memberships__role=Role.STUDENT), distinct=True),
+        coaches=Count("memberships", filter=Q(memberships__role=Role.COACH), distinct=True),
+    ).order_by("archived_at", "-starts_on", "name")
+    return render(request, "coaching/cohorts.html", {"cohorts": list(cohorts)})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def cohort_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not request.user.is_course_admin:
+        raise Http404("Only course admins create cohorts.")
+    form = CohortForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cohort = form.save()
+        activity.log(
+            actor=request.user,
+            verb="created",
+            cohort=cohort,
+            message=f"{request.user.display_name} created the cohort.",
+        )
+        messages.success(request, f"“{cohort.name}” is ready. Invite its students and coaches.")
+        return redirect("coaching:cohort", pk=cohort.pk)
+    return render(request, "coaching/cohort_form.html", {"form": form})
+
+
+@login_required
+@require_safe
+def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _overseen(request, pk)
+    members = list(
+        cohort.memberships.select_related("user").order_by(
+            "role", "user__first_name", "user__last_name", "user__username"
+        )
+    )
+    manages = request.user.is_course_admin
+    return render(
+        request,
+        "coaching/cohort.html",
+        {
+            "cohort": cohort,
+            "manages": manages,
+            "students": [m for m in members if m.role == Role.STUDENT],
+            "coaches": [m for m in members if m.role == Role.COACH],
+            "invites": list(cohort.invites.select_related("created_by")) if manages else [],
+            "deadlines": list(cohort.deadlines.select_related("stage")),
+            "activity": list(Activity.objects.filter(cohort=cohort).select_related("actor")[:30]),
+            "invite_form": InviteForm(),
+            "coach_form": CoachForm(),
+            "move_form": MoveForm(current=cohort),
+            "site_url": settings.SITE_URL,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _managed(request, pk)
+    stages = list(Stage.objects.all())
+    current = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
+    form = CohortForm(request.POST or None, instance=cohort, prefix="cohort")
+    schedule = ScheduleForm(
+        request.POST or None,
+        stages=stages,
+        prefix="schedule",
+        initial={f"due_{pk}": due for pk, due in current.items()},
+    )
+    if request.method == "POST":
+        if refused := _refuse_if_archived(request, cohort):
+            return refused
+        if form.is_valid() and schedule.is_valid():
+            with transaction.atomic():
+                form.save()
+                for stage_pk, due in schedule.dates().items():
+                    if due:
+                        StageDeadline.objects.update_or_create(
+                            cohort=cohort, stage_id=stage_pk, defaults={"due_on": due}
+                        )
+                    else:
+                        StageDeadline.objects.filter(cohort=cohort, stage_id=stage_pk).delete()
+                activity.log(
+                    actor=request.user,
+                    verb="edited",
+                    cohort=cohort,
+                    message=f"{request.user.display_name} changed the cohort's "
+                    "details and schedule.",
+                )
+            messages.success(request, "Cohort and schedule saved.")
+            return redirect("coaching:cohort", pk=cohort.pk)
+    return render(
+        request,
+        "coaching/cohort_edit.html",
+        {"cohort": cohort, "form": form, "schedule": schedule},
+    )
+
+
+@login_required
+@require_POST
+def cohort_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _managed(request, pk)
+    archive = request.POST.get("archive") != "0"
+    enrolment.set_archived(cohort=cohort, archived=archive, by=request.user)
+    messages.success(
+        request,
+        f"“{cohort.name}” is archived: read-only, still browsable."
+        if archive
+        else f"“{cohort.name}” is open again.",
+    )
+    return redirect("coaching:cohort", pk=cohort.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def cohort_duplicate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _managed(request, pk)
+    form = DuplicateForm(
+        request.POST or None,
+        initial={"name": f"{cohort.name} (next term)", "starts_on": cohort.starts_on},
+    )
+    if request.method == "POST" and form.is_valid():
+        copy = enrolment.duplicate_cohort(
+            cohort=cohort,
+            name=form.cleaned_data["name"],
+            starts_on=form.cleaned_data["starts_on"],
+            by=request.user,
+        )
+        messages.success(request, f"“{copy.name}” has the coaches and schedule of “{cohort.name}”.")
+        return redirect("coaching:cohort", pk=copy.pk)
+    return render(request, "coaching/cohort_duplicate.html", {"cohort": cohort, "form": form})
+
+
+# --- Enrolment ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def invite_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _managed(request, pk)
+    if refused := _refuse_if_archived(request, cohort):
+        return refused
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        Invite.objects.create(
+            cohort=cohort,
+            role=form.cleaned_data["role"],
+            expires_at=timezone.now() + dt.timedelta(days=form.cleaned_data["valid_days"]),
+            max_uses=form.cleaned_data["max_uses"],
+            created_by=request.user,
+        )
+        messages.success(request, "Invite link created: copy it from the list below.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(reverse("coaching:cohort", args=[cohort.pk]) + "#invites")
+
+
+@login_required
+@require_POST
+def invite_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    invite = get_object_or_404(
+        Invite.objects.filter(cohort__in=Cohort.objects.managed_by(request.user)), pk=pk
+    )
+    if invite.revoked_at is None:
+        invite.revoked_at = timezone.now()
+        invite.save(update_fields=["revoked_at"])
+    messages.success(request, "The link no longer works.")
+    return redirect(reverse("coaching:cohort", args=[invite.cohort_id]) + "#invites")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """Follow an invite link: sign up, or (logged in) join straight away."""
+    invite = enrolment.invite_from_token(token)
+    if invite is None or invite.state != "active" or invite.cohort.is_archived:
+        return render(request, "coaching/join_invalid.html", {"invite": invite}, status=410)
+    user = request.user
+    if user.is_authenticated:
+        if request.method == "POST":
+            try:
+                enrolment.join(invite=invite, user=user)
+            except enrolment.EnrolmentError as exc:
+                messages.error(request, str(exc))
+                return redirect("songs:home")
+            messages.success(request, f"Welcome to “{invite.cohort.name}”.")
+            return redirect("songs:home")
+        member = Membership.objects.filter(cohort=invite.cohort, user=user).first()
+        return render(request, "coaching/join.html", {"invite": invite, "member": member})
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            new_user = enrolment.sign_up(
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+            try:
+                enrolment.join(invite=invite, user=new_user)
+            except enrolment.EnrolmentError as exc:
+                transaction.set_rollback(True)
+                form.add_error(None, str(exc))
+        if not form.errors:
+            login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Stagecoach and to “{invite.cohort.name}”.")
+            return redirect("songs:home")
+    return render(request, "coaching/join.html", {"invite": invite, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def cohort_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _managed(request, pk)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > enrolment.MAX_IMPORT_BYTES:
+            form.add_error(
+                "file",
+                f"The file is {upload.size / 1024:.0f} KB; a class list can be "
+                f"up to {enrolment.MAX_IMPORT_BYTES // 1024} KB.",
+            )
+        else:
+            try:
+                results = enrolment.import_students(
+                    cohort=cohort, data=upload.read(), by=request.user
+                )
+            except enrolment.EnrolmentError as exc:
+                form.add_error("file", str(exc))
+    summary = None
+    if results is not None:
+        summary = {
+            o: sum(r.outcome == o for r in results)
+            for o in ("created", "added", "already", "invalid")
+        }
+    return render(
+        request,
+        "coaching/cohort_import.html",
+        {"cohort": cohort, "form": form, "results": results, "summary": summary},
+    )
+
+
+@login_required
+@require_POST
+def coach_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _managed(request, pk)
+    form = CoachForm(request.POST)
+    if form.is_valid():
+        try:
+            enrolment.add_coach(cohort=cohort, user=form.cleaned_data["who"], by=request.user)
+            messages.success(
+                request, f"{form.cleaned_data['who'].display_name} coaches “{cohort.name}” now."
+            )
+        except enrolment.EnrolmentError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, " ".join(form.errors["who"]))
+    return redirect("coaching:cohort", pk=cohort.pk)
+
+
+def _membership(request: AuthenticatedHttpRequest, pk: int, membership_pk: int) -> Membership:
+    cohort = _managed(request, pk)
+    return get_object_or_404(cohort.memberships.select_related("user", "cohort"), pk=membership_pk)
+
+
+@login_required
+@require_POST
+def member_remove(request: AuthenticatedHttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _membership(request, pk, membership_pk)
+    enrolment.remove_member(membership=membership, by=request.user)
+    messages.success(
+        request, f"{membership.user.display_name} is no longer in the cohort; their songs are kept."
+    )
+    return redirect("coaching:cohort", pk=pk)
+
+
+@login_required
+@require_POST
+def member_move(request: AuthenticatedHttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _membership(request, pk, membership_pk)
+    form = MoveForm(request.POST, current=membership.cohort)
+    if form.is_valid():
+        try:
+            enrolment.move_student(
+                membership=membership, to=form.cleaned_data["to"], by=request.user
+            )
+            messages.success(
+                request,
+                f"{membership.user.display_name} and their songs moved to "
+                f"“{form.cleaned_data['to'].name}”.",
+            )
+        except enrolment.EnrolmentError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, "Choose an open cohort to move to.")
+    return redirect("coaching:cohort", pk=pk)
+
+
+# --- Progress -------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def cohort_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _overseen(request, pk)
+    sort = request.GET.get("sort", "name")
+    only = request.GET.get("only", "")
+    query = request.GET.get("q", "").strip()[:100]
+    now = timezone.now()
+    matrix = progress.progress(
+        cohort,
+        today=timezone.localdate(),
+        now=now,
+        inactive_days=settings.INACTIVE_AFTER_DAYS,
+        sort=sort,
+        only=only,
+        query=query,
+    )
+    return render(
+        request,
+        "coaching/progress.html",
+        {"cohort": cohort, "matrix": matrix, "sort": sort, "only": only, "q": query},
+    )
+
+
+@login_required
+@require_safe
+def cohort_analytics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _overseen(request, pk)
+    figures = progress.analytics(
+        cohort, now=timezone.now(), inactive_days=settings.INACTIVE_AFTER_DAYS
+    )
+    return render(request, "coaching/analytics.html", {"cohort": cohort, "figures": figures})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+@require_safe
+def cohort_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _overseen(request, pk)
+    writer = csv.writer(_Echo())
+    rows = progress.export_rows(cohort, today=timezone.localdate())
+    response = StreamingHttpResponse(
+        (writer.writerow([progress.spreadsheet_safe(v) for v in row]) for row in rows),
+        content_type="text/csv; charset=utf-8",
+    )
+    slug = "".join(c if c.isalnum() else "-" for c in cohort.name.lower()).strip("-")[:60]
+    response["Content-Disposition"] = (
+        f'attachment; filename="progress-{slug or cohort.pk}-{timezone.localdate()}.csv"'
+    )
+    return response

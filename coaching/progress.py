@@ -1,0 +1,353 @@
+"""A cohort's progress: the students x stages matrix, its analytics and its CSV export.
+
+Each student is shown with their most recently active song in the cohort. Everything is
+read in a fixed number of queries, however many students the cohort has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+from django.urls import reverse
+
+from coaching.models import Cohort, Review, Role, User
+from songs.models import AnalysisState, Bounce, Song
+from stages.models import Stage, StageRecord, Status
+
+LATE = "late"
+CELL_STATES = [s.value for s in Status] + [LATE]
+
+
+@dataclass
+class Cell:
+    stage: Stage
+    status: str = Status.NOT_STARTED
+    late: bool = False
+    due_on: dt.date | None = None
+    url: str = ""
+    record: StageRecord | None = None
+
+    @property
+    def state(self) -> str:
+        """The colour of the cell: the status, or "late" for a stage past its date."""
+        return LATE if self.late else self.status
+
+
+@dataclass
+class Row:
+    student: User
+    song: Song | None
+    song_count: int
+    cells: list[Cell]
+    current_order: int
+    last_activity: dt.datetime | None
+    inactive: bool
+
+
+@dataclass
+class Matrix:
+    stages: list[Stage]
+    rows: list[Row]
+    counts: list[dict[str, int]]
+    inactive_days: int
+    total: int = 0
+
+
+def _record_url_maker() -> Callable[[int, str], str]:
+    pattern = reverse("stages:record", args=[999999999, "stage-slug"])
+    return lambda song_pk, slug: pattern.replace("999999999", str(song_pk)).replace(
+        "stage-slug", slug
+    )
+
+
+def _latest_songs(cohort: Cohort, students: list[User]) -> tuple[dict[int, Song], dict[int, int]]:
+    latest: dict[int, Song] = {}
+    counts: dict[int, int] = defaultdict(int)
+    songs = (
+        Song.objects.filter(cohort=cohort, owner__in=students)
+        .only("pk", "owner_id", "title", "updated_at", "cohort_id")
+        .order_by("-updated_at")
+    )
+    for song in songs:
+        counts[song.owner_id] += 1
+        latest.setdefault(song.owner_id, song)
+    return latest, counts
+
+
+def progress(
+    cohort: Cohort,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    inactive_days: int,
+    sort: str = "name",
+    only: str = "",
+    query: str = "",
+) -> Matrix:
+    stages = list(Stage.objects.all())
+    deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
+    students = list(
+        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT).order_by(
+            "first_name", "last_name", "username"
+        )
+    )
+    latest, song_counts = _latest_songs(cohort, students)
+    records: dict[int, dict[int, StageRecord]] = defaultdict(dict)
+    for record in StageRecord.objects.filter(song__in=list(latest.values())).only(
+        "pk", "song_id", "stage_id", "status", "updated_at"
+    ):
+        records[record.song_id][record.stage_id] = record
+    url_for = _record_url_maker()
+    cutoff = now - dt.timedelta(days=inactive_days)
+
+    rows = []
+    for student in students:
+        song = latest.get(student.pk)
+        cells, current, last = [], 0, song.updated_at if song else None
+        for stage in stages:
+            record = records[song.pk].get(stage.pk) if song else None
+            status = record.status if record else Status.NOT_STARTED
+            due = deadlines.get(stage.pk)
+            cell = Cell(
+                stage,
+                status,
+                late=bool(due and due < today and status != Status.APPROVED),
+                due_on=due,
+                url=url_for(song.pk, stage.slug) if song else "",
+                record=record,
+            )
+            cells.append(cell)
+            if record is not None:
+                last = max(last, record.updated_at) if last else record.updated_at
+            if not current and status != Status.APPROVED:
+                current = stage.order
+        rows.append(
+            Row(
+                student,
+                song,
+                song_counts.get(student.pk, 0),
+                cells,
+                current or len(stages) + 1,
+                last,
+                inactive=last is None or last < cutoff,
+            )
+        )
+
+    total = len(rows)
+    if query:
+        needle = query.lower()
+        rows = [
+            r
+            for r in rows
+            if needle in r.student.display_name.lower() or needle in r.student.email.lower()
+        ]
+    if only == "inactive":
+        rows = [r for r in rows if r.inactive]
+    elif only == "late":
+        rows = [r for r in rows if any(c.late for c in r.cells)]
+    elif only == "waiting":
+        rows = [r for r in rows if any(c.status == Status.SUBMITTED for c in r.cells)]
+    if sort == "progress":
+        rows.sort(key=lambda r: (-r.current_order, r.student.display_name.lower()))
+    elif sort == "activity":
+        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+        rows.sort(key=lambda r: r.last_activity or oldest)
+
+    counts = [
+        {state: sum(1 for r in rows if r.cells[i].state == state) for state in CELL_STATES}
+        for i in range(len(stages))
+    ]
+    return Matrix(stages, rows, counts, inactive_days, total)
+
+
+# --- Analytics ------------------------------------------------------------------------------
+
+
+@dataclass
+class StageFigures:
+    stage: Stage
+    approved: int = 0
+    median_days: float | None = None
+    slowest_days: float | None = None
+    slowest_student: str = ""
+    here_now: int = 0
+    inactive_here: int = 0
+    changes_requested: int = 0
+
+
+@dataclass
+class CoachFigures:
+    coach: str
+    reviews: int
+    median_hours: float
+
+
+@dataclass
+class Analytics:
+    stages: list[StageFigures]
+    review_count: int
+    median_turnaround_hours: float | None
+    slowest_turnaround_hours: float | None
+    coaches: list[CoachFigures] = field(default_factory=list)
+    stuck: list[StageFigures] = field(default_factory=list)
+
+
+def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analytics:
+    stages = list(Stage.objects.all())
+    figures = {stage.pk: StageFigures(stage) for stage in stages}
+    durations: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    by_song: dict[int, list[StageRecord]] = defaultdict(list)
+    records = StageRecord.objects.filter(song__cohort=cohort).select_related("song__owner")
+    for record in records.only(
+        "pk",
+        "song_id",
+        "stage_id",
+        "status",
+        "started_at",
+        "approved_at",
+        "updated_at",
+        "song__owner__first_name",
+        "song__owner__last_name",
+        "song__owner__username",
+    ):
+        by_song[record.song_id].append(record)
+        if record.status == Status.CHANGES_REQUESTED:
+            figures[record.stage_id].changes_requested += 1
+        if record.status == Status.APPROVED and record.started_at and record.approved_at:
+            days = (record.approved_at - record.started_at).total_seconds() / 86400
+            durations[record.stage_id].append((days, record.song.owner.display_name))
+    order = {stage.pk: stage.order for stage in stages}
+    cutoff = now - dt.timedelta(days=inactive_days)
+    for song_records in by_song.values():
+        song_records.sort(key=lambda r: order[r.stage_id])
+        current = next((r for r in song_records if r.status != Status.APPROVED), None)
+        if current is not None:
+            figures[current.stage_id].here_now += 1
+            if current.updated_at < cutoff:
+                figures[current.stage_id].inactive_here += 1
+    for stage_pk, values in durations.items():
+        days = [d for d, _ in values]
+        slowest = max(values)
+        figures[stage_pk].approved = len(values)
+        figures[stage_pk].median_days = round(statistics.median(days), 1)
+        figures[stage_pk].slowest_days = round(slowest[0], 1)
+        figures[stage_pk].slowest_student = slowest[1]
+
+    turnarounds: list[float] = []
+    per_coach: dict[str, list[float]] = defaultdict(list)
+    reviews = Review.objects.filter(record__song__cohort=cohort, submitted_at__isnull=False)
+    for review in reviews.select_related("coach").only(
+        "created_at", "submitted_at", "coach__first_name", "coach__last_name", "coach__username"
+    ):
+        hours = (review.created_at - review.submitted_at).total_seconds() / 3600
+        turnarounds.append(hours)
+        per_coach[review.coach.display_name].append(hours)
+    stuck = sorted(
+        (f for f in figures.values() if f.inactive_here or f.changes_requested),
+        key=lambda f: (-f.inactive_here, -f.changes_requested),
+    )
+    return Analytics(
+        stages=list(figures.values()),
+        review_count=len(turnarounds),
+        median_turnaround_hours=round(statistics.median(turnarounds), 1) if turnarounds else None,
+        slowest_turnaround_hours=round(max(turnarounds), 1) if turnarounds else None,
+        coaches=[
+            CoachFigures(name, len(hours), round(statistics.median(hours), 1))
+            for name, hours in sorted(per_coach.items())
+        ],
+        stuck=stuck[:3],
+    )
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+EXPORT_HEADER = [
+    "student",
+    "email",
+    "song",
+    "stage_order",
+    "stage",
+    "status",
+    "late",
+    "due_on",
+    "started_at",
+    "submitted_at",
+    "approved_at",
+    "review_rounds",
+    "latest_bounce",
+    "integrated_lufs",
+    "true_peak_dbtp",
+    "loudness_range_lu",
+]
+
+
+def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[list[object]]:
+    """One row per student and stage (of the student's most recently active song)."""
+    stages = list(Stage.objects.all())
+    deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
+    students = list(
+        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT).order_by(
+            "first_name", "last_name", "username"
+        )
+    )
+    latest, _ = _latest_songs(cohort, students)
+    records = {
+        (r.song_id, r.stage_id): r
+        for r in StageRecord.objects.filter(song__in=list(latest.values())).annotate(
+            reviews_count=Count("reviews")
+        )
+    }
+    bounces: dict[int, Bounce] = {}
+    for bounce in (
+        Bounce.objects.filter(
+            record__in=[r.pk for r in records.values()], analysis_state=AnalysisState.DONE
+        )
+        .only(
+            "pk", "record_id", "version", "integrated_lufs", "true_peak_dbtp", "loudness_range_lu"
+        )
+        .order_by("record_id", "-version")
+    ):
+        bounces.setdefault(bounce.record_id, bounce)
+    yield EXPORT_HEADER
+    for student in students:
+        song = latest.get(student.pk)
+        for stage in stages:
+            record = records.get((song.pk, stage.pk)) if song else None
+            status = record.status if record else Status.NOT_STARTED
+            due = deadlines.get(stage.pk)
+            bounce = bounces.get(record.pk) if record else None
+            yield [
+                student.display_name,
+                student.email,
+                song.title if song else "",
+                stage.order,
+                stage.name,
+                status,
+                "yes" if due and due < today and status != Status.APPROVED else "no",
+                due.isoformat() if due else "",
+                _when(record.started_at if record else None),
+                _when(record.submitted_at if record else None),
+                _when(record.approved_at if record else None),
+                record.reviews_count if record else 0,
+                f"v{bounce.version}" if bounce else "",
+                bounce.integrated_lufs if bounce else "",
+                bounce.true_peak_dbtp if bounce else "",
+                bounce.loudness_range_lu if bounce else "",
+            ]
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return moment.isoformat(timespec="minutes") if moment else ""
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading
+    apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
