@@ -1,7 +1,8 @@
 """A cohort's progress: the students x stages matrix, its analytics and its CSV export.
 
-Each student is shown with their most recently active song in the cohort. Everything is
-read in a fixed number of queries, however many students the cohort has.
+A student with several songs has a row per song (most recently active first); a student
+without a song still has a row. Everything is read in a fixed number of queries, however
+many students the cohort has.
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ class Cell:
 class Row:
     student: User
     song: Song | None
-    song_count: int
+    first_of_student: bool
     cells: list[Cell]
     current_order: int
     last_activity: dt.datetime | None
-    inactive: bool
+    inactive: bool = False
 
 
 @dataclass
@@ -55,7 +56,8 @@ class Matrix:
     rows: list[Row]
     counts: list[dict[str, int]]
     inactive_days: int
-    total: int = 0
+    students: int = 0
+    shown_students: int = 0
 
 
 def _record_url_maker() -> Callable[[int, str], str]:
@@ -65,18 +67,24 @@ def _record_url_maker() -> Callable[[int, str], str]:
     )
 
 
-def _latest_songs(cohort: Cohort, students: list[User]) -> tuple[dict[int, Song], dict[int, int]]:
-    latest: dict[int, Song] = {}
-    counts: dict[int, int] = defaultdict(int)
-    songs = (
+def _students(cohort: Cohort) -> list[User]:
+    return list(
+        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT).order_by(
+            "first_name", "last_name", "username"
+        )
+    )
+
+
+def _songs_by_student(cohort: Cohort, students: list[User]) -> dict[int, list[Song]]:
+    """Each student's songs in the cohort, most recently active first."""
+    songs: dict[int, list[Song]] = defaultdict(list)
+    for song in (
         Song.objects.filter(cohort=cohort, owner__in=students)
         .only("pk", "owner_id", "title", "updated_at", "cohort_id")
         .order_by("-updated_at")
-    )
-    for song in songs:
-        counts[song.owner_id] += 1
-        latest.setdefault(song.owner_id, song)
-    return latest, counts
+    ):
+        songs[song.owner_id].append(song)
+    return songs
 
 
 def progress(
@@ -91,29 +99,76 @@ def progress(
 ) -> Matrix:
     stages = list(Stage.objects.all())
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
-    students = list(
-        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT).order_by(
-            "first_name", "last_name", "username"
-        )
-    )
-    latest, song_counts = _latest_songs(cohort, students)
+    students = _students(cohort)
+    songs = _songs_by_student(cohort, students)
     records: dict[int, dict[int, StageRecord]] = defaultdict(dict)
-    for record in StageRecord.objects.filter(song__in=list(latest.values())).only(
+    for record in StageRecord.objects.filter(song__cohort=cohort, song__owner__in=students).only(
         "pk", "song_id", "stage_id", "status", "updated_at"
     ):
         records[record.song_id][record.stage_id] = record
     url_for = _record_url_maker()
     cutoff = now - dt.timedelta(days=inactive_days)
 
-    rows = []
+    groups: list[list[Row]] = []
     for student in students:
-        song = latest.get(student.pk)
-        cells, current, last = [], 0, song.updated_at if song else None
-        for stage in stages:
-            record = records[song.pk].get(stage.pk) if song else None
-            status = record.status if record else Status.NOT_STARTED
-            due = deadlines.get(stage.pk)
-            cell = Cell(
+        rows = [
+            _row(student, song, stages, records, deadlines, today, url_for)
+            for song in songs.get(student.pk) or [None]
+        ]
+        last = max((r.last_activity for r in rows if r.last_activity), default=None)
+        for index, row in enumerate(rows):
+            row.first_of_student = index == 0
+            row.inactive = last is None or last < cutoff
+        groups.append(rows)
+
+    if query:
+        needle = query.lower()
+        groups = [
+            g
+            for g in groups
+            if needle in g[0].student.display_name.lower() or needle in g[0].student.email.lower()
+        ]
+    if only == "inactive":
+        groups = [g for g in groups if g[0].inactive]
+    elif only == "late":
+        groups = [g for g in groups if any(c.late for r in g for c in r.cells)]
+    elif only == "waiting":
+        groups = [
+            g for g in groups if any(c.status == Status.SUBMITTED for r in g for c in r.cells)
+        ]
+    if sort == "progress":
+        groups.sort(key=lambda g: (-max(r.current_order for r in g), g[0].student.display_name))
+    elif sort == "activity":
+        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+        groups.sort(key=lambda g: max((r.last_activity or oldest for r in g), default=oldest))
+
+    rows = [row for group in groups for row in group]
+    counts = [
+        {
+            state: sum(1 for r in rows if r.song and r.cells[i].state == state)
+            for state in CELL_STATES
+        }
+        for i in range(len(stages))
+    ]
+    return Matrix(stages, rows, counts, inactive_days, len(students), len(groups))
+
+
+def _row(
+    student: User,
+    song: Song | None,
+    stages: list[Stage],
+    records: dict[int, dict[int, StageRecord]],
+    deadlines: dict[int, dt.date],
+    today: dt.date,
+    url_for: Callable[[int, str], str],
+) -> Row:
+    cells, current, last = [], 0, song.updated_at if song else None
+    for stage in stages:
+        record = records[song.pk].get(stage.pk) if song else None
+        status = record.status if record else Status.NOT_STARTED
+        due = deadlines.get(stage.pk)
+        cells.append(
+            Cell(
                 stage,
                 status,
                 late=bool(due and due < today and status != Status.APPROVED),
@@ -121,48 +176,12 @@ def progress(
                 url=url_for(song.pk, stage.slug) if song else "",
                 record=record,
             )
-            cells.append(cell)
-            if record is not None:
-                last = max(last, record.updated_at) if last else record.updated_at
-            if not current and status != Status.APPROVED:
-                current = stage.order
-        rows.append(
-            Row(
-                student,
-                song,
-                song_counts.get(student.pk, 0),
-                cells,
-                current or len(stages) + 1,
-                last,
-                inactive=last is None or last < cutoff,
-            )
         )
-
-    total = len(rows)
-    if query:
-        needle = query.lower()
-        rows = [
-            r
-            for r in rows
-            if needle in r.student.display_name.lower() or needle in r.student.email.lower()
-        ]
-    if only == "inactive":
-        rows = [r for r in rows if r.inactive]
-    elif only == "late":
-        rows = [r for r in rows if any(c.late for c in r.cells)]
-    elif only == "waiting":
-        rows = [r for r in rows if any(c.status == Status.SUBMITTED for c in r.cells)]
-    if sort == "progress":
-        rows.sort(key=lambda r: (-r.current_order, r.student.display_name.lower()))
-    elif sort == "activity":
-        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-        rows.sort(key=lambda r: r.last_activity or oldest)
-
-    counts = [
-        {state: sum(1 for r in rows if r.cells[i].state == state) for state in CELL_STATES}
-        for i in range(len(stages))
-    ]
-    return Matrix(stages, rows, counts, inactive_days, total)
+        if record is not None:
+            last = max(last, record.updated_at) if last else record.updated_at
+        if not current and status != Status.APPROVED:
+            current = stage.order
+    return Row(student, song, True, cells, current or len(stages) + 1, last)
 
 
 # --- Analytics ------------------------------------------------------------------------------
@@ -287,26 +306,20 @@ EXPORT_HEADER = [
 
 
 def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[list[object]]:
-    """One row per student and stage (of the student's most recently active song)."""
+    """One row per student, song and stage (a student without a song: one row per stage)."""
     stages = list(Stage.objects.all())
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
-    students = list(
-        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT).order_by(
-            "first_name", "last_name", "username"
-        )
-    )
-    latest, _ = _latest_songs(cohort, students)
+    students = _students(cohort)
+    songs = _songs_by_student(cohort, students)
     records = {
         (r.song_id, r.stage_id): r
-        for r in StageRecord.objects.filter(song__in=list(latest.values())).annotate(
+        for r in StageRecord.objects.filter(song__cohort=cohort, song__owner__in=students).annotate(
             reviews_count=Count("reviews")
         )
     }
     bounces: dict[int, Bounce] = {}
     for bounce in (
-        Bounce.objects.filter(
-            record__in=[r.pk for r in records.values()], analysis_state=AnalysisState.DONE
-        )
+        Bounce.objects.filter(record__song__cohort=cohort, analysis_state=AnalysisState.DONE)
         .only(
             "pk", "record_id", "version", "integrated_lufs", "true_peak_dbtp", "loudness_range_lu"
         )
@@ -315,30 +328,30 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[list[object]]:
         bounces.setdefault(bounce.record_id, bounce)
     yield EXPORT_HEADER
     for student in students:
-        song = latest.get(student.pk)
-        for stage in stages:
-            record = records.get((song.pk, stage.pk)) if song else None
-            status = record.status if record else Status.NOT_STARTED
-            due = deadlines.get(stage.pk)
-            bounce = bounces.get(record.pk) if record else None
-            yield [
-                student.display_name,
-                student.email,
-                song.title if song else "",
-                stage.order,
-                stage.name,
-                status,
-                "yes" if due and due < today and status != Status.APPROVED else "no",
-                due.isoformat() if due else "",
-                _when(record.started_at if record else None),
-                _when(record.submitted_at if record else None),
-                _when(record.approved_at if record else None),
-                record.reviews_count if record else 0,
-                f"v{bounce.version}" if bounce else "",
-                bounce.integrated_lufs if bounce else "",
-                bounce.true_peak_dbtp if bounce else "",
-                bounce.loudness_range_lu if bounce else "",
-            ]
+        for song in songs.get(student.pk) or [None]:
+            for stage in stages:
+                record = records.get((song.pk, stage.pk)) if song else None
+                status = record.status if record else Status.NOT_STARTED
+                due = deadlines.get(stage.pk)
+                bounce = bounces.get(record.pk) if record else None
+                yield [
+                    student.display_name,
+                    student.email,
+                    song.title if song else "",
+                    stage.order,
+                    stage.name,
+                    status,
+                    "yes" if due and due < today and status != Status.APPROVED else "no",
+                    due.isoformat() if due else "",
+                    _when(record.started_at if record else None),
+                    _when(record.submitted_at if record else None),
+                    _when(record.approved_at if record else None),
+                    record.reviews_count if record else 0,
+                    f"v{bounce.version}" if bounce else "",
+                    bounce.integrated_lufs if bounce else "",
+                    bounce.true_peak_dbtp if bounce else "",
+                    bounce.loudness_range_lu if bounce else "",
+                ]
 
 
 def _when(moment: dt.datetime | None) -> str:
