@@ -42,7 +42,8 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
         "record": record,
         "song": record.song,
         "stage": record.stage,
-        "can_edit": record.song.owner_id == request.user.pk,
+        # An archived cohort's songs stay browsable but read-only, for their owner too.
+        "can_edit": record.song.owner_id == request.user.pk and not record.song.cohort.is_archived,
         "timeline": timeline,
         "previous": timeline[position - 1] if position else None,
         "journal_form": JournalForm(initial={"journal": record.journal}),
