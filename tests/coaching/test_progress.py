@@ -1,0 +1,143 @@
+"""The progress matrix, analytics and export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.test import override_settings
+from django.utils import timezone
+
+from coaching.models import Membership, Review, Role, StageDeadline
+from stages.models import Stage, StageRecord
+from tests.base import BaseTestCase, audio_bytes, count_queries, make_song, make_user, store_bounce
+
+
+class MatrixTests(BaseTestCase):
+    def url(self, query: str = "") -> str:
+        return f"/cohorts/{self.cohort.pk}/progress/{query}"
+
+    def test_each_song_is_a_row_coloured_by_status_with_links(self) -> None:
+        self.started("recording")
+        self.client.force_login(self.bob)
+        page = self.client.get(self.url())
+        rows = page.context["matrix"].rows
+        alice = next(r for r in rows if r.student == self.alice)
+        self.assertEqual(
+            [c.state for c in alice.cells][:5],
+            ["approved", "approved", "approved", "in_progress", "not_started"],
+        )
+        self.assertContains(page, f'href="/songs/{self.song.pk}/stages/recording/"')
+        carol = next(r for r in rows if r.student == self.carol)
+        self.assertIsNone(carol.song)
+        self.assertContains(page, "no song yet")
+        self.assertEqual(page.context["matrix"].counts[0]["approved"], 1)
+
+    def test_a_stage_past_its_date_is_late(self) -> None:
+        StageDeadline.objects.create(
+            cohort=self.cohort,
+            stage=Stage.objects.get(slug="production"),
+            due_on=timezone.localdate() - dt.timedelta(days=1),
+        )
+        self.client.force_login(self.bob)
+        page = self.client.get(self.url())
+        alice = next(r for r in page.context["matrix"].rows if r.student == self.alice)
+        self.assertEqual(alice.cells[0].state, "late")
+        only_late = self.client.get(self.url("?only=late"))
+        self.assertEqual([r.student for r in only_late.context["matrix"].rows], [self.alice])
+
+    @override_settings(INACTIVE_AFTER_DAYS=3)
+    def test_students_without_recent_activity_are_flagged(self) -> None:
+        StageRecord.objects.filter(song=self.song).update(
+            updated_at=timezone.now() - dt.timedelta(days=10)
+        )
+        type(self.song).objects.filter(pk=self.song.pk).update(
+            updated_at=timezone.now() - dt.timedelta(days=10)
+        )
+        fresh = make_song(self.carol, self.cohort, title="Fresh")
+        self.client.force_login(self.bob)
+        page = self.client.get(self.url("?only=inactive"))
+        self.assertEqual([r.student for r in page.context["matrix"].rows], [self.alice])
+        self.assertContains(page, "inactive")
+        self.assertIsNotNone(fresh)
+
+    def test_sort_and_search(self) -> None:
+        self.started("mixing")
+        make_song(self.carol, self.cohort, title="Early")
+        self.client.force_login(self.bob)
+        by_progress = self.client.get(self.url("?sort=progress"))
+        self.assertEqual(by_progress.context["matrix"].rows[0].student, self.alice)
+        found = self.client.get(self.url("?q=CAROL"))
+        self.assertEqual({r.student for r in found.context["matrix"].rows}, {self.carol})
+
+    def test_a_300_student_cohort_renders_in_a_bounded_number_of_queries(self) -> None:
+        self.client.force_login(self.frank)
+        self.client.get(self.url())
+        few = count_queries(lambda: self.client.get(self.url()))
+        students = [make_user(f"s{i}") for i in range(300)]
+        Membership.objects.bulk_create(
+            Membership(user=s, cohort=self.cohort, role=Role.STUDENT) for s in students
+        )
+        for student in students[::10]:
+            make_song(student, self.cohort, title=f"Song of {student.username}")
+        page = self.client.get(self.url())
+        self.assertEqual(page.context["matrix"].students, 302)
+        self.assertEqual(few, count_queries(lambda: self.client.get(self.url())))
+
+
+class AnalyticsAndExportTests(BaseTestCase):
+    def test_time_per_stage_turnaround_and_where_it_is_stuck(self) -> None:
+        record = self.started("songwriting")
+        production = self.record("production")
+        start = timezone.now() - dt.timedelta(days=6)
+        StageRecord.objects.filter(pk=production.pk).update(
+            started_at=start, approved_at=start + dt.timedelta(days=4)
+        )
+        submitted = timezone.now() - dt.timedelta(hours=30)
+        review = Review.objects.create(
+            record=production,
+            round=1,
+            coach=self.bob,
+            verdict="approved",
+            summary="s",
+            coach_balance=0,
+            balance_comment="c",
+            submitted_at=submitted,
+        )
+        Review.objects.filter(pk=review.pk).update(created_at=submitted + dt.timedelta(hours=6))
+        StageRecord.objects.filter(pk=record.pk).update(status="changes_requested")
+        self.client.force_login(self.bob)
+        figures = self.client.get(f"/cohorts/{self.cohort.pk}/analytics/").context["figures"]
+        first = figures.stages[0]
+        self.assertEqual((first.approved, first.median_days), (1, 4.0))
+        self.assertEqual(figures.median_turnaround_hours, 6.0)
+        self.assertEqual(figures.stuck[0].stage.slug, "songwriting")
+
+    def test_the_export_has_a_row_per_student_song_and_stage(self) -> None:
+        record = self.started("recording")
+        bounce = store_bounce(record, audio_bytes("WAV", 2.0))
+        type(bounce).objects.filter(pk=bounce.pk).update(
+            analysis_state="done", integrated_lufs=-14.2, true_peak_dbtp=-1.1, loudness_range_lu=6.0
+        )
+        self.client.force_login(self.bob)
+        response = self.client.get(f"/cohorts/{self.cohort.pk}/export.csv")
+        self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
+        self.assertIn("attachment;", response["Content-Disposition"])
+        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        self.assertEqual(len(rows), 14)  # alice: one song x 7; carol: no song x 7
+        recording = next(r for r in rows if r["student"] == "Alice" and r["stage"] == "Recording")
+        self.assertEqual(recording["status"], "in_progress")
+        self.assertEqual(recording["latest_bounce"], "v1")
+        self.assertEqual(recording["integrated_lufs"], "-14.2")  # numbers are not neutralised
+        production = next(r for r in rows if r["student"] == "Alice" and r["stage_order"] == "1")
+        self.assertEqual(production["review_rounds"], "0")
+        self.assertTrue(production["approved_at"])
+
+    def test_cells_that_start_like_formulas_are_neutralised(self) -> None:
+        for title in ["=1+1", "+cmd", "-2+3", "@SUM(A1)"]:
+            make_song(self.carol, self.cohort, title=title)
+        self.client.force_login(self.frank)
+        text = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
+        for title in [b"=1+1", b"+cmd", b"-2+3", b"@SUM(A1)"]:
+            self.assertIn(b"'" + title, text)
