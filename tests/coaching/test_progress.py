@@ -45,7 +45,15 @@ class MatrixTests(BaseTestCase):
         alice = next(r for r in page.context["matrix"].rows if r.student == self.alice)
         self.assertEqual(alice.cells[0].state, "late")
         only_late = self.client.get(self.url("?only=late"))
-        self.assertEqual([r.student for r in only_late.context["matrix"].rows], [self.alice])
+        # Carol has not even started a song: she is late too.
+        self.assertEqual(
+            [r.student for r in only_late.context["matrix"].rows], [self.alice, self.carol]
+        )
+        StageRecord.objects.filter(song=self.song, stage__slug="production").update(
+            status="approved"
+        )
+        only_late = self.client.get(self.url("?only=late"))
+        self.assertEqual([r.student for r in only_late.context["matrix"].rows], [self.carol])
 
     @override_settings(INACTIVE_AFTER_DAYS=3)
     def test_students_without_recent_activity_are_flagged(self) -> None:
