@@ -210,3 +210,21 @@ class MembershipTests(BaseTestCase):
         make_user("nobody")
         make_song(self.carol, self.cohort, title="x")
         self.assertEqual(Role.STUDENT, "student")
+
+
+class DjangoAdminTests(BaseTestCase):
+    def test_every_registered_model_lists_and_opens_in_the_admin(self) -> None:
+        from django.contrib import admin
+
+        root = make_user("root", is_staff=True, is_superuser=True, is_course_admin=True)
+        self.client.force_login(root)
+        self.started("mixing")
+        for model, model_admin in admin.site._registry.items():
+            meta = model._meta
+            url = f"/admin/{meta.app_label}/{meta.model_name}/"
+            self.assertEqual(self.client.get(url).status_code, 200, url)
+            self.assertEqual(self.client.get(url + "?q=a").status_code, 200, url)
+            first = model.objects.first()
+            if first is not None:
+                self.assertEqual(self.client.get(f"{url}{first.pk}/change/").status_code, 200, url)
+            self.assertTrue(model_admin.list_display, meta.label)

@@ -1,0 +1,55 @@
+"""A course admin creates a cohort, imports a class list and sees it on the matrix."""
+
+from __future__ import annotations
+
+import pytest
+
+from coaching.models import User
+from tests.browser.base import ARTIFACTS, BrowserTestCase
+
+pytestmark = pytest.mark.browser
+
+
+class CohortJourneyTests(BrowserTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        User.objects.create_user(
+            username="avery",
+            password="lanterns-at-dusk",
+            first_name="Avery",
+            is_course_admin=True,
+        )
+
+    def test_create_a_cohort_import_students_and_see_them_on_the_matrix(self) -> None:
+        page = self.page
+        self.log_in("avery", "lanterns-at-dusk")
+        page.get_by_role("link", name="Cohorts").click()
+        page.get_by_role("link", name="New cohort").click()
+        page.fill("#id_name", "Winter Mixing Lab")
+        page.fill("#id_course", "Mixing")
+        page.fill("#id_starts_on", "2027-01-11")
+        page.get_by_role("button", name="Create cohort").click()
+        page.get_by_role("heading", name="Winter Mixing Lab").wait_for()
+        self.screenshot("11-new-cohort")
+
+        page.get_by_role("link", name="Import students (CSV)").click()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        class_list = ARTIFACTS / "class-list.csv"
+        class_list.write_text(
+            "name,email\nNia Okoro,nia@example.com\nTom Reyes,tom@example.com\n"
+            "Broken Row,not-an-email\n",
+            encoding="utf-8",
+        )
+        page.set_input_files("#id_file", str(class_list))
+        page.get_by_role("button", name="Import").click()
+        page.get_by_text("2 created").wait_for()
+        self.assertIn("not an e-mail address", page.locator(".import-results").inner_text())
+        self.screenshot("12-import-results")
+
+        page.get_by_role("link", name="Open the progress matrix").click()
+        matrix = page.locator("table.matrix")
+        matrix.get_by_text("Nia Okoro").wait_for()
+        matrix.get_by_text("Tom Reyes").wait_for()
+        self.assertEqual(page.locator("table.matrix tbody tr").count(), 2)
+        self.screenshot("13-progress-matrix")
+        self.assertEqual(self.console_errors, [])
