@@ -54,3 +54,43 @@ class PageBenchmark(BaseTestCase):
             median = statistics.median(samples[name])
             queries = count_queries(lambda url=url: self.client.get(url))
             print(f"{name:<34}{median * 1000:>10.2f}{median / peer:>8.1f}{queries:>9}")
+
+
+class ProgressMatrixBenchmark(BaseTestCase):
+    def test_the_matrix_of_a_300_student_cohort_against_a_trivial_page(self) -> None:
+        from coaching.models import Membership, Role
+        from stages.models import StageRecord, Status
+        from tests.base import make_user
+
+        students = [make_user(f"student{i}") for i in range(300)]
+        Membership.objects.bulk_create(
+            Membership(user=s, cohort=self.cohort, role=Role.STUDENT) for s in students
+        )
+        for index, student in enumerate(students):
+            song = make_song(student, self.cohort, title=f"Song {index}")
+            StageRecord.objects.filter(song=song, stage__order__lte=index % 7).update(
+                status=Status.APPROVED
+            )
+        self.client.force_login(self.frank)
+        pages = {
+            "peer: password changed page": "/accounts/password_change/done/",
+            "progress matrix, 300 students": f"/cohorts/{self.cohort.pk}/progress/",
+            "CSV export, 300 x 7 rows": f"/cohorts/{self.cohort.pk}/export.csv",
+        }
+        samples: dict[str, list[float]] = {name: [] for name in pages}
+
+        def fetch(url: str) -> None:
+            response = self.client.get(url)
+            if response.streaming:
+                b"".join(response.streaming_content)
+
+        for _ in range(10):
+            for name, url in pages.items():
+                samples[name].append(timed(lambda url=url: fetch(url)))
+        peer = statistics.median(samples["peer: password changed page"])
+        print("\nCohort pages, median of 10 interleaved requests")
+        print(f"{'page':<34}{'median ms':>10}{'x peer':>8}{'queries':>9}")
+        for name, url in pages.items():
+            median = statistics.median(samples[name])
+            queries = count_queries(lambda url=url: fetch(url))
+            print(f"{name:<34}{median * 1000:>10.2f}{median / peer:>8.1f}{queries:>9}")
