@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from songs import views
+from songs import release_views, views
 
 app_name = "songs"
 
@@ -11,6 +11,21 @@ urlpatterns = [
     path("songs/new/", views.new_song, name="new"),
     path("songs/<int:pk>/", views.song_detail, name="detail"),
     path("songs/<int:pk>/edit/", views.edit_song, name="edit"),
+    # Release: artwork, details, readiness, dossier, retrospective (songs/release_views.py).
+    path("songs/<int:pk>/artwork/", release_views.upload_artwork, name="upload_artwork"),
+    path("songs/<int:pk>/cover/", release_views.artwork_image, name="artwork"),
+    path(
+        "songs/<int:pk>/cover/thumbnail/",
+        release_views.artwork_thumbnail,
+        name="artwork_thumbnail",
+    ),
+    path("songs/<int:pk>/release-details/", release_views.release_details, name="release_details"),
+    path("songs/<int:pk>/readiness/", release_views.readiness_panel, name="readiness"),
+    path("songs/<int:pk>/release/", release_views.release_song, name="release"),
+    path("songs/<int:pk>/archive/", release_views.archive_song, name="archive"),
+    path("songs/<int:pk>/retrospective/", release_views.retrospective, name="retrospective"),
+    path("songs/<int:pk>/dossier/", release_views.dossier, name="dossier"),
+    path("songs/<int:pk>/dossier.json", release_views.dossier_json, name="dossier_json"),
     path("bounces/<int:pk>/", views.bounce_detail, name="bounce"),
     path("bounces/<int:pk>/compare/<int:other_pk>/", views.compare_bounces, name="compare"),
     path("bounces/<int:pk>/analysis/", views.bounce_analysis, name="bounce_analysis"),

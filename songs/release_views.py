@@ -1,0 +1,290 @@
+"""Releasing a song: cover artwork, release details (artist, ISRC, delivery profile), the
+readiness panel, the release dossier, and the retrospective that starts the next song.
+
+Everything is looked up through Song's permission-scoped querysets: the owner changes
+things (`editable_by`); the owner, the cohort's coaches and course admins read them
+(`visible_to`); anyone else gets a 404.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from coaching.http import AuthenticatedHttpRequest
+from coaching.models import Review
+from songs import artwork, release
+from songs import report_display as display
+from songs.media import protected_file_response
+from songs.models import IsrcTaken, ReleaseRuleError, Song
+from songs.release_forms import ArtworkForm, ReleaseDetailsForm, RetrospectiveForm
+from songs.uploads import SizeLimitUploadHandler
+
+# Tells the readiness panel (hx-trigger="release-changed from:body") to fetch itself again.
+RELEASE_CHANGED = "release-changed"
+
+
+def _owned(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    songs = Song.objects.editable_by(request.user)
+    return get_object_or_404(songs.select_related("owner", "cohort", "delivery_profile"), pk=pk)
+
+
+def _song_anchor(song: Song) -> str:
+    return song.get_absolute_url() + "#release"
+
+
+# --- Artwork --------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def upload_artwork(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    # The size guard must be in place before anything (the CSRF check included) reads the
+    # body, so CSRF is checked just below, once the handler is installed.
+    request.upload_handlers.insert(0, SizeLimitUploadHandler(request, artwork.MAX_UPLOAD_BYTES))
+    return _upload_artwork(request, pk)
+
+
+@csrf_protect
+def _upload_artwork(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    song = _owned(request, pk)
+    form = ArtworkForm(request.POST, request.FILES)
+    refused = getattr(request, "upload_refused", "")
+    stored = False
+    if refused:
+        form.is_valid()
+        form.errors.pop("file", None)
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        form.add_error("file", artwork.refused_size_message(declared))
+    elif form.is_valid():
+        artwork.store(song=song, processed=form.cleaned_data["processed"])
+        stored = True
+
+    if not request.htmx:
+        if stored:
+            messages.success(request, "The new cover is saved.")
+            return redirect(_song_anchor(song))
+        return render(request, "songs/release_artwork.html", {"song": song, "artwork_form": form})
+    context = {"song": song, "can_edit": True, "uploaded": stored}
+    if not stored:
+        context["artwork_form"] = form
+    response = render(request, "songs/_artwork_panel.html", context)
+    if stored:
+        response["HX-Trigger"] = RELEASE_CHANGED
+    return response
+
+
+def _artwork_file(request: AuthenticatedHttpRequest, pk: int, *, thumbnail: bool) -> HttpResponse:
+    song = get_object_or_404(Song.objects.visible_to(request.user), pk=pk)
+    stored = song.artwork_thumbnail if thumbnail else song.artwork
+    if not stored or not stored.storage.exists(stored.name):
+        raise Http404("This song has no cover yet.")
+    if thumbnail or song.artwork_format == "JPEG":
+        content_type, extension = "image/jpeg", "jpg"
+    else:
+        content_type, extension = "image/png", "png"
+    name = slugify(song.title) or "cover"
+    return protected_file_response(
+        request,
+        stored,
+        content_type=content_type,
+        filename=f"{name}-cover{'-thumbnail' if thumbnail else ''}.{extension}",
+        as_attachment=False,
+    )
+
+
+@login_required
+@require_safe
+def artwork_image(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _artwork_file(request, pk, thumbnail=False)
+
+
+@login_required
+@require_safe
+def artwork_thumbnail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _artwork_file(request, pk, thumbnail=True)
+
+
+# --- Release details ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def release_details(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """GET: the form (htmx: in place of the details card; `?cancel` puts the card back).
+    POST: save; errors come back in the form with what was typed, status 200."""
+    song = _owned(request, pk)
+    if request.method != "POST":
+        if request.htmx and "cancel" in request.GET:
+            return render(request, "songs/_release_details.html", {"song": song, "can_edit": True})
+        form = ReleaseDetailsForm(song=song, viewer=request.user)
+        return _details_response(request, song, form)
+
+    form = ReleaseDetailsForm(request.POST, song=song, viewer=request.user)
+    if form.is_valid():
+        try:
+            song.set_release_details(
+                artist_name=form.cleaned_data["artist_name"],
+                isrc=form.cleaned_data["isrc"],
+                delivery_profile=form.cleaned_data["delivery_profile"],
+            )
+        except IsrcTaken:
+            # Another song took the code between the check and the save.
+            form.add_error("isrc", "This ISRC was just given to another song; check the code.")
+        else:
+            song.__dict__.pop("release_profile", None)  # the profile may have changed
+            if not request.htmx:
+                messages.success(request, "Release details saved.")
+                return redirect(_song_anchor(song))
+            response = render(
+                request,
+                "songs/_release_details.html",
+                {"song": song, "can_edit": True, "saved": True},
+            )
+            response["HX-Trigger"] = RELEASE_CHANGED
+            return response
+    return _details_response(request, song, form)
+
+
+def _details_response(
+    request: AuthenticatedHttpRequest, song: Song, form: ReleaseDetailsForm
+) -> HttpResponse:
+    context = {"song": song, "can_edit": True, "details_form": form}
+    template = "songs/_release_details.html" if request.htmx else "songs/release_details.html"
+    return render(request, template, context)
+
+
+# --- Readiness ------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def readiness_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The readiness panel alone, for htmx to swap in after a change."""
+    song = get_object_or_404(Song.objects.visible_to(request.user).with_release(), pk=pk)
+    if not request.htmx:
+        return redirect(_song_anchor(song))
+    return render(
+        request,
+        "songs/_release_readiness.html",
+        {"song": song, "can_edit": song.owner_id == request.user.pk},
+    )
+
+
+# --- Release, archive, retrospective --------------------------------------------------------
+
+
+@login_required
+@require_POST
+def release_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    song = _owned(request, pk)
+    try:
+        if release.release_song(song=song):
+            messages.success(
+                request, f"“{song.title}” is released. Now look back before the next song."
+            )
+        return redirect("songs:retrospective", pk=song.pk)
+    except ReleaseRuleError as error:
+        messages.error(request, str(error))
+        return redirect(_song_anchor(song))
+
+
+@login_required
+@require_POST
+def archive_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    song = _owned(request, pk)
+    if song.archive():
+        messages.success(
+            request, f"“{song.title}” is archived. Look back on it before the next song."
+        )
+    return redirect("songs:retrospective", pk=song.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def retrospective(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    song = _owned(request, pk)
+    form = RetrospectiveForm(request.POST or None, song=song)
+    if request.method == "POST" and form.is_valid():
+        try:
+            song.write_retrospective(
+                worked=form.cleaned_data["worked"],
+                change=form.cleaned_data["change"],
+                habit=form.cleaned_data["habit"],
+            )
+        except ReleaseRuleError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Retrospective saved. Your next song opens with that habit.")
+            return redirect(_song_anchor(song))
+    return render(request, "songs/release_retrospective.html", {"song": song, "form": form})
+
+
+# --- The dossier ----------------------------------------------------------------------------
+
+
+def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
+    song = get_object_or_404(Song.objects.visible_to(request.user).with_release(), pk=pk)
+    records = song.ordered_records()
+    reviews = Review.objects.filter(record__song=song).select_related("coach")
+    versions = release.history(records)
+    readiness = song.readiness
+    stages = release.journey(records, reviews)
+    return {
+        "song": song,
+        "stages": stages,
+        "any_reviews": any(step.reviews for step in stages),
+        "versions": versions,
+        "readiness": readiness,
+        "master": readiness.master,
+    }
+
+
+@login_required
+@require_safe
+def dossier(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """One printable page: the song's journey, loudness across versions, the final
+    technical report and the readiness list."""
+    from songs.services import audio_targets
+
+    context = _dossier(request, pk)
+    master = context["master"]
+    report = master.report if master is not None else None
+    context |= {
+        "chart": release.history_chart(
+            context["versions"], target_lufs=audio_targets().master_integrated_lufs
+        ),
+        "balance": release.balance_chart(context["stages"]),
+        "figures": display.figures(report) if report else [],
+        "checks": display.checks(report) if report else [],
+        "can_edit": context["song"].owner_id == request.user.pk,
+    }
+    return render(request, "songs/release_dossier.html", context)
+
+
+@login_required
+@require_safe
+def dossier_json(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    context = _dossier(request, pk)
+    song = context["song"]
+    data = release.dossier_json(
+        song=song,
+        stages=context["stages"],
+        versions=context["versions"],
+        readiness=context["readiness"],
+    )
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    name = slugify(song.title) or f"song-{song.pk}"
+    response["Content-Disposition"] = f'attachment; filename="{name}-dossier.json"'
+    return response
