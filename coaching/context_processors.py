@@ -14,3 +14,8 @@ def roles(request: HttpRequest) -> dict[str, Any]:
         return user.is_authenticated and (user.is_course_admin or user.coached_cohorts().exists())
 
     return {"nav_is_coach": SimpleLazyObject(coaches)}
+
+
+def csp_nonce(request: HttpRequest) -> dict[str, Any]:
+    """The Content Security Policy nonce under the name django-htmx's script tag reads."""
+    return {"csp_nonce": getattr(request, "csp_nonce", None)}

@@ -166,6 +166,7 @@ def production_env(broker_url: str = REDIS_TEST_DB_URL, **extra: str) -> dict[st
         DJANGO_SECRET_KEY="test-only-" + "k" * 50,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_COOKIES="false",
+        DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_STATIC_ROOT=static_root,
         **extra,
     )
