@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import unittest
@@ -89,7 +90,7 @@ class DeployCheckTests(unittest.TestCase):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
         env |= {
             "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": "x9#A" * 16,
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "stagecoach.example",
             "DATABASE_URL": "sqlite://",
         }
