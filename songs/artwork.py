@@ -129,6 +129,9 @@ def process(upload: IO[bytes]) -> ProcessedArtwork:
         # the stored cover would lie on its side.
         upright = ImageOps.exif_transpose(image)
         icc = image.info.get("icc_profile")
+        # Pillow writes some of `info` back on save (a JPEG's comment, for one): keep only
+        # what the pixels need to look right.
+        upright.info = {k: v for k, v in upright.info.items() if k == "transparency"}
         stored = _encode(upright, fmt, icc)
         thumbnail = _thumbnail(upright)
         width, height = upright.size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import io
+import random
 import struct
 import zlib
 from typing import Any
@@ -63,7 +64,7 @@ def png_claiming(width: int, height: int) -> bytes:
 
 def truncated_png() -> bytes:
     """A PNG cut off halfway (noise, so the image data is most of the file)."""
-    noisy = Image.frombytes("RGB", (600, 600), bytes(range(256)) * (600 * 600 * 3 // 256))
+    noisy = Image.frombytes("RGB", (600, 600), random.Random(8).randbytes(600 * 600 * 3))
     out = io.BytesIO()
     noisy.save(out, "PNG")
     data = out.getvalue()
