@@ -72,6 +72,17 @@ class ChromiumMixin:
     def go(self, path: str) -> None:
         self.page.goto(self.base_url + path)
 
+    def wait_until(self, expression: str, timeout: float = 15.0) -> None:
+        """Poll a JavaScript expression from here: Playwright's wait_for_function evaluates
+        strings inside the page, which the app's Content Security Policy (rightly) refuses."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {expression}")
+            time.sleep(0.05)
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"

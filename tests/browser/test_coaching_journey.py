@@ -80,9 +80,7 @@ class CoachingJourneyTests(BrowserTestCase):
 
         self.go(f"/bounces/{self.v2.pk}/compare/{self.v1.pk}/")
         page.get_by_role("button", name="Play").click()
-        page.wait_for_function(
-            "document.querySelector('[data-ab-a]').currentTime > 1.5", timeout=15_000
-        )
+        self.wait_until("document.querySelector('[data-ab-a]').currentTime > 1.5")
         page.get_by_role("button", name="B: v2").click()
         state = page.evaluate(
             """() => {

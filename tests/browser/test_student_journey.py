@@ -56,7 +56,7 @@ class StudentJourneyTests(BrowserTestCase):
         # Write in the journal: it saves itself and says so.
         page.fill("#id_journal", "The purpose: saying goodbye without being sad about it.")
         page.locator("#journal-status").get_by_text("Saved").wait_for()
-        page.wait_for_function("!document.querySelector('form[data-autosave]').dataset.dirty")
+        self.wait_until("!document.querySelector('form[data-autosave]').dataset.dirty")
         record.refresh_from_db()
         self.assertEqual(record.journal, "The purpose: saying goodbye without being sad about it.")
 
