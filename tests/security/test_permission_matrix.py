@@ -1,0 +1,249 @@
+"""Every URL x every kind of user x its methods, against the expected answer.
+
+The URL list comes from the URL configuration itself: a new URL that nobody classified
+below makes this test fail. Answers: "ok" (any 2xx, or a redirect that is not to the
+log-in page), "login" (a redirect to log in), 404, 405, 410. Each request runs in a
+savepoint that is rolled back, so one user's POST cannot change what the next one meets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from PIL import Image
+
+from coaching.models import Comment, Invite, Membership, Notification, Role, Snippet
+from songs import artwork, services
+from tests.base import BaseTestCase, audio_bytes, store_bounce
+
+ANON, OWNER, PEER, OUTSIDER, COACH, OTHER_COACH, ADMIN = (
+    "anonymous",
+    "owner",
+    "peer",
+    "outsider",
+    "coach",
+    "other coach",
+    "admin",
+)
+KINDS = [ANON, OWNER, PEER, OUTSIDER, COACH, OTHER_COACH, ADMIN]
+LOGGED_IN = {OWNER, PEER, OUTSIDER, COACH, OTHER_COACH, ADMIN}
+SEES_SONG = {OWNER, COACH, ADMIN}
+COACHES = {COACH, OTHER_COACH, ADMIN}
+PUBLIC = set(KINDS)
+
+# name: (methods the view answers, who gets "ok"; everyone else logged in gets 404 and
+# the anonymous visitor is sent to log in, unless the URL is public)
+Rule = tuple[tuple[str, ...], set[str]]
+RULES: dict[str, Rule] = {
+    "songs:home": (("GET",), LOGGED_IN),
+    "songs:new": (("GET", "POST"), LOGGED_IN),
+    "songs:detail": (("GET",), SEES_SONG),
+    "songs:edit": (("GET", "POST"), {OWNER}),
+    "songs:upload_artwork": (("POST",), {OWNER}),
+    "songs:artwork": (("GET",), SEES_SONG),
+    "songs:artwork_thumbnail": (("GET",), SEES_SONG),
+    "songs:release_details": (("GET", "POST"), {OWNER}),
+    "songs:readiness": (("GET",), SEES_SONG),
+    "songs:release": (("POST",), {OWNER}),
+    "songs:archive": (("POST",), {OWNER}),
+    "songs:retrospective": (("GET", "POST"), {OWNER}),
+    "songs:dossier": (("GET",), SEES_SONG),
+    "songs:dossier_json": (("GET",), SEES_SONG),
+    "songs:bounce": (("GET",), SEES_SONG),
+    "songs:compare": (("GET",), SEES_SONG),
+    "songs:bounce_analysis": (("GET",), SEES_SONG),
+    "songs:reanalyse": (("POST",), {COACH, ADMIN}),
+    "songs:bounce_waveform": (("GET",), SEES_SONG),
+    "songs:bounce_audio": (("GET",), SEES_SONG),
+    "songs:bounce_download": (("GET",), SEES_SONG),
+    "stages:record": (("GET",), SEES_SONG),
+    "stages:tick": (("POST",), {OWNER}),
+    "stages:journal": (("POST",), {OWNER}),
+    "stages:balance": (("POST",), {OWNER}),
+    "stages:start": (("POST",), {OWNER}),
+    "stages:submit": (("POST",), {OWNER}),
+    "stages:reopen": (("POST",), {OWNER}),
+    "stages:upload": (("POST",), {OWNER}),
+    "coaching:queue": (("GET",), COACHES),
+    "coaching:review": (("GET", "POST"), {COACH, ADMIN}),
+    "coaching:snippets": (("GET", "POST"), COACHES),
+    "coaching:delete_snippet": (("POST",), {COACH}),
+    "coaching:add_comment": (("POST",), SEES_SONG),
+    "coaching:resolve_comment": (("POST",), SEES_SONG),
+    "coaching:notifications": (("GET",), LOGGED_IN),
+    "coaching:bell": (("GET",), LOGGED_IN),
+    "coaching:open_notification": (("GET",), {OWNER}),
+    "coaching:read_all": (("POST",), LOGGED_IN),
+    "coaching:tendencies": (("GET",), SEES_SONG),
+    "coaching:cohorts": (("GET",), COACHES),
+    "coaching:cohort_new": (("GET", "POST"), {ADMIN}),
+    "coaching:cohort": (("GET",), {COACH, ADMIN}),
+    "coaching:cohort_edit": (("GET", "POST"), {ADMIN}),
+    "coaching:cohort_archive": (("POST",), {ADMIN}),
+    "coaching:cohort_duplicate": (("GET", "POST"), {ADMIN}),
+    "coaching:invite_create": (("POST",), {ADMIN}),
+    "coaching:invite_revoke": (("POST",), {ADMIN}),
+    "coaching:cohort_import": (("GET", "POST"), {ADMIN}),
+    "coaching:coach_add": (("POST",), {ADMIN}),
+    "coaching:member_remove": (("POST",), {ADMIN}),
+    "coaching:member_move": (("POST",), {ADMIN}),
+    "coaching:progress": (("GET",), {COACH, ADMIN}),
+    "coaching:analytics": (("GET",), {COACH, ADMIN}),
+    "coaching:export": (("GET",), {COACH, ADMIN}),
+    # Public pages: anyone, logged in or not.
+    "coaching:join": (("GET", "POST"), PUBLIC),
+    "login": (("GET", "POST"), PUBLIC),
+    "logout": (("POST",), PUBLIC),
+    "password_reset": (("GET", "POST"), PUBLIC),
+    "password_reset_done": (("GET",), PUBLIC),
+    "password_reset_confirm": (("GET",), PUBLIC),
+    "password_reset_complete": (("GET",), PUBLIC),
+    "password_change": (("GET", "POST"), LOGGED_IN),
+    "password_change_done": (("GET",), LOGGED_IN),
+}
+
+
+def url_names() -> list[str]:
+    """Every named URL of the project (Django's admin aside: it has its own checks)."""
+
+    def walk(patterns: list, namespace: str | None) -> list[str]:
+        names = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if str(pattern.pattern).startswith("admin"):
+                    continue
+                names += walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                names.append(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+        return names
+
+    return walk(get_resolver().url_patterns, None)
+
+
+def png(size: int = 1400) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 120, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@override_settings(AXES_ENABLED=False)
+class PermissionMatrixTests(BaseTestCase):
+    def setUp(self) -> None:
+        self.users = {
+            OWNER: self.alice,
+            PEER: self.carol,
+            OUTSIDER: self.dave,
+            COACH: self.bob,
+            OTHER_COACH: self.erin,
+            ADMIN: self.frank,
+        }
+        self.submitted = self.complete(self.started("mixing"))
+        self.bounce = store_bounce(self.submitted, audio_bytes("WAV", 2.0))
+        self.other_bounce = store_bounce(self.submitted, audio_bytes("WAV", 2.0))
+        for bounce in (self.bounce, self.other_bounce):
+            services.analyse_bounce(bounce_id=bounce.pk, task_id="matrix")
+        self.comment = Comment.objects.create(
+            record=self.submitted, bounce=self.bounce, author=self.bob, body="x", at_s=0.5
+        )
+        self.snippet = Snippet.objects.create(coach=self.bob, title="t", body="b")
+        self.notification = Notification.objects.create(
+            recipient=self.alice, kind="reviewed", message="m", url="/"
+        )
+        self.invite = Invite.objects.create(
+            cohort=self.cohort,
+            role=Role.STUDENT,
+            created_by=self.frank,
+            expires_at=timezone.now() + dt.timedelta(days=3),
+        )
+        self.membership = Membership.objects.get(user=self.carol)
+        artwork.store(song=self.song, processed=artwork.process(io.BytesIO(png())))
+
+    def kwargs(self, name: str) -> dict[str, Any]:
+        song, record = self.song, self.submitted
+        by_name: dict[str, Callable[[], dict[str, Any]]] = {
+            "songs:compare": lambda: {"pk": self.bounce.pk, "other_pk": self.other_bounce.pk},
+            "stages:record": lambda: {"song_pk": song.pk, "stage": "mixing"},
+            "stages:tick": lambda: {
+                "song_pk": song.pk,
+                "stage": "mixing",
+                "action_pk": record.stage.core_actions.first().pk,
+            },
+            "coaching:review": lambda: {"pk": record.pk},
+            "coaching:delete_snippet": lambda: {"pk": self.snippet.pk},
+            "coaching:add_comment": lambda: {"record_pk": record.pk},
+            "coaching:resolve_comment": lambda: {"pk": self.comment.pk},
+            "coaching:open_notification": lambda: {"pk": self.notification.pk},
+            "coaching:tendencies": lambda: {"pk": self.alice.pk},
+            "coaching:invite_revoke": lambda: {"pk": self.invite.pk},
+            "coaching:join": lambda: {"token": self.invite.token},
+            "coaching:member_remove": lambda: {
+                "pk": self.cohort.pk,
+                "membership_pk": self.membership.pk,
+            },
+            "coaching:member_move": lambda: {
+                "pk": self.cohort.pk,
+                "membership_pk": self.membership.pk,
+            },
+            "password_reset_confirm": lambda: {"uidb64": "MQ", "token": "set-password"},
+        }
+        if name in by_name:
+            return by_name[name]()
+        if name.startswith("stages:"):
+            return {"song_pk": song.pk, "stage": "mixing"}
+        if name.startswith("songs:bounce") or name == "songs:reanalyse":
+            return {"pk": self.bounce.pk}
+        if name.startswith("songs:") and name not in {"songs:home", "songs:new"}:
+            return {"pk": song.pk}
+        if name.startswith("coaching:") and "pk" in _route(name):
+            return {"pk": self.cohort.pk}
+        return {}
+
+    def answer(self, kind: str, method: str, url: str) -> str:
+        self.client.logout()
+        if kind != ANON:
+            self.client.force_login(self.users[kind])
+        with transaction.atomic():
+            response = getattr(self.client, method.lower())(url)
+            transaction.set_rollback(True)
+        status = response.status_code
+        if status in (301, 302) and "/accounts/login/" in response.get("Location", ""):
+            return "login"
+        if status < 400:
+            return "ok"
+        return str(status)
+
+    def test_every_url_is_classified(self) -> None:
+        unclassified = sorted(set(url_names()) - set(RULES))
+        self.assertEqual(unclassified, [], "classify these URLs in RULES")
+        stale = sorted(set(RULES) - set(url_names()))
+        self.assertEqual(stale, [], "these rules name URLs that no longer exist")
+
+    def test_every_url_answers_every_kind_of_user_as_expected(self) -> None:
+        for name in url_names():
+            methods, allowed = RULES[name]
+            url = reverse(name, kwargs=self.kwargs(name))
+            for kind in KINDS:
+                for method in methods:
+                    if kind in allowed:
+                        expected = "ok"
+                    elif kind == ANON:
+                        expected = "login"
+                    else:
+                        expected = "404"
+                    with self.subTest(url=name, user=kind, method=method):
+                        self.assertEqual(self.answer(kind, method, url), expected)
+                wrong = "GET" if methods == ("POST",) else "PUT"
+                if kind in allowed and kind != ANON:
+                    with self.subTest(url=name, user=kind, method=wrong):
+                        self.assertEqual(self.answer(kind, wrong, url), "405")
+
+
+def _route(name: str) -> str:
+    return reverse(name, kwargs={"pk": 1}) if name else ""
