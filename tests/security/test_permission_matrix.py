@@ -148,7 +148,9 @@ def png(size: int = 1400) -> bytes:
 
 
 @override_settings(AXES_ENABLED=False)
-class PermissionMatrixTests(BaseTestCase):
+class MatrixTestCase(BaseTestCase):
+    """One of everything, for every kind of user to ask for."""
+
     def setUp(self) -> None:
         self.users = {
             OWNER: self.alice,
@@ -233,6 +235,8 @@ class PermissionMatrixTests(BaseTestCase):
             return "ok"
         return str(status)
 
+
+class PermissionMatrixTests(MatrixTestCase):
     def test_every_url_is_classified(self) -> None:
         unclassified = sorted(set(url_names()) - set(RULES))
         self.assertEqual(unclassified, [], "classify these URLs in RULES")
