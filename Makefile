@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench loadtest clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ bench: install
 	@command -v ffmpeg >/dev/null || apt-get install -y -qq ffmpeg >/dev/null 2>&1 \
 		|| echo "ffmpeg is not installed: the benchmark skips its ffmpeg peer"
 	$(PY) -m pytest -o python_files='bench_*.py' -q -s tests/bench
+
+# The production shape under load, then PostgreSQL restarted under load (about 3 minutes).
+loadtest: install
+	$(PY) tests/load/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
