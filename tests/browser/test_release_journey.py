@@ -9,7 +9,7 @@ from coaching.models import Cohort, Membership, Role
 from songs.models import Song
 from stages.models import StageRecord
 from tests.base import audio_bytes, make_song, make_user, store_bounce
-from tests.browser.base import ARTIFACTS, BrowserTestCase
+from tests.browser.base import BrowserTestCase
 from tests.release.base import ISRC, image_bytes, report
 
 pytestmark = pytest.mark.browser
@@ -38,13 +38,6 @@ class ReleaseJourneyTests(BrowserTestCase):
                 master.store_report(report(tags=tags), waveform_name="")
             record.approve()
 
-    def snap(self, name: str) -> None:
-        """A full-page screenshot that leaves the page as it was: Playwright's default hides
-        the caret by adding style="" to inputs, which htmx copies onto the input it swaps
-        in, and the page's CSP (rightly) refuses as an inline style."""
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
-
     def choose(self, name: str, data: bytes) -> None:
         """Put a file in the cover's file input, as the browser's file picker does."""
         self.page.evaluate(
@@ -67,14 +60,14 @@ class ReleaseJourneyTests(BrowserTestCase):
         self.assertEqual(artwork_item.get_attribute("data-status"), "fail")
         self.assertIn("Not ready: 1 to fix", panel.locator(".ready-badge").inner_text())
         page.locator("#release").scroll_into_view_if_needed()
-        self.snap("11-release-before-artwork")
+        self.screenshot("11-release-before-artwork")
 
         # A TIFF renamed .png is refused in place, and the panel stays as it was.
         self.choose("cover.png", image_bytes(64, fmt="TIFF"))
         page.get_by_role("button", name="Upload cover").click()
         page.locator("#release-artwork .errorlist").get_by_text("This is a TIFF image").wait_for()
         self.assertEqual(artwork_item.get_attribute("data-status"), "fail")
-        self.snap("12-release-artwork-refused")
+        self.screenshot("12-release-artwork-refused")
 
         # A real cover: the artwork card and the readiness panel both change, no reload.
         page.evaluate("window.__sameDocument = true")
@@ -94,7 +87,7 @@ class ReleaseJourneyTests(BrowserTestCase):
         )
         self.assertEqual(thumbnail.evaluate("img => img.naturalWidth"), 400)
         page.locator("#release").scroll_into_view_if_needed()
-        self.snap("13-release-ready-after-artwork")
+        self.screenshot("13-release-ready-after-artwork")
 
         page.get_by_role("button", name="Mark as released").click()
         page.wait_for_url(f"{self.base_url}/songs/{self.song.pk}/retrospective/")
@@ -102,16 +95,16 @@ class ReleaseJourneyTests(BrowserTestCase):
         page.fill("#id_habit", "Export a rough mix every evening.")
         page.get_by_role("button", name="Save the retrospective").click()
         page.get_by_text("Export a rough mix every evening.").first.wait_for()
-        self.snap("14-release-retrospective")
+        self.screenshot("14-release-retrospective")
 
         self.go(f"/songs/{self.song.pk}/dossier/")
         page.get_by_role("heading", name="Loudness across versions").wait_for()
-        self.snap("15-release-dossier")
+        self.screenshot("15-release-dossier")
 
         # The next song opens its Vision stage with that habit.
         nxt = make_song(self.student, self.song.cohort, title="Harbour Lights")
         self.go(f"/songs/{nxt.pk}/stages/production/")
         habit = page.locator(".habit-card")
         self.assertIn("Export a rough mix every evening.", habit.inner_text())
-        self.snap("16-next-song-opens-with-the-habit")
+        self.screenshot("16-next-song-opens-with-the-habit")
         self.assertEqual(self.console_errors, [])
