@@ -150,10 +150,11 @@ class SongQuerySet(models.QuerySet["Song"]):
         return self.filter(models.Q(owner=user) | models.Q(cohort__in=coached))
 
     def editable_by(self, user: User | AnonymousUser) -> SongQuerySet:
-        """Only the student who owns a song changes it."""
+        """Only the student who owns a song changes it, and not once its cohort is
+        archived (read-only, still browsable)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(owner=user)
+        return self.filter(owner=user, cohort__archived_at__isnull=True)
 
     def with_progress(self) -> SongQuerySet:
         """Annotate each song with its current stage (the earliest not yet approved) and

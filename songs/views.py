@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
+from coaching.models import Activity
 from songs import report_display as display
 from songs import services
 from songs.forms import SongForm
@@ -94,10 +95,8 @@ def new_song(request: AuthenticatedHttpRequest) -> HttpResponse:
 def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     songs = Song.objects.visible_to(request.user).with_records()
     songs = songs.prefetch_related(
-        Prefetch(
-            "records__bounces",
-            queryset=Bounce.objects.order_by("-version"),
-        )
+        # The timeline shows each stage's latest version; the reports stay in the database.
+        Prefetch("records__bounces", queryset=Bounce.objects.defer("report").order_by("-version"))
     )
     song = get_object_or_404(songs, pk=pk)
     return render(
@@ -107,7 +106,8 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "song": song,
             "records": song.ordered_records(),
             "current": song.current_record(),
-            "can_edit": song.owner_id == request.user.pk,
+            "can_edit": song.owner_id == request.user.pk and not song.cohort.is_archived,
+            "activity": list(Activity.objects.filter(song=song).select_related("actor")[:20]),
         },
     )
 

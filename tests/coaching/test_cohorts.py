@@ -228,3 +228,21 @@ class DjangoAdminTests(BaseTestCase):
             if first is not None:
                 self.assertEqual(self.client.get(f"{url}{first.pk}/change/").status_code, 200, url)
             self.assertTrue(model_admin.list_display, meta.label)
+
+
+class ArchivedSongTests(BaseTestCase):
+    def test_song_details_and_release_data_are_read_only_in_an_archived_cohort(self) -> None:
+        from django.utils import timezone
+
+        Cohort.objects.filter(pk=self.cohort.pk).update(archived_at=timezone.now())
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.get(f"/songs/{self.song.pk}/").status_code, 200)
+        self.assertNotContains(self.client.get(f"/songs/{self.song.pk}/"), "Edit details")
+        for url in ["edit/", "release-details/", "retrospective/"]:
+            self.assertEqual(self.client.get(f"/songs/{self.song.pk}/{url}").status_code, 404, url)
+
+    def test_the_song_page_shows_its_history(self) -> None:
+        self.client.force_login(self.alice)
+        self.client.post(f"/songs/{self.song.pk}/stages/production/start/")
+        page = self.client.get(f"/songs/{self.song.pk}/")
+        self.assertContains(page, "Alice started Music Production of “Paper Lanterns”.")
