@@ -11,7 +11,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
 
     def coaches() -> bool:
         user = request.user
-        return user.is_authenticated and (user.is_course_admin or user.coached_cohorts().exists())
+        return user.is_authenticated and user.coaches_anyone()
 
     return {"nav_is_coach": SimpleLazyObject(coaches)}
 

@@ -58,6 +58,10 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 
+    def coaches_anyone(self) -> bool:
+        """Whether this person has a coach's tools: the queue, snippets, cohort pages."""
+        return self.is_course_admin or self.coached_cohorts().exists()
+
     def coached_cohorts(self) -> QuerySet[Cohort]:
         return Cohort.objects.filter(memberships__user=self, memberships__role=Role.COACH)
 

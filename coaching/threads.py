@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q
 
 from coaching.forms import CommentForm
 from coaching.models import Comment, Snippet, User
+from coaching.services import may_review
 from songs.models import Bounce
 from stages.models import StageRecord
 
@@ -47,7 +48,7 @@ def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
         "markers": markers,
         "comment_form": CommentForm(initial={"bounce": bounce.pk}),
         "snippets": snippets_for(user, bounce),
-        "may_block": _reviews(user, bounce.record),
+        "may_block": may_review(user, bounce.record),
     }
 
 
@@ -56,17 +57,13 @@ def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
     return {
         "record_threads": _threads(Comment.objects.filter(record=record, bounce__isnull=True)),
         "record_comment_form": CommentForm(),
-        "may_block": _reviews(user, record),
+        "may_block": may_review(user, record),
     }
-
-
-def _reviews(user: User, record: StageRecord) -> bool:
-    return StageRecord.objects.reviewable_by(user).filter(pk=record.pk).exists()
 
 
 def snippets_for(user: User, bounce: Bounce | None) -> list[Snippet]:
     """A coach's own snippets, and the ready ones for checks this bounce did not pass."""
-    if not user.is_course_admin and not user.coached_cohorts().exists():
+    if not user.coaches_anyone():
         return []
     failing = set()
     if bounce is not None and bounce.report:

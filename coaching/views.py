@@ -39,7 +39,7 @@ def _int(value: str | None) -> int | None:
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Submitted stages across the cohorts this coach coaches, oldest first."""
     user = request.user
-    if not _coaches(user):
+    if not user.coaches_anyone():
         raise Http404("The review queue is for coaches.")
     waiting = StageRecord.objects.reviewable_by(user).filter(status=Status.SUBMITTED)
     cohorts = Cohort.objects.visible_to(user) if user.is_course_admin else user.coached_cohorts()
@@ -235,14 +235,10 @@ def resolve_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- Snippets -------------------------------------------------------------------------------
 
 
-def _coaches(user: User) -> bool:
-    return user.is_course_admin or user.coached_cohorts().exists()
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def snippets(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not _coaches(request.user):
+    if not request.user.coaches_anyone():
         raise Http404("Snippets are for coaches.")
     form = SnippetForm(request.POST or None, check_ids=list(CHECK_IDS))
     if request.method == "POST" and form.is_valid():
