@@ -31,7 +31,7 @@ class SongForm(forms.ModelForm):
             del self.fields["cohort"]
             del self.fields["request_key"]
             return
-        active = owner.student_cohorts().filter(archived_at__isnull=True)
+        active = owner.student_cohorts().active()
         self.cohorts = list(active)
         self.fields["cohort"].queryset = active
         self.fields["cohort"].empty_label = None

@@ -70,7 +70,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "coached_board": _board(stages, coached) if coached else None,
             "changes_requested": [r for r in waiting if r.status == Status.CHANGES_REQUESTED],
             "in_review": [r for r in waiting if r.status == Status.SUBMITTED],
-            "can_start_song": user.student_cohorts().exists(),
+            "can_start_song": user.student_cohorts().active().exists(),
             "own_count": len(own),
         },
     )
