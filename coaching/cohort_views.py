@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from coaching import activity, enrolment, progress
+from coaching import enrolment, progress
 from coaching.forms import (
     CoachForm,
     CohortForm,
@@ -29,7 +30,7 @@ from coaching.forms import (
     SignUpForm,
 )
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import Activity, Cohort, Invite, Membership, Role, StageDeadline
+from coaching.models import Activity, Cohort, Invite, Membership, Role
 from stages.models import Stage
 
 
@@ -71,13 +72,7 @@ def cohort_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         raise Http404("Only course admins create cohorts.")
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        cohort = form.save()
-        activity.log(
-            actor=request.user,
-            verb="created",
-            cohort=cohort,
-            message=f"{request.user.display_name} created the cohort.",
-        )
+        cohort = enrolment.create_cohort(cohort=form.save(commit=False), by=request.user)
         messages.success(request, f"“{cohort.name}” is ready. Invite its students and coaches.")
         return redirect("coaching:cohort", pk=cohort.pk)
     return render(request, "coaching/cohort_form.html", {"form": form})
@@ -118,7 +113,8 @@ def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _managed(request, pk)
     stages = list(Stage.objects.all())
     current = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
-    form = CohortForm(request.POST or None, instance=cohort, prefix="cohort")
+    # The form edits a copy, so a rejected name does not show up in the page's heading.
+    form = CohortForm(request.POST or None, instance=copy.copy(cohort), prefix="cohort")
     schedule = ScheduleForm(
         request.POST or None,
         stages=stages,
@@ -129,22 +125,9 @@ def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if refused := _refuse_if_archived(request, cohort):
             return refused
         if form.is_valid() and schedule.is_valid():
-            with transaction.atomic():
-                form.save()
-                for stage_pk, due in schedule.dates().items():
-                    if due:
-                        StageDeadline.objects.update_or_create(
-                            cohort=cohort, stage_id=stage_pk, defaults={"due_on": due}
-                        )
-                    else:
-                        StageDeadline.objects.filter(cohort=cohort, stage_id=stage_pk).delete()
-                activity.log(
-                    actor=request.user,
-                    verb="edited",
-                    cohort=cohort,
-                    message=f"{request.user.display_name} changed the cohort's "
-                    "details and schedule.",
-                )
+            enrolment.save_cohort(
+                cohort=form.save(commit=False), due_dates=schedule.dates(), by=request.user
+            )
             messages.success(request, "Cohort and schedule saved.")
             return redirect("coaching:cohort", pk=cohort.pk)
     return render(

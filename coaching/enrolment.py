@@ -300,6 +300,33 @@ def move_student(*, membership: Membership, to: Cohort, by: User) -> None:
 # --- Cohorts --------------------------------------------------------------------------------
 
 
+def create_cohort(*, cohort: Cohort, by: User) -> Cohort:
+    cohort.save()
+    activity.log(
+        actor=by, verb="created", cohort=cohort, message=f"{by.display_name} created the cohort."
+    )
+    return cohort
+
+
+def save_cohort(*, cohort: Cohort, due_dates: dict[int, dt.date | None], by: User) -> None:
+    """Save a cohort's details and its schedule: a date per stage, or none."""
+    with transaction.atomic():
+        cohort.save()
+        for stage_pk, due in due_dates.items():
+            if due:
+                StageDeadline.objects.update_or_create(
+                    cohort=cohort, stage_id=stage_pk, defaults={"due_on": due}
+                )
+            else:
+                StageDeadline.objects.filter(cohort=cohort, stage_id=stage_pk).delete()
+        activity.log(
+            actor=by,
+            verb="edited",
+            cohort=cohort,
+            message=f"{by.display_name} changed the cohort's details and schedule.",
+        )
+
+
 def set_archived(*, cohort: Cohort, archived: bool, by: User) -> None:
     from django.utils import timezone
 
