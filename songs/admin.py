@@ -40,33 +40,8 @@ class BounceAdmin(admin.ModelAdmin):
     list_filter = ["audio_format", "analysis_state"]
     list_select_related = ["record__song", "record__stage", "uploaded_by"]
     search_fields = ["original_name", "record__song__title", "sha256"]
-    readonly_fields = [
-        "record",
-        "version",
-        "file",
-        "original_name",
-        "size_bytes",
-        "sha256",
-        "audio_format",
-        "uploaded_by",
-        "created_at",
-        "analysis_state",
-        "analysis_error",
-        "analysis_attempts",
-        "analysis_task_id",
-        "analysis_queued_at",
-        "analysis_started_at",
-        "analysed_at",
-        "report",
-        "waveform",
-        "integrated_lufs",
-        "true_peak_dbtp",
-        "loudness_range_lu",
-        "duration_s",
-        "sample_rate",
-        "checks_failed",
-        "checks_warned",
-    ]
+    # Uploads and their analyses are records of what happened: only the note is editable.
+    readonly_fields = [f.name for f in Bounce._meta.fields if f.name not in {"id", "note"}]
 
 
 @admin.register(DeliveryProfile)
