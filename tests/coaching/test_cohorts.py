@@ -246,3 +246,26 @@ class ArchivedSongTests(BaseTestCase):
         self.client.post(f"/songs/{self.song.pk}/stages/production/start/")
         page = self.client.get(f"/songs/{self.song.pk}/")
         self.assertContains(page, "Alice started Music Production of “Paper Lanterns”.")
+
+
+class ArchivedBoardTests(BaseTestCase):
+    def test_a_student_whose_only_cohort_is_archived_is_not_offered_a_new_song(self) -> None:
+        from django.utils import timezone
+
+        self.client.force_login(self.alice)
+        self.assertContains(self.client.get("/"), "Start a new song")
+        Cohort.objects.filter(pk=self.cohort.pk).update(archived_at=timezone.now())
+        self.assertNotContains(self.client.get("/"), "Start a new song")
+
+    def test_the_cohort_page_queries_do_not_grow_with_its_students(self) -> None:
+        from tests.base import count_queries
+
+        self.client.force_login(self.frank)
+        url = f"/cohorts/{self.cohort.pk}/"
+        self.client.get(url)
+        few = count_queries(lambda: self.client.get(url))
+        students = [make_user(f"extra{i}") for i in range(40)]
+        Membership.objects.bulk_create(
+            Membership(user=s, cohort=self.cohort, role=Role.STUDENT) for s in students
+        )
+        self.assertEqual(few, count_queries(lambda: self.client.get(url)))
