@@ -82,13 +82,19 @@ class SnippetForm(forms.ModelForm):
 # --- Cohort administration --------------------------------------------------------------
 
 
+def date_picker() -> forms.DateInput:
+    """A browser date picker. It only shows values in ISO form (YYYY-MM-DD), whatever the
+    site's locale, so an existing date would otherwise come back empty and be lost."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class CohortForm(forms.ModelForm):
     class Meta:
         model = Cohort
         fields = ["name", "course", "starts_on", "ends_on"]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": date_picker(),
+            "ends_on": date_picker(),
         }
         error_messages = {"name": {"required": "Give the cohort a name."}}
 
@@ -110,7 +116,7 @@ class ScheduleForm(forms.Form):
             self.fields[f"due_{stage.pk}"] = forms.DateField(
                 label=f"{stage.order}. {stage.name}",
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=date_picker(),
             )
 
     def dates(self) -> dict[int, Any]:
@@ -158,9 +164,7 @@ class MoveForm(forms.Form):
 
 class DuplicateForm(forms.Form):
     name = forms.CharField(max_length=120)
-    starts_on = forms.DateField(
-        label="Starts on", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label="Starts on", required=False, widget=date_picker())
 
 
 class SignUpForm(forms.Form):

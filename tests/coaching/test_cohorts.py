@@ -269,3 +269,21 @@ class ArchivedBoardTests(BaseTestCase):
             Membership(user=s, cohort=self.cohort, role=Role.STUDENT) for s in students
         )
         self.assertEqual(few, count_queries(lambda: self.client.get(url)))
+
+
+class DatePickerTests(BaseTestCase):
+    def test_existing_dates_show_in_the_pickers_and_survive_a_save(self) -> None:
+        stage = Stage.objects.get(slug="mixing")
+        Cohort.objects.filter(pk=self.cohort.pk).update(starts_on=dt.date(2026, 9, 14))
+        StageDeadline.objects.create(cohort=self.cohort, stage=stage, due_on=dt.date(2026, 11, 2))
+        self.client.force_login(self.frank)
+        page = self.client.get(f"/cohorts/{self.cohort.pk}/edit/")
+        self.assertContains(page, 'value="2026-09-14"')
+        self.assertContains(page, 'value="2026-11-02"')
+        duplicate = self.client.get(f"/cohorts/{self.cohort.pk}/duplicate/")
+        self.assertContains(duplicate, 'value="2026-09-14"')
+
+    def test_not_found_uses_the_sites_own_page(self) -> None:
+        self.client.force_login(self.alice)
+        response = self.client.get("/no/such/page/")
+        self.assertContains(response, "There is nothing here", status_code=404)
