@@ -367,6 +367,10 @@ class Snippet(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def check_label(self) -> str:
+        return self.check_id.replace("_", " ")
+
 
 # --- Activity -----------------------------------------------------------------------------
 
