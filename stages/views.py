@@ -13,13 +13,14 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
-from coaching import activity, threads
 from coaching import services as coaching_services
+from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import ActionMark, StageDeadline
 from songs import services
 from songs.forms import BounceForm
 from songs.uploads import SizeLimitUploadHandler, format_size
+from stages import services as stage_services
 from stages.forms import BalanceForm, JournalForm, TickForm
 from stages.models import StageRecord, StageRuleError
 
@@ -177,22 +178,13 @@ def _change_status(
     request: AuthenticatedHttpRequest,
     song_pk: int,
     stage: str,
-    change: Callable[[StageRecord], bool],
+    change: Callable[..., bool],
     done: str,
-    verb: str = "",
 ) -> HttpResponse:
     record = _get_record(request, song_pk, stage, editable=True)
     try:
-        if change(record):
+        if change(record=record, by=request.user):
             messages.success(request, done.format(stage=record.stage.name))
-            if verb:
-                activity.log(
-                    actor=request.user,
-                    verb=verb,
-                    message=f"{request.user.display_name} {verb} {record.stage.name} of "
-                    f"“{record.song.title}”.",
-                    song=record.song,
-                )
     except StageRuleError as exc:
         messages.error(request, str(exc))
     return redirect("stages:record", song_pk=song_pk, stage=stage)
@@ -205,9 +197,8 @@ def start_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) ->
         request,
         song_pk,
         stage,
-        StageRecord.start,
+        stage_services.start_record,
         "{stage} started. Work through the core actions.",
-        verb="started",
     )
 
 
@@ -219,7 +210,7 @@ def submit_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -
         request,
         song_pk,
         stage,
-        lambda record: coaching_services.submit_record(record=record, by=request.user),
+        coaching_services.submit_record,
         "{stage} is submitted; your coach will review it.",
     )
 
@@ -228,7 +219,7 @@ def submit_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -
 @require_POST
 def reopen_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
     return _change_status(
-        request, song_pk, stage, StageRecord.reopen, "{stage} is open again.", verb="reopened"
+        request, song_pk, stage, stage_services.reopen_record, "{stage} is open again."
     )
 
 
