@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from coaching.models import Activity, Cohort, User
 
-if TYPE_CHECKING:
-    from songs.models import Song
+
+class Work(Protocol):
+    """What the log needs of a song (which lives in a layer above this one)."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def cohort_id(self) -> int: ...
 
 
 def log(
@@ -15,11 +22,15 @@ def log(
     actor: User | None,
     verb: str,
     message: str,
-    song: Song | None = None,
+    song: Work | None = None,
     cohort: Cohort | None = None,
 ) -> Activity:
-    if cohort is None and song is not None:
-        cohort = song.cohort
+    """Record one state change, on the song's cohort when no cohort is given."""
+    cohort_id = cohort.pk if cohort is not None else song.cohort_id if song is not None else None
     return Activity.objects.create(
-        actor=actor, verb=verb, message=message[:300], song=song, cohort=cohort
+        actor=actor,
+        verb=verb,
+        message=message[:300],
+        song_id=song.pk if song is not None else None,
+        cohort_id=cohort_id,
     )

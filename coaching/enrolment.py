@@ -15,11 +15,13 @@ from django.core.mail import send_mass_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from coaching import activity
 from coaching.models import INVITE_SALT, Cohort, Invite, Membership, Role, StageDeadline, User
+from songs.models import Song
 
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 2000
@@ -271,8 +273,6 @@ def remove_member(*, membership: Membership, by: User) -> None:
 
 def move_student(*, membership: Membership, to: Cohort, by: User) -> None:
     """Move a student, with their songs, to another cohort (whose coaches take over)."""
-    from songs.models import Song
-
     if membership.role != Role.STUDENT:
         raise EnrolmentError("Only students move between cohorts; coaches are assigned.")
     if to.pk == membership.cohort_id:
@@ -328,8 +328,6 @@ def save_cohort(*, cohort: Cohort, due_dates: dict[int, dt.date | None], by: Use
 
 
 def set_archived(*, cohort: Cohort, archived: bool, by: User) -> None:
-    from django.utils import timezone
-
     cohort.archived_at = timezone.now() if archived else None
     cohort.save(update_fields=["archived_at"])
     activity.log(

@@ -1,19 +1,25 @@
-"""People and cohorts: one account per person, the role comes from cohort membership."""
+"""People and cohorts (one account per person; the role comes from cohort membership), and
+the records coaching leaves: reviews, comments, snippets, notifications, activity.
+
+This is the lowest layer of the app: it imports no other app. Models of the layers above
+(a stage record, a bounce, a song) are named here only by their labels, and the rule for
+whose work a person may see is written once, as a filter any of those models applies
+along its path to the song (`work_visible_to`).
+"""
 
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, UserManager
 from django.core import signing
 from django.db import models
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from django.db.models import QuerySet
-
+from songs.analysis.units import clock
+from stages.balance import BALANCE_MAX, BALANCE_MIN
 
 INVITE_SALT = "stagecoach.invite"
 
@@ -30,8 +36,9 @@ class StagecoachUserManager(UserManager["User"]):
             return self.none()
         if viewer.is_course_admin:
             return self.all()
-        coached = Cohort.objects.filter(memberships__user=viewer, memberships__role=Role.COACH)
-        students = Membership.objects.filter(cohort__in=coached, role=Role.STUDENT)
+        students = Membership.objects.filter(
+            cohort__in=Cohort.objects.coached_by(viewer), role=Role.STUDENT
+        )
         return self.filter(models.Q(pk=viewer.pk) | models.Q(pk__in=students.values("user")))
 
 
@@ -60,12 +67,9 @@ class User(AbstractUser):
 
     def coaches_anyone(self) -> bool:
         """Whether this person has a coach's tools: the queue, snippets, cohort pages."""
-        return self.is_course_admin or self.coached_cohorts().exists()
+        return self.is_course_admin or Cohort.objects.coached_by(self).exists()
 
-    def coached_cohorts(self) -> QuerySet[Cohort]:
-        return Cohort.objects.filter(memberships__user=self, memberships__role=Role.COACH)
-
-    def student_cohorts(self) -> QuerySet[Cohort]:
+    def student_cohorts(self) -> CohortQuerySet:
         return Cohort.objects.filter(memberships__user=self, memberships__role=Role.STUDENT)
 
 
@@ -75,6 +79,12 @@ class Role(models.TextChoices):
 
 
 class CohortQuerySet(models.QuerySet["Cohort"]):
+    def coached_by(self, user: User | AnonymousUser) -> CohortQuerySet:
+        """The cohorts `user` is a coach of (course admins coach only where they are members)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user, memberships__role=Role.COACH)
+
     def visible_to(self, user: User | AnonymousUser) -> CohortQuerySet:
         if not user.is_authenticated:
             return self.none()
@@ -88,7 +98,7 @@ class CohortQuerySet(models.QuerySet["Cohort"]):
             return self.none()
         if user.is_course_admin:
             return self.all()
-        return self.filter(memberships__user=user, memberships__role=Role.COACH).distinct()
+        return self.coached_by(user).distinct()
 
     def managed_by(self, user: User | AnonymousUser) -> CohortQuerySet:
         """Cohorts `user` may change (enrol, schedule, archive): course admins only."""
@@ -136,6 +146,23 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}) in {self.cohort}"
+
+
+def work_visible_to(user: User | AnonymousUser, song: str = "") -> models.Q:
+    """Whose work `user` may see, as a filter on a song or on anything under one.
+
+    The owner, the coaches of the song's cohort and course admins see a song and all that
+    hangs off it. `song` is the lookup path from the filtered model to its song ("" for a
+    song itself, "record__song" for a bounce), so the one rule serves every model.
+    """
+    prefix = f"{song}__" if song else ""
+    if not user.is_authenticated:
+        return models.Q(pk__in=[])
+    if user.is_course_admin:
+        return models.Q()
+    return models.Q(**{f"{prefix}owner": user}) | models.Q(
+        **{f"{prefix}cohort__in": Cohort.objects.coached_by(user)}
+    )
 
 
 class StageDeadline(models.Model):
@@ -230,7 +257,8 @@ class Review(models.Model):
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     summary = models.TextField(max_length=5000)
     coach_balance = models.SmallIntegerField(
-        help_text="Where the coach places the work between the poles: -5 to +5."
+        help_text=f"Where the coach places the work between the poles: {BALANCE_MIN} to "
+        f"+{BALANCE_MAX}."
     )
     balance_comment = models.TextField("why there", max_length=2000)
     # The student's own placement when they submitted this round, kept for tendencies.
@@ -244,7 +272,7 @@ class Review(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["record", "round"], name="one_review_per_round"),
             models.CheckConstraint(
-                condition=models.Q(coach_balance__gte=-5, coach_balance__lte=5),
+                condition=models.Q(coach_balance__gte=BALANCE_MIN, coach_balance__lte=BALANCE_MAX),
                 name="coach_balance_in_range",
             ),
         ]
@@ -273,9 +301,7 @@ class ActionMark(models.Model):
 
 class CommentQuerySet(models.QuerySet["Comment"]):
     def visible_to(self, user: User | AnonymousUser) -> CommentQuerySet:
-        from stages.models import StageRecord
-
-        return self.filter(record__in=StageRecord.objects.visible_to(user))
+        return self.filter(work_visible_to(user, "record__song"))
 
     def unresolved(self) -> CommentQuerySet:
         return self.filter(parent__isnull=True, resolved_at__isnull=True)
@@ -338,13 +364,8 @@ class Comment(models.Model):
         """The marked moment as m:ss, or a range m:ss–m:ss; empty when there is none."""
         if self.at_s is None:
             return ""
-        label = _mmss(self.at_s)
-        return f"{label}–{_mmss(self.until_s)}" if self.until_s is not None else label
-
-
-def _mmss(seconds: float) -> str:
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes}:{rest:02d}"
+        label = clock(self.at_s)
+        return f"{label}–{clock(self.until_s)}" if self.until_s is not None else label
 
 
 class Snippet(models.Model):

@@ -13,9 +13,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coaching import activity
-from coaching.models import ActionMark, Comment, Mark, Notification, Review, User, Verdict
+from coaching.models import (
+    ActionMark,
+    Comment,
+    Mark,
+    Notification,
+    Review,
+    Role,
+    User,
+    Verdict,
+)
 from songs.models import Bounce
-from stages.models import BALANCE_MAX, BALANCE_MIN, StageRecord, StageRuleError, Status
+from stages.balance import BALANCE_MAX, BALANCE_MIN
+from stages.models import StageRecord, StageRuleError, Status
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +71,7 @@ def _send(mails: tuple) -> None:
 def coaches_of(record: StageRecord) -> list[User]:
     return list(
         User.objects.filter(
-            memberships__cohort_id=record.song.cohort_id, memberships__role="coach"
+            memberships__cohort_id=record.song.cohort_id, memberships__role=Role.COACH
         ).distinct()
     )
 
@@ -108,7 +118,7 @@ def review_record(
 ) -> Review:
     """A coach's verdict on the current round: approve (locks the stage) or send it back."""
     if not BALANCE_MIN <= coach_balance <= BALANCE_MAX:
-        raise CoachingError("Place the work on the scale from -5 to +5.")
+        raise CoachingError(f"Place the work on the scale from {BALANCE_MIN} to +{BALANCE_MAX}.")
     with transaction.atomic():
         locked = (
             StageRecord.objects.select_for_update(of=("self",))

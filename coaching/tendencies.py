@@ -9,12 +9,14 @@ from statistics import mean
 from django.urls import reverse
 
 from coaching.models import Review, User
-from stages.models import BALANCE_MAX, BALANCE_MIN, Stage, StageRecord
+from songs import charts
+from stages.models import Stage, StageRecord
 
 WIDTH = 640
 PAD_X = 40
 ROW_H = 26
 TOP = 34
+SCALE = charts.balance_scale(PAD_X, WIDTH - PAD_X)
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,8 @@ class StageTendency:
     sentence: str = ""
     height: int = 0
     ticks: list[tuple[float, str]] = field(default_factory=list)
-
-
-def x_for(value: float) -> float:
-    span = BALANCE_MAX - BALANCE_MIN
-    return round(PAD_X + (value - BALANCE_MIN) / span * (WIDTH - 2 * PAD_X), 1)
+    scale_left: float = SCALE.start
+    scale_right: float = SCALE.end
 
 
 def tendencies(student: User) -> list[StageTendency]:
@@ -107,13 +106,11 @@ def _layout(tendency: StageTendency) -> StageTendency:
             p.coach_balance,
             p.url,
             y=TOP + index * ROW_H,
-            self_x=x_for(p.self_balance) if p.self_balance is not None else None,
-            coach_x=x_for(p.coach_balance) if p.coach_balance is not None else None,
+            self_x=SCALE(p.self_balance) if p.self_balance is not None else None,
+            coach_x=SCALE(p.coach_balance) if p.coach_balance is not None else None,
         )
         for index, p in enumerate(tendency.points)
     ]
     tendency.height = TOP + max(len(tendency.points), 1) * ROW_H + 6
-    tendency.ticks = [
-        (x_for(v), f"{v:+d}" if v else "0") for v in range(BALANCE_MIN, BALANCE_MAX + 1)
-    ]
+    tendency.ticks = charts.balance_ticks(SCALE)
     return tendency

@@ -10,7 +10,9 @@ from django.db.models import Prefetch, Q
 from coaching.forms import CommentForm
 from coaching.models import Comment, Snippet, User
 from coaching.services import may_review
+from songs.analysis import Status
 from songs.models import Bounce
+from songs.targets import audio_targets
 from stages.models import StageRecord
 
 
@@ -65,9 +67,9 @@ def snippets_for(user: User, bounce: Bounce | None) -> list[Snippet]:
     """A coach's own snippets, and the ready ones for checks this bounce did not pass."""
     if not user.coaches_anyone():
         return []
-    failing = set()
-    if bounce is not None and bounce.report:
-        failing = {c["id"] for c in bounce.report.get("checks", []) if c["status"] != "pass"}
+    failing: set[str] = set()
+    if bounce is not None:
+        failing = {c.id for c in bounce.judge(audio_targets()) if c.status != Status.PASS}
     offered = Snippet.objects.filter(
         Q(coach=user, check_id="")
         | Q(coach=user, check_id__in=failing)

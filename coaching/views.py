@@ -16,9 +16,9 @@ from coaching.forms import CommentForm, ReviewForm, SnippetForm
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import ActionMark, Cohort, Comment, Role, Snippet, User
 from coaching.tendencies import tendencies
-from songs.analysis.checks import CHECK_IDS
+from songs.analysis import CHECK_IDS
+from songs.display import analysis_context
 from songs.models import Bounce
-from songs.report_display import analysis_context
 from stages.models import Stage, StageRecord, Status
 
 QUEUE_PAGE_SIZE = 50
@@ -42,8 +42,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not user.coaches_anyone():
         raise Http404("The review queue is for coaches.")
     waiting = StageRecord.objects.reviewable_by(user).filter(status=Status.SUBMITTED)
-    cohorts = Cohort.objects.visible_to(user) if user.is_course_admin else user.coached_cohorts()
-    cohorts = list(cohorts.filter(archived_at__isnull=True).order_by("name"))
+    cohorts = list(Cohort.objects.overseen_by(user).active().order_by("name"))
     students = list(
         User.objects.filter(memberships__cohort__in=cohorts, memberships__role=Role.STUDENT)
         .distinct()

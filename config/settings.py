@@ -116,6 +116,7 @@ TEMPLATES = [
                 "coaching.context_processors.roles",
                 "coaching.context_processors.csp_nonce",
             ],
+            "builtins": ["songs.templatetags.units", "stages.templatetags.balance"],
         },
     },
 ]

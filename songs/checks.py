@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error
+
+from songs.analysis import TargetsError
+from songs.targets import audio_targets
 
 
-@register()
 def audio_targets_are_valid(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    from songs.analysis import TargetsError
-    from songs.services import audio_targets
-
     try:
         audio_targets()
     except TargetsError as exc:

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from coaching.models import User
+from songs.analysis.formats import ACCEPT_ATTRIBUTE
 from songs.models import TEMPO_MAX_BPM, TEMPO_MIN_BPM, Song
 
 
@@ -60,4 +61,4 @@ class BounceForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("request_key", uuid.uuid4())
         self.fields["file"].error_messages["required"] = "Choose an audio file to upload."
-        self.fields["file"].widget.attrs["accept"] = ".wav,.aif,.aiff,.flac,.ogg,.mp3,.m4a,audio/*"
+        self.fields["file"].widget.attrs["accept"] = ACCEPT_ATTRIBUTE

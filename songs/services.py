@@ -1,16 +1,16 @@
 """Workflows that span models or touch files: starting a song, uploading a bounce,
-analysing it."""
+analysing it, and judging it again when its song's rulebook changes."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import hashlib
-import json
 import logging
 import re
 import uuid
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -21,11 +21,16 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from coaching import activity
 from coaching.models import User
-from songs.analysis import STAGE_SLUGS, AnalysisError, Targets, analyse
+from songs.analysis import STAGE_SLUGS, AnalysisError, analyse
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
+from songs.analysis.units import size as format_size
 from songs.models import AnalysisState, Bounce, Song
-from songs.uploads import format_size
+from songs.targets import audio_targets
 from stages.models import Stage, StageRecord
+
+ANALYSE_TASK = "songs.tasks.analyse_bounce"
+"""The task is named, not imported: songs.tasks wraps these services, so it imports this
+module, and a Celery task is found by its name in any case."""
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +68,15 @@ def create_song(*, song: Song, request_key: uuid.UUID | None = None) -> Song:
             raise
         song.pk = None
         return Song.objects.get(owner=song.owner, request_key=request_key)
+    return song
+
+
+def save_song_details(*, song: Song) -> Song:
+    """Save the student's edit of a song. The title is what a master's tags are checked
+    against, so the song's bounces are judged again."""
+    with transaction.atomic():
+        song.save()
+        rejudge(song=song)
     return song
 
 
@@ -112,7 +126,7 @@ def upload_bounce(
             existing = Bounce.objects.filter(record=locked, request_key=request_key).first()
             if existing is not None:
                 return existing
-        if not locked.is_editable:
+        if not locked.is_open:
             raise UploadRejected(
                 f"{locked.stage.name} is {locked.get_status_display().lower()}; bounces can be "
                 "added while a stage is in progress or has changes requested."
@@ -169,10 +183,8 @@ def request_analysis(bounce: Bounce) -> None:
 
 
 def publish_analysis(bounce_id: int) -> bool:
-    from songs import tasks
-
     try:
-        tasks.analyse_bounce.apply_async((bounce_id,), retry=False)
+        current_app.tasks[ANALYSE_TASK].apply_async((bounce_id,), retry=False)
     except (BrokerError, OSError) as exc:
         logger.warning("Broker unavailable; bounce %s waits for the sweep: %s", bounce_id, exc)
         return False
@@ -185,18 +197,6 @@ def rerun_analysis(bounce: Bounce) -> None:
     request_analysis(bounce)
 
 
-@functools.cache
-def _targets(overrides_json: str) -> Targets:
-    return Targets.from_mapping(json.loads(overrides_json))
-
-
-def audio_targets() -> Targets:
-    """The engine's targets with the site's overrides (settings.STAGECOACH_AUDIO_TARGETS)."""
-    overrides = {"max_duration_s": float(settings.ANALYSIS_MAX_DURATION_S)}
-    overrides |= settings.STAGECOACH_AUDIO_TARGETS
-    return _targets(json.dumps(overrides, sort_keys=True))
-
-
 def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
     """Run the engine on a bounce and store its report, or the reason it failed.
 
@@ -204,7 +204,13 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
     a second task finds the first one's claim. Storage and database errors propagate, so
     the task can retry them; a file the engine cannot read is a final "failed".
     """
-    bounce = Bounce.objects.select_related("record__stage").filter(pk=bounce_id).first()
+    bounce = (
+        Bounce.objects.select_related(
+            "record__stage", "record__song__owner", "record__song__delivery_profile"
+        )
+        .filter(pk=bounce_id)
+        .first()
+    )
     if bounce is None:
         return None
     if not bounce.claim_analysis(
@@ -217,7 +223,10 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
     try:
         with bounce.file.open("rb") as handle:
             report = analyse(
-                handle, targets=audio_targets(), stage=slug if slug in STAGE_SLUGS else None
+                handle,
+                targets=audio_targets(),
+                stage=slug if slug in STAGE_SLUGS else None,
+                delivery=bounce.record.song.delivery(),
             )
     except AnalysisError as exc:
         bounce.mark_failed(exc.reason)
@@ -233,10 +242,23 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
         bounce.waveform.field.generate_filename(bounce, "waveform.png"),
         ContentFile(report.waveform_png),
     )
-    bounce.store_report(report.to_dict(), waveform_name=name)
+    bounce.store_report(report, waveform_name=name)
     if previous and previous != name:
         bounce.waveform.storage.delete(previous)
     return bounce
+
+
+def rejudge(*, song: Song) -> None:
+    """Judge the song's analysed bounces again after its rulebook changed (title, artist,
+    ISRC, delivery profile), so the stored verdicts and the counts lists show stay true.
+    Nothing is decoded again: the checks are a function of the stored measurements."""
+    bounces = Bounce.objects.filter(
+        record__song=song, analysis_state=AnalysisState.DONE
+    ).select_related("record__stage")
+    targets = audio_targets()
+    for bounce in bounces:
+        bounce.record.song = song
+        bounce.store_checks(bounce.judge(targets))
 
 
 def fail_analysis(*, bounce_id: int, reason: str) -> None:

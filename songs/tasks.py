@@ -1,4 +1,5 @@
-"""Celery tasks: thin wrappers that load ids and call services."""
+"""Celery tasks: thin wrappers that load ids and call services (which name the tasks
+rather than import them; see services.ANALYSE_TASK)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError
 
+from songs import services
+
 TRANSIENT = (OSError, DatabaseError)
 RETRIES = 2
 
 
 @shared_task(
+    name=services.ANALYSE_TASK,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
@@ -20,8 +24,6 @@ RETRIES = 2
     max_retries=RETRIES,
 )
 def analyse_bounce(self: Task, bounce_id: int) -> None:
-    from songs import services
-
     try:
         services.analyse_bounce(bounce_id=bounce_id, task_id=self.request.id or "")
     except SoftTimeLimitExceeded:
@@ -45,6 +47,4 @@ def analyse_bounce(self: Task, bounce_id: int) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_analyses() -> list[int]:
-    from songs import services
-
     return services.sweep_analyses()

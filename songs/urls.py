@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from songs import release_views, views
+from songs import views
+from songs.release import views as release_views
 
 app_name = "songs"
 
@@ -11,7 +12,7 @@ urlpatterns = [
     path("songs/new/", views.new_song, name="new"),
     path("songs/<int:pk>/", views.song_detail, name="detail"),
     path("songs/<int:pk>/edit/", views.edit_song, name="edit"),
-    # Release: artwork, details, readiness, dossier, retrospective (songs/release_views.py).
+    # Release: artwork, details, readiness, dossier, retrospective (songs/release/views.py).
     path("songs/<int:pk>/artwork/", release_views.upload_artwork, name="upload_artwork"),
     path("songs/<int:pk>/cover/", release_views.artwork_image, name="artwork"),
     path(
@@ -26,6 +27,8 @@ urlpatterns = [
     path("songs/<int:pk>/retrospective/", release_views.retrospective, name="retrospective"),
     path("songs/<int:pk>/dossier/", release_views.dossier, name="dossier"),
     path("songs/<int:pk>/dossier.json", release_views.dossier_json, name="dossier_json"),
+    # The upload lives with bounces; its URL sits under the stage it adds a version to.
+    path("songs/<int:song_pk>/stages/<slug:stage>/bounces/", views.upload_bounce, name="upload"),
     path("bounces/<int:pk>/", views.bounce_detail, name="bounce"),
     path("bounces/<int:pk>/compare/<int:other_pk>/", views.compare_bounces, name="compare"),
     path("bounces/<int:pk>/analysis/", views.bounce_analysis, name="bounce_analysis"),

@@ -1,23 +1,32 @@
+"""The student's board, songs, and bounces: the upload (with its size guard), the bounce
+page with its analysis, the files themselves, and the A/B comparison of two versions."""
+
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import Activity
-from songs import report_display as display
-from songs import services
-from songs.forms import SongForm
+from coaching.models import Activity, User
+from songs import display, services
+from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
+from songs.analysis.units import size as format_size
+from songs.forms import BounceForm, SongForm
 from songs.media import protected_file_response
 from songs.models import Bounce, Song
+from songs.release.views import release_context
+from songs.uploads import SizeLimitUploadHandler
 from stages.models import Stage, StageRecord, Status
 
 
@@ -98,31 +107,124 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         # The timeline shows each stage's latest version; the reports stay in the database.
         Prefetch("records__bounces", queryset=Bounce.objects.defer("report").order_by("-version"))
     )
-    song = get_object_or_404(songs, pk=pk)
-    return render(
-        request,
-        "songs/detail.html",
-        {
-            "song": song,
-            "records": song.ordered_records(),
-            "current": song.current_record(),
-            "can_edit": song.owner_id == request.user.pk and not song.cohort.is_archived,
-            "activity": list(Activity.objects.filter(song=song).select_related("actor")[:20]),
-        },
+    song = get_object_or_404(songs.select_related("delivery_profile"), pk=pk)
+    context = {
+        "song": song,
+        "records": song.ordered_records(),
+        "current": song.current_record(),
+        "is_owner": song.owner_id == request.user.pk,
+        "activity": list(Activity.objects.filter(song=song).select_related("actor")[:20]),
+    }
+    return render(request, "songs/detail.html", context | release_context(song, request.user))
+
+
+def editable_song(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    """The song, if this person may change it (Song.editable_by); else 404."""
+    song = get_object_or_404(
+        Song.objects.visible_to(request.user).select_related("owner", "cohort"), pk=pk
     )
+    if not song.editable_by(request.user):
+        raise Http404("You cannot change this song.")
+    return song
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = get_object_or_404(Song.objects.editable_by(request.user), pk=pk)
+    song = editable_song(request, pk)
     # The form edits a copy, so a rejected edit does not show up in the page's own heading.
     form = SongForm(request.POST or None, instance=copy.copy(song), owner=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_song_details(song=form.save(commit=False))
         messages.success(request, "Song details saved.")
         return redirect(song)
     return render(request, "songs/edit.html", {"form": form, "song": song})
+
+
+# --- Uploading a bounce ---------------------------------------------------------------------
+
+
+def upload_rules() -> dict[str, Any]:
+    """The limit and formats the upload form states, from the one place each is set."""
+    limit = settings.BOUNCE_MAX_UPLOAD_BYTES
+    return {
+        "max_upload_bytes": limit,
+        "max_upload_label": format_size(limit),
+        "accepted_formats": ACCEPTED_LABELS,
+        "accept_attribute": ACCEPT_ATTRIBUTE,
+        "too_large_message": f"This file is over {format_size(limit)}, the largest bounce "
+        "Stagecoach takes. Export a shorter or compressed version (FLAC keeps full quality "
+        "at about half the size of WAV).",
+    }
+
+
+def bounces_context(
+    user: User, record: StageRecord, form: BounceForm | None = None
+) -> dict[str, Any]:
+    """The stage's bounces and the upload form, for the stage page and its fragment."""
+    bounces = record.bounces.with_reanalyse_permission(user).order_by("-version")
+    return {
+        # The list shows the key-figure columns; the full report stays in the database.
+        "bounces": list(bounces.defer("report")),
+        "bounce_form": form or BounceForm(),
+        "can_edit": record.editable_by(user),
+    } | upload_rules()
+
+
+def _record_for_upload(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> StageRecord:
+    records = StageRecord.objects.visible_to(request.user).select_related(
+        "song__owner", "song__cohort", "stage"
+    )
+    record = get_object_or_404(records, song_id=song_pk, stage__slug=stage)
+    if not record.editable_by(request.user):
+        raise Http404("You cannot upload to this stage.")
+    return record
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    # The size guard must be in place before anything (the CSRF check included) reads the
+    # body, so CSRF is checked just below, once the handler is installed.
+    request.upload_handlers.insert(
+        0, SizeLimitUploadHandler(request, settings.BOUNCE_MAX_UPLOAD_BYTES)
+    )
+    return _upload_bounce(request, song_pk, stage)
+
+
+@csrf_protect
+def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    record = _record_for_upload(request, song_pk, stage)
+    form = BounceForm(request.POST, request.FILES)
+    refused = getattr(request, "upload_refused", "")
+    bounce = None
+    if form.is_valid() and not refused:
+        try:
+            bounce = services.upload_bounce(
+                record=record,
+                uploaded_by=request.user,
+                upload=form.cleaned_data["file"],
+                note=form.cleaned_data["note"],
+                request_key=form.cleaned_data["request_key"],
+            )
+        except services.UploadRejected as exc:
+            form.add_error("file", str(exc))
+    elif refused:
+        form.errors.pop("file", None)
+        form.add_error("file", refused)
+
+    if bounce is not None:
+        message = f"{bounce.label} of {record.stage.name} is uploaded."
+        if not request.htmx:
+            messages.success(request, message)
+            return redirect("stages:record", song_pk=song_pk, stage=stage)
+        form = BounceForm()
+    context = {"record": record, "uploaded": bounce} | bounces_context(request.user, record, form)
+    # Without htmx a refused upload gets a page of its own: the reason, the note as typed,
+    # and the form to try again.
+    template = "songs/_bounces.html" if request.htmx else "songs/upload.html"
+    return render(request, template, context)
 
 
 def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
@@ -161,6 +263,9 @@ def _analysis_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def bounce_analysis(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The analysis panel alone; pages poll it while the analysis is queued or running."""
     return _analysis_panel(request, pk)
+
+
+# --- The bounce page -------------------------------------------------------------------------
 
 
 @login_required

@@ -1,20 +1,19 @@
-"""The seven stages (shipped as data) and each song's record of working through them."""
+"""The seven stages (shipped as data) and each song's record of working through them.
+
+A record belongs to a song (named by its label: songs sit in the layer above); who may
+see a record is the coaching layer's one rule, applied along the record's path to its song.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
+from coaching.models import Cohort, User, work_visible_to
+from stages.balance import BALANCE_MAX, BALANCE_MIN
 
-    from coaching.models import User
-
-BALANCE_MIN = -5
-BALANCE_MAX = 5
 JOURNAL_MAX_CHARS = 20_000
 
 
@@ -67,33 +66,23 @@ class Status(models.TextChoices):
     APPROVED = "approved", "Approved"
 
 
-EDITABLE_STATUSES = frozenset({Status.IN_PROGRESS, Status.CHANGES_REQUESTED})
+OPEN_STATUSES = frozenset({Status.IN_PROGRESS, Status.CHANGES_REQUESTED})
+"""While a stage is in one of these, its owner works on it: ticks, journal, bounces."""
 
 
 class StageRecordQuerySet(models.QuerySet["StageRecord"]):
     def visible_to(self, user: User | AnonymousUser) -> StageRecordQuerySet:
-        from songs.models import Song
-
-        return self.filter(song__in=Song.objects.visible_to(user))
-
-    def editable_by(self, user: User | AnonymousUser) -> StageRecordQuerySet:
-        """The owner's records, except in an archived cohort (read-only, still browsable)."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(song__owner=user, song__cohort__archived_at__isnull=True)
+        return self.filter(work_visible_to(user, "song"))
 
     def reviewable_by(self, user: User | AnonymousUser) -> StageRecordQuerySet:
         """Records a coach reviews: those of the cohorts they coach (course admins: all)."""
-        from coaching.models import Cohort, Role
-
         if not user.is_authenticated:
             return self.none()
         mine = models.Q(song__owner=user)  # nobody reviews their own work
         records = self.filter(song__cohort__archived_at__isnull=True).exclude(mine)
         if user.is_course_admin:
             return records
-        coached = Cohort.objects.filter(memberships__user=user, memberships__role=Role.COACH)
-        return records.filter(song__cohort__in=coached)
+        return records.filter(song__cohort__in=Cohort.objects.coached_by(user))
 
 
 class StageRecord(models.Model):
@@ -137,8 +126,13 @@ class StageRecord(models.Model):
     # --- Reading ----------------------------------------------------------------------
 
     @property
-    def is_editable(self) -> bool:
-        return self.status in EDITABLE_STATUSES
+    def is_open(self) -> bool:
+        """Whether the stage is being worked on (in progress, or sent back with changes)."""
+        return self.status in OPEN_STATUSES
+
+    def editable_by(self, user: User | AnonymousUser) -> bool:
+        """Whether `user` may work on this stage: the song's rule (see Song.editable_by)."""
+        return self.song.editable_by(user)
 
     def previous_record(self) -> StageRecord | None:
         return (
@@ -156,7 +150,7 @@ class StageRecord(models.Model):
     def start(self) -> bool:
         with transaction.atomic():
             locked = self._lock()
-            if locked.status in EDITABLE_STATUSES:
+            if locked.status in OPEN_STATUSES:
                 return False
             if locked.status != Status.NOT_STARTED:
                 raise StageRuleError(f"{self.stage.name} is {locked.get_status_display().lower()}.")
@@ -176,7 +170,7 @@ class StageRecord(models.Model):
             locked = self._lock()
             if locked.status == Status.SUBMITTED:
                 return False
-            if locked.status not in EDITABLE_STATUSES:
+            if locked.status not in OPEN_STATUSES:
                 raise StageRuleError(
                     f"{self.stage.name} is {locked.get_status_display().lower()} and cannot be"
                     " submitted."
@@ -206,7 +200,7 @@ class StageRecord(models.Model):
     def reopen(self) -> bool:
         with transaction.atomic():
             locked = self._lock()
-            if locked.status in EDITABLE_STATUSES:
+            if locked.status in OPEN_STATUSES:
                 return False
             if locked.status not in {Status.SUBMITTED, Status.APPROVED}:
                 raise StageRuleError(f"{self.stage.name} has not been started yet.")
@@ -268,7 +262,7 @@ class StageRecord(models.Model):
 
     def _require_editable(self) -> None:
         current = StageRecord.objects.values_list("status", flat=True).get(pk=self.pk)
-        if current not in EDITABLE_STATUSES:
+        if current not in OPEN_STATUSES:
             self.status = current
             hint = {
                 Status.NOT_STARTED: "Start the stage first.",

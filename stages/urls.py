@@ -16,5 +16,4 @@ urlpatterns = [
     path(record + "start/", views.start_record, name="start"),
     path(record + "submit/", views.submit_record, name="submit"),
     path(record + "reopen/", views.reopen_record, name="reopen"),
-    path(record + "bounces/", views.upload_bounce, name="upload"),
 ]

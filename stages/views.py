@@ -1,39 +1,40 @@
+"""The stage record page and the changes a student makes on it: ticks, journal, balance,
+start, submit, reopen. (Its bounces and their upload belong to songs; its comments and
+reviews to coaching: this page shows them.)"""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from coaching import services as coaching_services
 from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import ActionMark, StageDeadline
-from songs import services
-from songs.forms import BounceForm
-from songs.uploads import SizeLimitUploadHandler, format_size
+from songs.views import bounces_context
 from stages import services as stage_services
 from stages.forms import BalanceForm, JournalForm, TickForm
-from stages.models import StageRecord, StageRuleError
+from stages.models import StageRecord, StageRuleError, Status
 
 
 def _get_record(
     request: AuthenticatedHttpRequest, song_pk: int, stage: str, *, editable: bool = False
 ) -> StageRecord:
-    if editable:
-        records = StageRecord.objects.editable_by(request.user)
-    else:
-        records = StageRecord.objects.visible_to(request.user)
-    records = records.select_related("song__owner", "song__cohort", "stage")
-    return get_object_or_404(records, song_id=song_pk, stage__slug=stage)
+    records = StageRecord.objects.visible_to(request.user).select_related(
+        "song__owner", "song__cohort", "stage"
+    )
+    record = get_object_or_404(records, song_id=song_pk, stage__slug=stage)
+    if editable and not record.editable_by(request.user):
+        raise Http404("You cannot change this stage.")
+    return record
 
 
 def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extra: Any) -> dict:
@@ -43,15 +44,14 @@ def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extr
         "record": record,
         "song": record.song,
         "stage": record.stage,
-        # An archived cohort's songs stay browsable but read-only, for their owner too.
-        "can_edit": record.song.owner_id == request.user.pk and not record.song.cohort.is_archived,
+        "is_owner": record.song.owner_id == request.user.pk,
         "timeline": timeline,
         "previous": timeline[position - 1] if position else None,
         "journal_form": JournalForm(initial={"journal": record.journal}),
         "deadline": _deadline(record),
     }
     context.update(_checklist_context(record))
-    context.update(_bounces_context(request, record))
+    context.update(bounces_context(request.user, record))
     context.update(threads.record_threads(record, request.user))
     marks = Prefetch("marks", queryset=ActionMark.objects.select_related("action"))
     context["reviews"] = list(record.reviews.select_related("coach").prefetch_related(marks))
@@ -68,20 +68,9 @@ def _deadline(record: StageRecord) -> dict[str, Any] | None:
     )
     if due is None:
         return None
-    return {"due_on": due, "late": due < timezone.localdate() and record.status != "approved"}
-
-
-def _bounces_context(
-    request: AuthenticatedHttpRequest, record: StageRecord, form: BounceForm | None = None
-) -> dict:
-    limit = settings.BOUNCE_MAX_UPLOAD_BYTES
-    bounces = record.bounces.with_reanalyse_permission(request.user).order_by("-version")
     return {
-        # The list shows the key-figure columns; the full report stays in the database.
-        "bounces": list(bounces.defer("report")),
-        "bounce_form": form or BounceForm(),
-        "max_upload_bytes": limit,
-        "max_upload_label": format_size(limit),
+        "due_on": due,
+        "late": due < timezone.localdate() and record.status != Status.APPROVED,
     }
 
 
@@ -221,50 +210,3 @@ def reopen_record(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -
     return _change_status(
         request, song_pk, stage, stage_services.reopen_record, "{stage} is open again."
     )
-
-
-@csrf_exempt
-@login_required
-@require_POST
-def upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
-    # The size guard must be in place before anything (the CSRF check included) reads the
-    # body, so CSRF is checked just below, once the handler is installed.
-    request.upload_handlers.insert(
-        0, SizeLimitUploadHandler(request, settings.BOUNCE_MAX_UPLOAD_BYTES)
-    )
-    return _upload_bounce(request, song_pk, stage)
-
-
-@csrf_protect
-def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
-    record = _get_record(request, song_pk, stage, editable=True)
-    form = BounceForm(request.POST, request.FILES)
-    refused = getattr(request, "upload_refused", "")
-    bounce = None
-    if form.is_valid() and not refused:
-        try:
-            bounce = services.upload_bounce(
-                record=record,
-                uploaded_by=request.user,
-                upload=form.cleaned_data["file"],
-                note=form.cleaned_data["note"],
-                request_key=form.cleaned_data["request_key"],
-            )
-        except services.UploadRejected as exc:
-            form.add_error("file", str(exc))
-    elif refused:
-        form.errors.pop("file", None)
-        form.add_error("file", refused)
-
-    if bounce is not None:
-        message = f"{bounce.label} of {record.stage.name} is uploaded."
-        if not request.htmx:
-            messages.success(request, message)
-            return redirect("stages:record", song_pk=song_pk, stage=stage)
-        form = BounceForm()
-    if request.htmx:
-        context = {"record": record, "can_edit": True, "uploaded": bounce}
-        return render(
-            request, "stages/_bounces.html", context | _bounces_context(request, record, form)
-        )
-    return render(request, "stages/record.html", _page_context(request, record, bounce_form=form))

@@ -2,13 +2,15 @@
 
 Nothing in this package imports Django; callers pass files and targets in:
 
-    report = analyse(fileobj, targets=Targets.from_mapping(overrides), stage="mastering")
+    report = analyse(fileobj, targets=Targets.from_mapping(overrides), stage="mastering",
+                     delivery=Delivery(formats=("wav", "flac"), title="Glass Orchard"))
     report.to_dict()     # JSON-safe, the stored and printed form
     report.waveform_png  # PNG bytes for the caller to store
 """
 
 from __future__ import annotations
 
+from songs.analysis.checks import CHECK_IDS, evaluate
 from songs.analysis.engine import analyse
 from songs.analysis.errors import AnalysisError
 from songs.analysis.report import (
@@ -22,15 +24,23 @@ from songs.analysis.report import (
     StreamingPreview,
     Waveform,
 )
-from songs.analysis.targets import DEFAULT_PLATFORMS, PlatformProfile, Targets, TargetsError
+from songs.analysis.targets import (
+    DEFAULT_PLATFORMS,
+    Delivery,
+    PlatformProfile,
+    Targets,
+    TargetsError,
+)
 
 __all__ = [
+    "CHECK_IDS",
     "CONTRACT_KEYS",
     "DEFAULT_PLATFORMS",
     "STAGE_SLUGS",
     "AnalysisError",
     "Artwork",
     "Check",
+    "Delivery",
     "LoudnessCurve",
     "PlatformProfile",
     "Report",
@@ -40,4 +50,5 @@ __all__ = [
     "TargetsError",
     "Waveform",
     "analyse",
+    "evaluate",
 ]

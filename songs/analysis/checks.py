@@ -7,10 +7,13 @@ mono file, say) is left out rather than passed.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
+from songs.analysis.formats import label_of
+from songs.analysis.metadata import format_isrc
 from songs.analysis.report import STAGE_SLUGS, Check, Report, Status
-from songs.analysis.targets import Targets
+from songs.analysis.targets import STANDARD_SAMPLE_RATES_HZ, Delivery, Targets
 
 ALL = STAGE_SLUGS
 RECORDING = ("recording",)
@@ -18,13 +21,27 @@ EDITING = ("editing",)
 MIXING = ("mixing",)
 MASTERING = ("mastering",)
 AUDIO_STAGES = ("recording", "editing", "mixing", "mastering")
+DELIVERY_STAGES = MASTERING
+"""Where the delivery, tags and ISRC checks (the ones a `Delivery` decides) apply."""
 
 
-def evaluate(report: Report, targets: Targets, stage: str | None) -> tuple[Check, ...]:
-    """The checks that apply to `stage` (all of them when None), in a stable order."""
+def needs_delivery(stage: str | None) -> bool:
+    """Whether judging work of `stage` uses a song's delivery rulebook at all."""
+    return stage is None or stage in DELIVERY_STAGES
+
+
+def evaluate(
+    report: Report, targets: Targets, stage: str | None, delivery: Delivery | None = None
+) -> tuple[Check, ...]:
+    """The checks that apply to `stage` (all of them when None), in a stable order.
+
+    `delivery` is the song's rulebook for the delivery, tags and ISRC checks; without one
+    the file is judged on its own against the default profile.
+    """
+    delivery = delivery or Delivery()
     results = []
     for rule in _RULES:
-        check = rule(report, targets)
+        check = rule(report, targets, delivery)
         if check is None or (stage is not None and stage not in check.stages):
             continue
         if stage in targets.lenient_stages and check.status is Status.FAIL:
@@ -54,7 +71,7 @@ def _seconds(value: float) -> str:
     return f"{value:.1f} s"
 
 
-def silence(report: Report, targets: Targets) -> Check | None:
+def silence(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     silent = report.sample_peak_dbfs is None or report.sample_peak_dbfs < (
         targets.silence_threshold_dbfs
     )
@@ -75,7 +92,7 @@ def silence(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def clipping(report: Report, targets: Targets) -> Check:
+def clipping(report: Report, targets: Targets, delivery: Delivery) -> Check:
     clipped = report.clipped_samples
     times = "once" if report.clip_events == 1 else f"{report.clip_events} times"
     return Check(
@@ -94,7 +111,7 @@ def clipping(report: Report, targets: Targets) -> Check:
     )
 
 
-def recording_headroom(report: Report, targets: Targets) -> Check | None:
+def recording_headroom(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     peak = report.sample_peak_dbfs
     if peak is None:
         return None
@@ -117,7 +134,7 @@ def recording_headroom(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def recording_level(report: Report, targets: Targets) -> Check | None:
+def recording_level(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     peak = report.sample_peak_dbfs
     if peak is None or peak < targets.silence_threshold_dbfs:
         return None
@@ -139,7 +156,7 @@ def recording_level(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def noise_floor(report: Report, targets: Targets) -> Check | None:
+def noise_floor(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     floor = report.noise_floor_lufs
     if floor is None:
         return None
@@ -162,7 +179,7 @@ def noise_floor(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def dc_offset(report: Report, targets: Targets) -> Check | None:
+def dc_offset(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     if not report.dc_offset:
         return None
     worst = max(abs(value) for value in report.dc_offset)
@@ -184,7 +201,7 @@ def dc_offset(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def leading_silence(report: Report, targets: Targets) -> Check | None:
+def leading_silence(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     if report.sample_peak_dbfs is None:
         return None
     limit = targets.leading_silence_max_s
@@ -205,7 +222,7 @@ def leading_silence(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def trailing_silence(report: Report, targets: Targets) -> Check | None:
+def trailing_silence(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     if report.sample_peak_dbfs is None:
         return None
     limit = targets.trailing_silence_max_s
@@ -226,7 +243,7 @@ def trailing_silence(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def abrupt_edges(report: Report, targets: Targets) -> Check | None:
+def abrupt_edges(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     if report.sample_peak_dbfs is None:
         return None
     limit = targets.edge_peak_max_dbfs
@@ -251,7 +268,7 @@ def abrupt_edges(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def mix_headroom(report: Report, targets: Targets) -> Check | None:
+def mix_headroom(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     peak = report.sample_peak_dbfs
     if peak is None:
         return None
@@ -274,7 +291,7 @@ def mix_headroom(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def correlation(report: Report, targets: Targets) -> Check | None:
+def correlation(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     value = report.correlation
     if value is None:
         return None
@@ -305,7 +322,7 @@ def correlation(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def balance(report: Report, targets: Targets) -> Check | None:
+def balance(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     if report.channels < 2:
         return None
     limit = targets.balance_max_db
@@ -340,7 +357,7 @@ def balance(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def loudness_range(report: Report, targets: Targets) -> Check | None:
+def loudness_range(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     value = report.loudness_range_lu
     if value is None:
         return None
@@ -371,7 +388,7 @@ def loudness_range(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def integrated_loudness(report: Report, targets: Targets) -> Check | None:
+def integrated_loudness(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     value = report.integrated_lufs
     target = targets.master_integrated_lufs
     phrase = f"{_db(target)} LUFS \u00b1 {targets.master_integrated_tolerance_lu:g} LU"
@@ -417,7 +434,7 @@ def integrated_loudness(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def true_peak(report: Report, targets: Targets) -> Check | None:
+def true_peak(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     value = report.true_peak_dbtp
     if value is None:
         return None
@@ -443,7 +460,7 @@ def true_peak(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def peak_to_loudness(report: Report, targets: Targets) -> Check | None:
+def peak_to_loudness(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     value = report.plr_db
     if value is None:
         return None
@@ -465,83 +482,167 @@ def peak_to_loudness(report: Report, targets: Targets) -> Check | None:
     )
 
 
-def delivery_format(report: Report, targets: Targets) -> Check:
-    problems = []
-    if targets.delivery_lossless and not report.lossless:
-        problems.append(
-            f"it is {report.codec.upper()}, a lossy format; deliver WAV, AIFF or FLAC and let "
-            "the platforms encode"
+def delivery_format(report: Report, targets: Targets, delivery: Delivery) -> Check:
+    container = label_of(report.format)
+    described = ", ".join(
+        part
+        for part in (
+            container,
+            f"{report.sample_rate / 1000:g} kHz",
+            f"{report.bit_depth}-bit" if report.bit_depth else "",
         )
-    if report.sample_rate not in targets.delivery_sample_rates_hz:
-        rates = ", ".join(f"{rate / 1000:g}" for rate in targets.delivery_sample_rates_hz)
-        problems.append(f"its sample rate is {report.sample_rate} Hz (use one of {rates} kHz)")
-    if report.lossless and report.bit_depth and report.bit_depth < targets.delivery_min_bit_depth:
-        problems.append(
-            f"it has {report.bit_depth}-bit samples (use at least {targets.delivery_min_bit_depth})"
-        )
-    described = f"{report.format.upper()}, {report.sample_rate / 1000:g} kHz" + (
-        f", {report.bit_depth}-bit" if report.bit_depth else ""
+        if part
     )
+    problems = []
+    if report.format not in delivery.formats:
+        allowed = _or([label_of(value) for value in delivery.formats])
+        problems.append(f"the file is {container}; deliver {allowed}")
+    if report.sample_rate < delivery.min_sample_rate_hz:
+        problems.append(
+            f"its sample rate is {report.sample_rate / 1000:g} kHz; export at "
+            f"{delivery.min_sample_rate_hz / 1000:g} kHz or more"
+        )
+    elif report.sample_rate not in STANDARD_SAMPLE_RATES_HZ:
+        rates = ", ".join(f"{rate / 1000:g}" for rate in STANDARD_SAMPLE_RATES_HZ)
+        problems.append(
+            f"its sample rate is {report.sample_rate} Hz, which distributors do not take "
+            f"(use one of {rates} kHz)"
+        )
+    if report.bit_depth is None or not report.lossless:
+        problems.append(
+            f"it is {report.codec.upper()}, a lossy format with no fixed bit depth; export "
+            f"{delivery.min_bit_depth}-bit or more and let the platforms encode"
+        )
+    elif report.bit_depth < delivery.min_bit_depth:
+        problems.append(
+            f"it is {report.bit_depth}-bit; export {delivery.min_bit_depth}-bit or more"
+        )
     return Check(
         id="delivery_format",
-        stages=MASTERING,
-        status=Status.WARN if problems else Status.PASS,
+        stages=DELIVERY_STAGES,
+        status=Status.FAIL if problems else Status.PASS,
         measured=described,
-        target="lossless, standard sample rate, 16-bit or more",
+        target=f"{delivery.profile}: {_or([label_of(value) for value in delivery.formats])}, "
+        f"{delivery.min_sample_rate_hz / 1000:g} kHz / {delivery.min_bit_depth}-bit or more",
         unit="",
         message=(
-            "This file is not ready to deliver: " + "; ".join(problems) + "."
+            f"{described}: not ready to deliver as {delivery.profile}: " + "; ".join(problems) + "."
             if problems
-            else f"{described}: ready to deliver."
+            else f"{described}: ready to deliver as {delivery.profile}."
         ),
     )
 
 
-def tags(report: Report, targets: Targets) -> Check:
-    missing = [name for name in targets.required_tags if not report.tags.get(name)]
-    return Check(
-        id="tags",
-        stages=MASTERING,
-        status=Status.WARN if missing else Status.PASS,
-        measured=", ".join(name for name in targets.required_tags if report.tags.get(name)),
-        target=", ".join(targets.required_tags),
-        unit="",
-        message=(
-            f"The file has no {' or '.join(missing)} tag. Fill them in at export so the song "
-            "is credited wherever the file travels."
-            if missing
-            else "Title and artist are tagged."
-        ),
-    )
-
-
-def isrc(report: Report, targets: Targets) -> Check:
-    if report.isrc is None:
-        status, message = (
-            Status.WARN,
-            "No ISRC is embedded. Get one from your distributor or national ISRC agency and "
-            "add it to the master's tags so plays are counted for you.",
+def tags(report: Report, targets: Targets, delivery: Delivery) -> Check:
+    problems = []
+    for name, expected in (("title", delivery.title), ("artist", delivery.artist)):
+        found = (report.tags.get(name) or "").strip()
+        if not found:
+            wanted = f" (it should read “{expected}”)" if expected else ""
+            problems.append(f"it has no {name} tag{wanted}")
+        elif expected is not None and not same_text(found, expected):
+            problems.append(f"its {name} tag reads “{found}” but the song's {name} is “{expected}”")
+    present = ", ".join(name for name in ("title", "artist") if report.tags.get(name))
+    if problems:
+        message = (
+            "The file's tags are not ready: "
+            + "; ".join(problems)
+            + ". Fill them in when you export, so the song is credited wherever the file "
+            "travels."
         )
-    elif not report.isrc_valid:
-        status, message = (
-            Status.FAIL,
-            f"The ISRC tag reads {report.isrc!r}, which is not a valid ISRC: it should be 12 "
-            "characters, like GBABC2400001 (country, registrant, year, number).",
+    elif delivery.title is not None:
+        message = (
+            f"Tagged “{report.tags.get('title')}” by {report.tags.get('artist')}, as the song is."
         )
     else:
-        status, message = Status.PASS, f"The ISRC {report.isrc} is embedded and well formed."
+        message = "Title and artist are tagged."
     return Check(
-        id="isrc",
-        stages=MASTERING,
-        status=status,
-        measured=report.isrc,
-        target="a valid 12-character ISRC",
+        id="tags",
+        stages=DELIVERY_STAGES,
+        status=Status.FAIL if problems else Status.PASS,
+        measured=present,
+        target="title and artist, as the song has them" if delivery.title else "title, artist",
         unit="",
         message=message,
     )
 
 
-def artwork(report: Report, targets: Targets) -> Check:
+def isrc(report: Report, targets: Targets, delivery: Delivery) -> Check:
+    expected = delivery.isrc
+    shown = format_isrc(expected) if expected else ""
+    if report.isrc is None:
+        if expected is None:
+            status, message = (
+                Status.WARN,
+                "No ISRC is embedded. Get one from your distributor or national ISRC agency "
+                "and add it to the master's tags so plays are counted for you.",
+            )
+        elif not expected:
+            status, message = (
+                Status.FAIL,
+                "The song has no ISRC yet, and none is embedded. Get one from your "
+                "distributor or national ISRC agency, enter it in the song's release "
+                "details, and embed it when you export.",
+            )
+        else:
+            status, message = (
+                Status.FAIL,
+                f"The master carries no ISRC tag: embed {shown} when you export.",
+            )
+    elif not report.isrc_valid:
+        instead = f": embed {shown} instead" if expected else ""
+        status, message = (
+            Status.FAIL,
+            f"The ISRC tag reads {report.isrc!r}, which is not a valid ISRC{instead}. An ISRC "
+            "is 12 characters, like GBABC2400001 (country, registrant, year, number).",
+        )
+    elif expected == "":
+        status, message = (
+            Status.FAIL,
+            f"The song has no ISRC yet, though the file carries {format_isrc(report.isrc)}: "
+            "if that is the song's code, enter it in the song's release details.",
+        )
+    elif expected is not None and report.isrc != expected:
+        status, message = (
+            Status.FAIL,
+            f"The master's ISRC tag is {format_isrc(report.isrc)} but the song's ISRC is "
+            f"{shown}: fix whichever is wrong.",
+        )
+    elif expected:
+        status, message = Status.PASS, f"The master carries the song's ISRC, {shown}."
+    else:
+        status, message = (
+            Status.PASS,
+            f"The ISRC {format_isrc(report.isrc)} is embedded and well formed.",
+        )
+    return Check(
+        id="isrc",
+        stages=DELIVERY_STAGES,
+        status=status,
+        measured=report.isrc,
+        target=f"the song's ISRC, {shown}" if expected else "a valid 12-character ISRC",
+        unit="",
+        message=message,
+    )
+
+
+def same_text(found: str, expected: str) -> bool:
+    """Tags match when they read the same to a person: case, spacing and Unicode forms
+    (a composed or decomposed é) aside."""
+
+    def key(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+    return key(found) == key(expected)
+
+
+def _or(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def artwork(report: Report, targets: Targets, delivery: Delivery) -> Check:
     art = report.artwork
     smallest = targets.artwork_min_px
     target = f"square JPEG or PNG, at least {smallest} x {smallest} px"
@@ -587,7 +688,7 @@ def artwork(report: Report, targets: Targets) -> Check:
     )
 
 
-_RULES: tuple[Callable[[Report, Targets], Check | None], ...] = (
+_RULES: tuple[Callable[[Report, Targets, Delivery], Check | None], ...] = (
     silence,
     clipping,
     recording_headroom,

@@ -21,6 +21,7 @@ import soundfile
 from songs.analysis.errors import AnalysisError
 from songs.analysis.formats import AudioFormat
 from songs.analysis.targets import Targets
+from songs.analysis.units import clock
 
 if TYPE_CHECKING:
     import av
@@ -107,14 +108,9 @@ def _check_layout(info: StreamInfo, targets: Targets) -> None:
     if info.declared_frames and info.declared_frames > targets.max_duration_s * info.sample_rate:
         raise AnalysisError(
             "too_long",
-            f"The file says it lasts {_clock(info.declared_frames / info.sample_rate)}; "
-            f"we analyse bounces of up to {_clock(targets.max_duration_s)}.",
+            f"The file says it lasts {clock(info.declared_frames / info.sample_rate)}; "
+            f"we analyse bounces of up to {clock(targets.max_duration_s)}.",
         )
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def check_samples(peak: float) -> None:

@@ -25,8 +25,9 @@ from songs.analysis.loudness import (
 )
 from songs.analysis.metadata import Metadata, read_metadata
 from songs.analysis.report import STAGE_SLUGS, LoudnessCurve, Report, Waveform
-from songs.analysis.targets import Targets
+from songs.analysis.targets import Delivery, Targets
 from songs.analysis.truepeak import TruePeakMeter
+from songs.analysis.units import clock
 from songs.analysis.waveform import COLUMNS, PeakCollector, render_png
 
 CURVE_POINTS = 600
@@ -42,12 +43,17 @@ _MOMENTARY_S = MOMENTARY_SUBBLOCKS / SUBBLOCKS_PER_SECOND
 
 
 def analyse(
-    fileobj: BinaryIO, *, targets: Targets | None = None, stage: str | None = None
+    fileobj: BinaryIO,
+    *,
+    targets: Targets | None = None,
+    stage: str | None = None,
+    delivery: Delivery | None = None,
 ) -> Report:
     """Analyse one bounce. Raises AnalysisError (with a student-readable reason) if it can't.
 
     `fileobj` is any seekable binary file object (for example a Django File opened from
-    storage); it is read from the start and left open.
+    storage); it is read from the start and left open. `delivery` is the song's rulebook
+    for the delivery, tags and ISRC checks (see `checks.evaluate`).
     """
     targets = targets or Targets()
     if stage is not None and stage not in STAGE_SLUGS:
@@ -73,7 +79,7 @@ def analyse(
     report = _report(measured, stream.info, fmt, size, metadata, stage)
     return replace(
         report,
-        checks=checks.evaluate(report, targets, stage),
+        checks=checks.evaluate(report, targets, stage, delivery),
         streaming=streaming.preview(
             targets.platforms, report.integrated_lufs, report.true_peak_dbtp
         ),
@@ -152,10 +158,7 @@ def _check_complete(frames: int, info: StreamInfo) -> None:
 
 def _duration(frames: int, info: StreamInfo) -> str:
     seconds = frames / info.sample_rate
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+    return f"{seconds:.1f} s" if seconds < 60 else clock(seconds)
 
 
 def _linear(dbfs: float) -> float:

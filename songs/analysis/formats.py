@@ -31,6 +31,11 @@ class AudioFormat(enum.StrEnum):
         return self.value
 
     @property
+    def file_extensions(self) -> tuple[str, ...]:
+        """The endings exports of this format usually carry."""
+        return {"aiff": (".aif", ".aiff")}.get(self.value, (f".{self.value}",))
+
+    @property
     def mime_type(self) -> str:
         return {
             "wav": "audio/wav",
@@ -47,6 +52,17 @@ class AudioFormat(enum.StrEnum):
 
 
 ACCEPTED_LABELS = ", ".join(member.label for member in AudioFormat)
+ACCEPTED_VALUES = frozenset(member.value for member in AudioFormat)
+ACCEPT_ATTRIBUTE = ",".join(
+    [*(ending for member in AudioFormat for ending in member.file_extensions), "audio/*"]
+)
+"""What a file picker offers (its `accept` attribute): a hint for the picker only, since
+the content, not the name, decides (see `sniff`)."""
+
+
+def label_of(value: str) -> str:
+    """The name people use for a stored format value ("wav" is WAV); unknown ones upper-cased."""
+    return AudioFormat(value).label if value in ACCEPTED_VALUES else value.upper()
 
 
 def sniff(fileobj: BinaryIO) -> AudioFormat | None:

@@ -144,6 +144,13 @@ def normalise_isrc(raw: str) -> str:
     return re.sub(r"[\s\-_:.]", "", text)
 
 
+def format_isrc(code: str) -> str:
+    """The way people write an ISRC: CC-XXX-YY-NNNNN (anything else as it is)."""
+    if len(code) != 12:
+        return code
+    return f"{code[:2]}-{code[2:5]}-{code[5:7]}-{code[7:]}"
+
+
 def isrc_is_valid(isrc: str) -> bool:
     """Country (2 letters), registrant (3 letters or digits), year (2) and number (5)."""
     return _ISRC_SHAPE.fullmatch(isrc) is not None

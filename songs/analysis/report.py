@@ -73,6 +73,20 @@ class Check:
     unit: str
     message: str
 
+    def to_dict(self) -> dict[str, Any]:
+        measured = self.measured
+        if isinstance(measured, float):
+            measured = _num(measured)
+        return {
+            "id": self.id,
+            "stages": list(self.stages),
+            "status": self.status.value,
+            "measured": measured,
+            "target": self.target,
+            "unit": self.unit,
+            "message": self.message,
+        }
+
 
 @dataclass(frozen=True)
 class Artwork:
@@ -205,7 +219,7 @@ class Report:
             "isrc": self.isrc,
             "isrc_valid": self.isrc_valid,
             "artwork": None if self.artwork is None else _artwork_dict(self.artwork),
-            "checks": [_check_dict(check) for check in self.checks],
+            "checks": [check.to_dict() for check in self.checks],
             "streaming": [_streaming_dict(preview) for preview in self.streaming],
             "waveform": {
                 "seconds_per_column": _num(self.waveform.seconds_per_column, 6),
@@ -294,21 +308,6 @@ def _artwork_dict(artwork: Artwork) -> dict[str, Any]:
         "height_px": artwork.height_px,
         "size_bytes": artwork.size_bytes,
         "problem": artwork.problem,
-    }
-
-
-def _check_dict(check: Check) -> dict[str, Any]:
-    measured = check.measured
-    if isinstance(measured, float):
-        measured = _num(measured)
-    return {
-        "id": check.id,
-        "stages": list(check.stages),
-        "status": check.status.value,
-        "measured": measured,
-        "target": check.target,
-        "unit": check.unit,
-        "message": check.message,
     }
 
 

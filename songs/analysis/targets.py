@@ -2,6 +2,9 @@
 
 The engine never reads settings: the caller builds `Targets` (usually with
 `Targets.from_mapping(settings.STAGECOACH_AUDIO_TARGETS)`) and passes it in.
+
+What a master must be to deliver is not a site-wide target but the song's own rulebook
+(its delivery profile and release details): the caller passes it as a `Delivery`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from songs.analysis.report import STAGE_SLUGS
+
+STANDARD_SAMPLE_RATES_HZ: tuple[int, ...] = (44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
+"""The sample rates distributors take; anything else is resampled on the way (or refused)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a finished master must be to deliver, and what its tags must say.
+
+    The formats, sample rate and bit depth come from a delivery profile. `title`,
+    `artist` and `isrc` are what the song says the master is: None means nothing is known
+    to compare with (a file judged on its own, from the command line); an empty `isrc`
+    means the song has none yet.
+    """
+
+    profile: str = "CD quality"
+    formats: tuple[str, ...] = ("wav", "flac")
+    """Containers a master may be delivered in (AudioFormat values)."""
+    min_sample_rate_hz: int = 44_100
+    min_bit_depth: int = 16
+    """Fewest bits per sample; a lossy file has no fixed bit depth and never qualifies."""
+    title: str | None = None
+    artist: str | None = None
+    isrc: str | None = None
+
+
+_DELIVERY_NAMES = frozenset(
+    {"delivery_sample_rates_hz", "delivery_min_bit_depth", "delivery_lossless", "required_tags"}
+)
+"""Targets of earlier versions that delivery profiles replaced, named when they are set."""
 
 
 class TargetsError(ValueError):
@@ -151,15 +184,7 @@ class Targets:
     edge_peak_max_dbfs: float = -20.0
     """A peak above this in the edge window means the audio starts or stops abruptly."""
 
-    # --- Delivery format and metadata -----------------------------------------------------
-    delivery_sample_rates_hz: tuple[int, ...] = (44100, 48000, 88200, 96000, 176400, 192000)
-    """Sample rates a master may be delivered at."""
-    delivery_min_bit_depth: int = 16
-    """Fewest bits per sample a lossless master may have."""
-    delivery_lossless: bool = True
-    """Whether a master must be lossless (WAV, AIFF, FLAC or ALAC)."""
-    required_tags: tuple[str, ...] = ("title", "artist")
-    """Tags a master should carry."""
+    # --- Metadata -----------------------------------------------------------------------
     artwork_min_px: int = 3000
     """Smallest side of embedded cover art that stores accept."""
 
@@ -212,6 +237,13 @@ class Targets:
         """
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(overrides) - set(known))
+        moved = [name for name in unknown if name in _DELIVERY_NAMES]
+        if moved:
+            raise TargetsError(
+                f"{', '.join(moved)}: what a master must be to deliver is no longer a site "
+                "target; each song is judged by its delivery profile (edit the profiles in "
+                "the Django admin)."
+            )
         if unknown:
             raise TargetsError(
                 f"Unknown audio target(s): {', '.join(unknown)}. "

@@ -1,12 +1,8 @@
 // Stagecoach's small behaviours. No inline handlers: everything is wired here.
+// Every sentence this script shows comes from the server, in data attributes; the one
+// format it computes is a moment's m:ss (clock below), as songs/analysis/units.py writes it.
 (function () {
   "use strict";
-
-  function formatSize(bytes) {
-    if (bytes >= 1024 * 1024) return Math.round(bytes / (1024 * 1024)) + " MB";
-    if (bytes >= 1024) return Math.round(bytes / 1024) + " KB";
-    return bytes + " bytes";
-  }
 
   // A form marked data-once disables its buttons once submitted, so a double click sends
   // one request. (The server also recognises a repeated form by its request key.)
@@ -33,13 +29,11 @@
 
     function check() {
       var file = input.files && input.files[0];
-      if (chosen) chosen.textContent = file ? file.name + " (" + formatSize(file.size) + ")" : "";
+      if (chosen) chosen.textContent = file ? file.name : "";
       var tooBig = Boolean(file && maxBytes && file.size > maxBytes);
       if (error) {
         error.hidden = !tooBig;
-        error.textContent = tooBig
-          ? "This file is " + formatSize(file.size) + "; bounces can be up to " + formatSize(maxBytes) + "."
-          : "";
+        error.textContent = tooBig ? zone.dataset.tooLarge || "" : "";
       }
       return !tooBig;
     }
@@ -85,17 +79,15 @@
     }
   }
 
+  // The slider's reading: the server rendered the sentence for every place (data-readings).
   function setupBalance(root) {
     root.querySelectorAll("input[data-balance]").forEach(function (slider) {
       var reading = document.getElementById(slider.dataset.reading);
+      var readings = JSON.parse(slider.dataset.readings || "{}");
       if (!reading) return;
-      var left = slider.dataset.left;
-      var right = slider.dataset.right;
       slider.addEventListener("input", function () {
-        var value = parseInt(slider.value, 10);
-        if (value === 0) reading.textContent = "Balanced between " + left + " and " + right + " (0)";
-        else if (value < 0) reading.textContent = "Leaning towards " + left + " (" + value + ")";
-        else reading.textContent = "Leaning towards " + right + " (+" + value + ")";
+        var sentence = readings[String(parseInt(slider.value, 10))];
+        if (sentence) reading.textContent = sentence;
       });
     });
   }
@@ -123,10 +115,15 @@
     }
   });
 
-  function mmss(seconds) {
+  // m:ss (h:mm:ss from an hour on), rounded down: songs/analysis/units.py clock().
+  function clock(seconds) {
     var whole = Math.max(0, Math.floor(seconds));
+    var hours = Math.floor(whole / 3600);
+    var minutes = Math.floor((whole % 3600) / 60);
     var rest = whole % 60;
-    return Math.floor(whole / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+    var tail = (rest < 10 ? "0" : "") + rest;
+    if (hours) return hours + ":" + (minutes < 10 ? "0" : "") + minutes + ":" + tail;
+    return minutes + ":" + tail;
   }
 
   function playerFor(element) {
@@ -169,7 +166,10 @@
       form.querySelector("[data-until]").value = until === null ? "" : until.toFixed(3);
       var label = form.querySelector("[data-moment]");
       if (label) {
-        label.textContent = "Commenting at " + mmss(at) + (until === null ? "" : "–" + mmss(until)) + ".";
+        var template = until === null ? label.dataset.atTemplate : label.dataset.rangeTemplate;
+        label.textContent = (template || "")
+          .replace("{at}", clock(at))
+          .replace("{until}", until === null ? "" : clock(until));
       }
       if (selection) {
         selection.hidden = false;
@@ -307,7 +307,7 @@
       var on = active();
       var off = on === a ? b : a;
       var length = on.duration || 0;
-      if (time) time.textContent = mmss(on.currentTime);
+      if (time) time.textContent = clock(on.currentTime);
       if (seekBar && length) seekBar.value = Math.round((on.currentTime / length) * 1000);
       // Keep the silent one in step with the audible one, so a switch lands on the same moment.
       if (!on.paused && Math.abs(off.currentTime - on.currentTime) > 0.08) off.currentTime = on.currentTime;

@@ -10,6 +10,7 @@ from dataclasses import fields, replace
 from songs.analysis import (
     DEFAULT_PLATFORMS,
     STAGE_SLUGS,
+    Delivery,
     PlatformProfile,
     Targets,
     TargetsError,
@@ -49,12 +50,17 @@ class TargetsTest(unittest.TestCase):
 
     def test_overrides(self) -> None:
         targets = Targets.from_mapping(
-            {"master_integrated_lufs": -16, "clip_run_samples": 5, "required_tags": ["title"]}
+            {"master_integrated_lufs": -16, "clip_run_samples": 5, "lenient_stages": ["mixing"]}
         )
         self.assertEqual(targets.master_integrated_lufs, -16.0)
         self.assertIsInstance(targets.master_integrated_lufs, float)
         self.assertEqual(targets.clip_run_samples, 5)
-        self.assertEqual(targets.required_tags, ("title",))
+        self.assertEqual(targets.lenient_stages, ("mixing",))
+
+    def test_delivery_is_the_profiles_business_not_a_target(self) -> None:
+        for name in ("delivery_min_bit_depth", "required_tags"):
+            with self.subTest(name=name), self.assertRaisesRegex(TargetsError, "delivery profile"):
+                Targets.from_mapping({name: 24})
 
     def test_unknown_names_are_refused(self) -> None:
         with self.assertRaisesRegex(TargetsError, "Unknown audio target.*master_lufs"):
@@ -64,8 +70,8 @@ class TargetsTest(unittest.TestCase):
         for overrides in (
             {"master_integrated_lufs": "loud"},
             {"clip_run_samples": 2.5},
-            {"delivery_lossless": 1},
-            {"delivery_sample_rates_hz": [44100, "48k"]},
+            {"max_channels": True},
+            {"lenient_stages": ["mixing", 3]},
             {"master_integrated_warn_lu": 0.5},  # below the tolerance
             {"lenient_stages": ["demo"]},
         ):
@@ -178,10 +184,33 @@ class ChecksTest(unittest.TestCase):
     def test_delivery_format(self) -> None:
         self.assertEqual(self.judged("mastering")["delivery_format"].status, "pass")
         lossy = self.judged("mastering", lossless=False, codec="mp3", format="mp3", bit_depth=None)
-        self.assertEqual(lossy["delivery_format"].status, "warn")
+        self.assertEqual(lossy["delivery_format"].status, "fail")
         self.assertIn("lossy", lossy["delivery_format"].message)
-        odd_rate = self.judged("mastering", sample_rate=22050)
-        self.assertIn("22050 Hz", odd_rate["delivery_format"].message)
+        odd_rate = self.judged("mastering", sample_rate=50000)
+        self.assertIn("50000 Hz", odd_rate["delivery_format"].message)
+        low_rate = self.judged("mastering", sample_rate=22050)
+        self.assertIn("22.05 kHz; export at 44.1 kHz", low_rate["delivery_format"].message)
+
+    def test_the_delivery_decides_format_tags_and_isrc(self) -> None:
+        delivery = Delivery(
+            profile="Hi-res",
+            formats=("flac",),
+            min_sample_rate_hz=96_000,
+            min_bit_depth=24,
+            title="Glass Orchard",
+            artist="Ada",
+            isrc="GBABC2400001",
+        )
+        report = replace(self.base, tags={"title": "glass  orchard", "artist": "Ada"})
+        judged = {c.id: c for c in evaluate(report, Targets(), "mastering", delivery)}
+        self.assertEqual(judged["delivery_format"].status, "fail")
+        self.assertIn("deliver FLAC", judged["delivery_format"].message)
+        self.assertIn("export at 96 kHz or more", judged["delivery_format"].message)
+        self.assertEqual(judged["tags"].status, "pass")  # case and spacing aside
+        self.assertEqual(judged["isrc"].status, "fail")
+        self.assertIn("embed GB-ABC-24-00001", judged["isrc"].message)
+        on_its_own = {c.id: c for c in evaluate(report, Targets(), "mastering")}
+        self.assertEqual(on_its_own["isrc"].status, "warn")  # nothing to compare with
 
     def test_unknown_stage_is_a_programming_error(self) -> None:
         data = encode(tone(1, -20, rate=44100), 44100)

@@ -20,7 +20,7 @@ from django.db.models import Max, Min
 
 from songs.analysis import analyse
 from songs.models import AnalysisState, Bounce
-from songs.services import audio_targets
+from songs.targets import audio_targets
 from stages.models import Status
 from tests.base import (
     audio_bytes,

@@ -5,7 +5,7 @@ import re
 from django.core import mail
 from django.db import IntegrityError
 
-from coaching.models import User
+from coaching.models import Cohort, User
 from tests.base import BaseTestCase, make_user
 
 
@@ -22,9 +22,9 @@ class UserModelTests(BaseTestCase):
             User.objects.create_user(username="alice2", email="ALICE@example.com")
 
     def test_roles_come_from_cohort_membership(self) -> None:
-        self.assertEqual(list(self.bob.coached_cohorts()), [self.cohort])
+        self.assertEqual(list(Cohort.objects.coached_by(self.bob)), [self.cohort])
         self.assertEqual(list(self.alice.student_cohorts()), [self.cohort])
-        self.assertEqual(list(self.alice.coached_cohorts()), [])
+        self.assertEqual(list(Cohort.objects.coached_by(self.alice)), [])
 
 
 class LoginTests(BaseTestCase):

@@ -102,9 +102,19 @@ class CompareTests(BaseTestCase):
         self.assertTrue(match.possible)
         self.assertLessEqual(max(match.volume_a, match.volume_b), 1.0)
         rows = {row.label: row for row in page.context["differences"]}
-        self.assertEqual((rows["Format"].a, rows["Format"].b), ("wav", "flac"))
+        self.assertEqual((rows["Format"].a, rows["Format"].b), ("WAV", "FLAC"))
         self.assertTrue(rows["Format"].changed)
+        self.assertEqual(rows["Codec"].a, "PCM 16-bit")
         self.assertContains(page, "data-ab-a")
+
+    def test_a_change_of_a_peak_is_in_decibels(self) -> None:
+        self.client.force_login(self.bob)
+        rows = {row.label: row for row in self.client.get(self.url).context["differences"]}
+        for label in ("True peak", "Sample peak"):
+            with self.subTest(label=label):
+                self.assertTrue(rows[label].a.endswith(("dBTP", "dBFS")), rows[label].a)
+                self.assertRegex(rows[label].change, r"^[+-]\d+\.\d dB$")
+        self.assertRegex(rows["Integrated loudness"].change, r"^[+-]\d+\.\d LU$")
 
     def test_versions_of_different_stages_do_not_compare(self) -> None:
         other = store_bounce(self.record("production"), audio_bytes("WAV", 1.0))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import functools
 import io
 import random
@@ -13,8 +13,9 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from songs import artwork
+from songs.analysis import Report, analyse
 from songs.models import Bounce, Song
+from songs.release import artwork
 from stages.models import StageRecord, Status
 from tests.base import BaseTestCase, audio_bytes, store_bounce
 
@@ -85,26 +86,22 @@ def image_upload(name: str, data: bytes) -> SimpleUploadedFile:
 # --- Reports --------------------------------------------------------------------------------
 
 
-def _check(check_id: str, status: str = "pass", message: str = "") -> dict[str, Any]:
-    return {
-        "id": check_id,
-        "stages": ["mastering"],
-        "status": status,
-        "measured": None,
-        "target": "",
-        "unit": "",
-        "message": message or f"{check_id} is fine.",
-    }
+@functools.cache
+def _measured() -> Report:
+    """A real engine report (of a short synthesised master) to change measurements in."""
+    data = audio_bytes("WAV", seconds=3.0, subtype="PCM_24")
+    return analyse(io.BytesIO(data), stage="mastering")
 
 
-GOOD_REPORT: dict[str, Any] = {
+# Measurements of a master that passes every readiness item on the CD quality profile.
+GOOD_MASTER: dict[str, Any] = {
     "integrated_lufs": -14.2,
     "true_peak_dbtp": -1.3,
     "loudness_range_lu": 6.5,
     "plr_db": 11.0,
     "sample_peak_dbfs": -1.5,
     "format": "wav",
-    "codec": "pcm_s24le",
+    "codec": "pcm_s24",
     "lossless": True,
     "sample_rate": 44_100,
     "bit_depth": 24,
@@ -114,30 +111,13 @@ GOOD_REPORT: dict[str, Any] = {
     "isrc": ISRC,
     "isrc_valid": True,
     "artwork": None,
-    "checks": [
-        _check("integrated_loudness", message="Your master measures -14.2 LUFS."),
-        _check("true_peak", message="Your loudest peak is -1.3 dBTP."),
-        _check("loudness_range", message="The loudness range is 6.5 LU."),
-        _check("peak_to_loudness", message="Peaks stand 11.0 dB above."),
-    ],
 }
 
 
-def report(**changes: Any) -> dict[str, Any]:
-    """A master's report that passes every readiness item, with `changes` applied.
-    `checks={"true_peak": ("fail", "message")}` replaces single judgements."""
-    data = copy.deepcopy(GOOD_REPORT)
-    check_changes = changes.pop("checks", {})
-    data.update(changes)
-    for check in data["checks"]:
-        if check["id"] in check_changes:
-            change = check_changes[check["id"]]
-            if change is None:
-                check["id"] = "removed"
-            else:
-                check["status"], check["message"] = change
-    data["checks"] = [c for c in data["checks"] if c["id"] != "removed"]
-    return data
+def report(**changes: Any) -> Report:
+    """A master's report that passes every readiness item, with measurements changed as
+    given (`integrated_lufs=-8.0`, `tags={...}`); the checks are judged from them."""
+    return dataclasses.replace(_measured(), **(GOOD_MASTER | changes))
 
 
 class ReleaseTestCase(BaseTestCase):
@@ -159,7 +139,7 @@ class ReleaseTestCase(BaseTestCase):
 
     def master(
         self,
-        data: dict[str, Any] | None = None,
+        data: Report | None = None,
         *,
         song: Song | None = None,
         state: str = "done",
@@ -203,4 +183,4 @@ class ReleaseTestCase(BaseTestCase):
         self.client.force_login(user or self.alice)
         response = self.client.get(self.song_url("readiness", song), headers={"HX-Request": "true"})
         self.assertEqual(response.status_code, 200)
-        return response.context["song"].readiness
+        return response.context["readiness"]

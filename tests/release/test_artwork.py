@@ -8,8 +8,8 @@ from unittest import mock
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from songs import artwork
 from songs.models import Song
+from songs.release import artwork
 from tests.base import HTMX
 from tests.release.base import (
     ReleaseTestCase,
@@ -166,7 +166,7 @@ class HostileArtworkTests(ReleaseTestCase):
         )
         song = Song.objects.get(pk=self.song.pk)
         self.assertEqual(song.artwork_mode, "CMYK")
-        colour = next(c for c in song.artwork_checks() if c.id == "colour")
+        colour = next(c for c in artwork.checks_for(song) if c.id == "colour")
         self.assertEqual(colour.status, "fail")
         self.assertContains(response, "Convert it to RGB (sRGB) in your image editor")
 

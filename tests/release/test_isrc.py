@@ -90,7 +90,7 @@ class IsrcTests(ReleaseTestCase):
         other = make_song(self.alice, self.cohort, title="Other")
         Song.objects.filter(pk=other.pk).update(isrc="USS1Z9900001")
         # A race: the form's look-up saw no holder, the constraint still says no.
-        with mock.patch("songs.release_forms.Song.objects.filter") as look_up:
+        with mock.patch("songs.release.forms.Song.objects.filter") as look_up:
             look_up.return_value.exclude.return_value.only.return_value.first.return_value = None
             response = self.save("USS1Z9900001")
         self.assertContains(response, "This ISRC was just given to another song")

@@ -69,21 +69,22 @@ class ItemTests(ReleaseTestCase):
         reason = self.assert_only_failing("stages")
         self.assertEqual(reason, "Not approved yet: Mixing (in progress).")
 
-    def test_loudness_uses_the_masters_own_judgement(self) -> None:
-        self.new_master(checks={"integrated_loudness": ("fail", "Your master is -8.0 LUFS.")})
-        self.assertEqual(self.assert_only_failing("loudness"), "Your master is -8.0 LUFS.")
+    def test_loudness_is_the_masters_own_loudness_check(self) -> None:
+        self.new_master(integrated_lufs=-8.0)
+        reason = self.assert_only_failing("loudness")
+        self.assertTrue(reason.startswith("Your master measures -8.0 LUFS, 6.0 LU louder"), reason)
 
     def test_true_peak_over_the_limit_fails(self) -> None:
-        self.new_master(checks={"true_peak": ("fail", "Your loudest peak is +0.4 dBTP.")})
+        self.new_master(true_peak_dbtp=0.4, plr_db=14.6)
         self.assertIn("+0.4 dBTP", self.assert_only_failing("true_peak"))
 
     def test_squashed_dynamics_warn(self) -> None:
-        self.new_master(checks={"peak_to_loudness": ("warn", "Peaks stand only 5.0 dB above.")})
+        self.new_master(plr_db=5.0)
         reason = self.assert_only_failing("dynamics", "warn")
-        self.assertEqual(reason, "Peaks stand only 5.0 dB above.")
+        self.assertTrue(reason.startswith("Peaks stand only 5.0 dB above the average"), reason)
 
     def test_a_measurement_the_analysis_could_not_make_fails(self) -> None:
-        self.new_master(checks={"true_peak": None})
+        self.new_master(true_peak_dbtp=None)
         self.assertIn("could not measure", self.assert_only_failing("true_peak"))
 
     def test_a_lossy_master_fails_the_cd_profile(self) -> None:
@@ -95,6 +96,12 @@ class ItemTests(ReleaseTestCase):
     def test_a_low_sample_rate_fails(self) -> None:
         self.new_master(sample_rate=22_050)
         self.assertIn("22.05 kHz", self.assert_only_failing("format"))
+
+    def test_a_rate_distributors_do_not_take_fails(self) -> None:
+        self.new_master(sample_rate=50_000)
+        self.assertIn(
+            "50000 Hz, which distributors do not take", self.assert_only_failing("format")
+        )
 
     def test_an_8_bit_master_fails(self) -> None:
         self.new_master(bit_depth=8)

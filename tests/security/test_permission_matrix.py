@@ -20,7 +20,8 @@ from django.utils import timezone
 from PIL import Image
 
 from coaching.models import Comment, Invite, Membership, Notification, Role, Snippet
-from songs import artwork, services
+from songs import services
+from songs.release import artwork
 from tests.base import BaseTestCase, audio_bytes, store_bounce
 
 ANON, OWNER, PEER, OUTSIDER, COACH, OTHER_COACH, ADMIN = (
@@ -70,7 +71,7 @@ RULES: dict[str, Rule] = {
     "stages:start": (("POST",), {OWNER}),
     "stages:submit": (("POST",), {OWNER}),
     "stages:reopen": (("POST",), {OWNER}),
-    "stages:upload": (("POST",), {OWNER}),
+    "songs:upload": (("POST",), {OWNER}),
     "coaching:queue": (("GET",), COACHES),
     "coaching:review": (("GET", "POST"), {COACH, ADMIN}),
     "coaching:snippets": (("GET", "POST"), COACHES),
@@ -186,6 +187,7 @@ class MatrixTestCase(BaseTestCase):
         by_name: dict[str, Callable[[], dict[str, Any]]] = {
             "songs:compare": lambda: {"pk": self.bounce.pk, "other_pk": self.other_bounce.pk},
             "stages:record": lambda: {"song_pk": song.pk, "stage": "mixing"},
+            "songs:upload": lambda: {"song_pk": song.pk, "stage": "mixing"},
             "stages:tick": lambda: {
                 "song_pk": song.pk,
                 "stage": "mixing",

@@ -101,7 +101,7 @@ class VersionTests(UploadTestCase):
     def test_htmx_upload_returns_the_bounces_fragment_with_a_fresh_form(self) -> None:
         response = self.post(upload_file("a.wav"), note="first", headers=HTMX)
         self.assertEqual(response.status_code, 200)
-        self.assertTemplateUsed(response, "stages/_bounces.html")
+        self.assertTemplateUsed(response, "songs/_bounces.html")
         self.assertNotContains(response, "<html")
         self.assertContains(response, "v1 is uploaded.")
         self.assertContains(response, "Upload v2")

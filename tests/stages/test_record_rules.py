@@ -80,7 +80,7 @@ class ReviewOutcomeTests(BaseTestCase):
     def test_changes_requested_opens_the_record_for_work_again(self) -> None:
         record = self.complete(self.record("production"))
         record.request_changes()
-        self.assertTrue(record.is_editable)
+        self.assertTrue(record.is_open)
         record.write_journal("Reworked the purpose.")
         self.assertTrue(record.submit())
 
@@ -117,7 +117,7 @@ class ReopenTests(BaseTestCase):
     def test_a_submission_can_be_withdrawn_by_reopening(self) -> None:
         record = self.complete(self.record("production"))
         self.assertTrue(record.reopen())
-        self.assertTrue(record.is_editable)
+        self.assertTrue(record.is_open)
 
     def test_a_stage_never_started_cannot_be_reopened(self) -> None:
         with self.assertRaises(StageRuleError):

@@ -7,17 +7,16 @@ from typing import Any
 from django import forms
 
 from coaching.models import User
-from songs import artwork
-from songs.analysis.metadata import isrc_is_valid
+from songs.analysis.metadata import format_isrc, isrc_is_valid
+from songs.analysis.units import size as format_size
 from songs.models import (
     HABIT_MAX_CHARS,
     RETRO_MAX_CHARS,
     DeliveryProfile,
     Song,
-    format_isrc,
     normalise_isrc_input,
 )
-from songs.uploads import format_size
+from songs.release import artwork
 
 
 class ReleaseDetailsForm(forms.Form):
@@ -96,7 +95,7 @@ class ArtworkForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].error_messages["required"] = "Choose a JPEG or PNG image to upload."
-        self.fields["file"].widget.attrs["accept"] = ".jpg,.jpeg,.png,image/jpeg,image/png"
+        self.fields["file"].widget.attrs["accept"] = artwork.ACCEPT_ATTRIBUTE
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

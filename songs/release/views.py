@@ -1,9 +1,9 @@
 """Releasing a song: cover artwork, release details (artist, ISRC, delivery profile), the
 readiness panel, the release dossier, and the retrospective that starts the next song.
 
-Everything is looked up through Song's permission-scoped querysets: the owner changes
-things (`editable_by`); the owner, the cohort's coaches and course admins read them
-(`visible_to`); anyone else gets a 404.
+Everything is looked up through Song's permission-scoped queryset (`visible_to`: the
+owner, the cohort's coaches and course admins), then the song's own rule says who may change
+it (`Song.editable_by`, `Song.finishable_by`); anyone else gets a 404.
 """
 
 from __future__ import annotations
@@ -20,21 +20,68 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import Review
-from songs import artwork, release
-from songs import report_display as display
+from coaching.models import Review, User
+from songs import display
+from songs.analysis.units import size as format_size
 from songs.media import protected_file_response
 from songs.models import IsrcTaken, ReleaseRuleError, Song
-from songs.release_forms import ArtworkForm, ReleaseDetailsForm, RetrospectiveForm
+from songs.release import artwork, services
+from songs.release import dossier as dossiers
+from songs.release.forms import ArtworkForm, ReleaseDetailsForm, RetrospectiveForm
+from songs.release.readiness import Readiness, readiness_for
+from songs.targets import audio_targets
 from songs.uploads import SizeLimitUploadHandler
 
 # Tells the readiness panel (hx-trigger="release-changed from:body") to fetch itself again.
 RELEASE_CHANGED = "release-changed"
 
 
-def _owned(request: AuthenticatedHttpRequest, pk: int) -> Song:
-    songs = Song.objects.editable_by(request.user)
+def _song(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    songs = Song.objects.visible_to(request.user)
     return get_object_or_404(songs.select_related("owner", "cohort", "delivery_profile"), pk=pk)
+
+
+def _editable(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    """The song, if this person may change its release data (Song.editable_by)."""
+    song = _song(request, pk)
+    if not song.editable_by(request.user):
+        raise Http404("You cannot change this song.")
+    return song
+
+
+def _finishable(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    """The song, if this person may release it, archive it or look back on it."""
+    song = _song(request, pk)
+    if not song.finishable_by(request.user):
+        raise Http404("You cannot change this song.")
+    return song
+
+
+def readiness_of(song: Song) -> Readiness:
+    return readiness_for(song, targets=audio_targets())
+
+
+def artwork_context(song: Song) -> dict[str, Any]:
+    """What the cover panel shows: the stored cover's checks and the rules for a new one."""
+    return {
+        "artwork_checks": artwork.checks_for(song),
+        "cover_rules": {
+            "min_px": artwork.MIN_PX,
+            "recommended_px": artwork.RECOMMENDED_PX,
+            "max_upload": format_size(artwork.MAX_UPLOAD_BYTES),
+            "accept": artwork.ACCEPT_ATTRIBUTE,
+        },
+    }
+
+
+def release_context(song: Song, user: User) -> dict[str, Any]:
+    """What the song page's release section shows `user` (the song loaded as with_release
+    loads it)."""
+    return artwork_context(song) | {
+        "readiness": readiness_of(song),
+        "can_edit": song.editable_by(user),
+        "can_finish": song.finishable_by(user),
+    }
 
 
 def _song_anchor(song: Song) -> str:
@@ -56,7 +103,7 @@ def upload_artwork(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @csrf_protect
 def _upload_artwork(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = _owned(request, pk)
+    song = _editable(request, pk)
     form = ArtworkForm(request.POST, request.FILES)
     refused = getattr(request, "upload_refused", "")
     stored = False
@@ -73,8 +120,12 @@ def _upload_artwork(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if stored:
             messages.success(request, "The new cover is saved.")
             return redirect(_song_anchor(song))
-        return render(request, "songs/release_artwork.html", {"song": song, "artwork_form": form})
-    context = {"song": song, "can_edit": True, "uploaded": stored}
+        return render(
+            request,
+            "songs/release_artwork.html",
+            {"song": song, "artwork_form": form, "can_edit": True} | artwork_context(song),
+        )
+    context = {"song": song, "can_edit": True, "uploaded": stored} | artwork_context(song)
     if not stored:
         context["artwork_form"] = form
     response = render(request, "songs/_artwork_panel.html", context)
@@ -122,7 +173,7 @@ def artwork_thumbnail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 def release_details(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: the form (htmx: in place of the details card; `?cancel` puts the card back).
     POST: save; errors come back in the form with what was typed, status 200."""
-    song = _owned(request, pk)
+    song = _editable(request, pk)
     if request.method != "POST":
         if request.htmx and "cancel" in request.GET:
             return render(request, "songs/_release_details.html", {"song": song, "can_edit": True})
@@ -132,7 +183,8 @@ def release_details(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ReleaseDetailsForm(request.POST, song=song, viewer=request.user)
     if form.is_valid():
         try:
-            song.set_release_details(
+            services.save_release_details(
+                song=song,
                 artist_name=form.cleaned_data["artist_name"],
                 isrc=form.cleaned_data["isrc"],
                 delivery_profile=form.cleaned_data["delivery_profile"],
@@ -141,7 +193,6 @@ def release_details(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             # Another song took the code between the check and the save.
             form.add_error("isrc", "This ISRC was just given to another song; check the code.")
         else:
-            song.__dict__.pop("release_profile", None)  # the profile may have changed
             if not request.htmx:
                 messages.success(request, "Release details saved.")
                 return redirect(_song_anchor(song))
@@ -176,7 +227,7 @@ def readiness_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "songs/_release_readiness.html",
-        {"song": song, "can_edit": song.owner_id == request.user.pk},
+        {"song": song} | release_context(song, request.user),
     )
 
 
@@ -186,9 +237,9 @@ def readiness_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def release_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = _owned(request, pk)
+    song = _finishable(request, pk)
     try:
-        if release.release_song(song=song):
+        if services.release_song(song=song):
             messages.success(
                 request, f"“{song.title}” is released. Now look back before the next song."
             )
@@ -201,7 +252,7 @@ def release_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def archive_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = _owned(request, pk)
+    song = _finishable(request, pk)
     if song.archive():
         messages.success(
             request, f"“{song.title}” is archived. Look back on it before the next song."
@@ -212,7 +263,7 @@ def archive_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def retrospective(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = _owned(request, pk)
+    song = _finishable(request, pk)
     form = RetrospectiveForm(request.POST or None, song=song)
     if request.method == "POST" and form.is_valid():
         try:
@@ -236,9 +287,9 @@ def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
     song = get_object_or_404(Song.objects.visible_to(request.user).with_release(), pk=pk)
     records = song.ordered_records()
     reviews = Review.objects.filter(record__song=song).select_related("coach")
-    versions = release.history(records)
-    readiness = song.readiness
-    stages = release.journey(records, reviews)
+    versions = dossiers.history(records)
+    readiness = readiness_of(song)
+    stages = dossiers.journey(records, reviews)
     return {
         "song": song,
         "stages": stages,
@@ -254,19 +305,18 @@ def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
 def dossier(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One printable page: the song's journey, loudness across versions, the final
     technical report and the readiness list."""
-    from songs.services import audio_targets
-
     context = _dossier(request, pk)
     master = context["master"]
-    report = master.report if master is not None else None
+    report = master.analysis if master is not None else None
+    targets = audio_targets()
     context |= {
-        "chart": release.history_chart(
-            context["versions"], target_lufs=audio_targets().master_integrated_lufs
+        "chart": dossiers.history_chart(
+            context["versions"], target_lufs=targets.master_integrated_lufs
         ),
-        "balance": release.balance_chart(context["stages"]),
+        "balance": dossiers.balance_chart(context["stages"]),
         "figures": display.figures(report) if report else [],
-        "checks": display.checks(report) if report else [],
-        "can_edit": context["song"].owner_id == request.user.pk,
+        "checks": display.ordered(master.judge(targets)) if master else [],
+        "can_edit": context["song"].editable_by(request.user),
     }
     return render(request, "songs/release_dossier.html", context)
 
@@ -276,11 +326,13 @@ def dossier(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def dossier_json(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = _dossier(request, pk)
     song = context["song"]
-    data = release.dossier_json(
+    master = context["master"]
+    data = dossiers.dossier_json(
         song=song,
         stages=context["stages"],
         versions=context["versions"],
         readiness=context["readiness"],
+        master_checks=master.judge(audio_targets()) if master else (),
     )
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"

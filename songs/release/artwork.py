@@ -15,21 +15,21 @@ import io
 import uuid
 import warnings
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from songs.uploads import format_size
-
-if TYPE_CHECKING:
-    from django.core.files.storage import Storage
-
-    from songs.models import Song
+from songs.analysis import Status
+from songs.analysis.units import size as format_size
+from songs.models import Song
 
 ACCEPTED_FORMATS = ("JPEG", "PNG")
+ACCEPT_ATTRIBUTE = ".jpg,.jpeg,.png,image/jpeg,image/png"
+"""What the file picker offers; the content decides (see `process`)."""
 MAX_PIXELS = 8000 * 8000
 """Largest cover decoded (about 190 MB of RGB in memory at the limit). Stores ask for
 3000 x 3000; nothing a student needs comes close."""
@@ -44,8 +44,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 THUMBNAIL_PX = 400
 """Longest side of the thumbnail: sharp at 200 CSS pixels on a high-density screen."""
 JPEG_QUALITY = 92
-
-PASS, WARN, FAIL = "pass", "warn", "fail"
 
 # What a refused file most likely is, by its first bytes, so the message can name it.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -90,7 +88,7 @@ class ProcessedArtwork:
 class ArtworkCheck:
     id: str
     label: str
-    status: str
+    status: Status
     message: str
 
 
@@ -186,11 +184,24 @@ def checks(
     )
 
 
-def worst(statuses: list[str]) -> str:
-    for status in (FAIL, WARN):
+def checks_for(song: Song) -> tuple[ArtworkCheck, ...]:
+    """The checks of the song's stored cover; none while it has no cover."""
+    if not song.artwork or song.artwork_width_px is None or song.artwork_height_px is None:
+        return ()
+    return checks(
+        width_px=song.artwork_width_px,
+        height_px=song.artwork_height_px,
+        mode=song.artwork_mode,
+        size_bytes=song.artwork_size_bytes or 0,
+        fmt=song.artwork_format,
+    )
+
+
+def worst(statuses: list[Status]) -> Status:
+    for status in (Status.FAIL, Status.WARN):
         if status in statuses:
             return status
-    return PASS
+    return Status.PASS
 
 
 # --- Encoding -------------------------------------------------------------------------------
@@ -284,11 +295,11 @@ def refused_size_message(size_bytes: int) -> str:
 
 def _square(width: int, height: int) -> ArtworkCheck:
     if width == height:
-        return ArtworkCheck("square", "Square", PASS, f"Square ({width} x {height} pixels).")
+        return ArtworkCheck("square", "Square", Status.PASS, f"Square ({width} x {height} pixels).")
     return ArtworkCheck(
         "square",
         "Square",
-        FAIL,
+        Status.FAIL,
         f"The cover is {width} x {height} pixels, not square; stores refuse it. Crop it to "
         "a square in your image editor and upload it again.",
     )
@@ -301,7 +312,7 @@ def _dimensions(width: int, height: int) -> ArtworkCheck:
         return ArtworkCheck(
             "size",
             label,
-            FAIL,
+            Status.FAIL,
             f"The shorter side is {side} pixels; stores need at least {MIN_PX} and ask for "
             f"{RECOMMENDED_PX}. Export the artwork again at {RECOMMENDED_PX} x "
             f"{RECOMMENDED_PX} pixels (scaling a small image up only makes it blurry).",
@@ -310,24 +321,27 @@ def _dimensions(width: int, height: int) -> ArtworkCheck:
         return ArtworkCheck(
             "size",
             label,
-            WARN,
+            Status.WARN,
             f"The shorter side is {side} pixels: accepted, but stores recommend "
             f"{RECOMMENDED_PX} x {RECOMMENDED_PX}. Export it at that size if you can.",
         )
     return ArtworkCheck(
-        "size", label, PASS, f"{side} pixels on the shorter side: big enough for every store."
+        "size",
+        label,
+        Status.PASS,
+        f"{side} pixels on the shorter side: big enough for every store.",
     )
 
 
 def _colour(mode: str, fmt: str) -> ArtworkCheck:
     label = "RGB colour"
     if mode == "RGB":
-        return ArtworkCheck("colour", label, PASS, "RGB colour, as stores expect.")
+        return ArtworkCheck("colour", label, Status.PASS, "RGB colour, as stores expect.")
     if mode == "CMYK":
         return ArtworkCheck(
             "colour",
             label,
-            FAIL,
+            Status.FAIL,
             "The cover is in CMYK (print colours); stores need RGB and its colours will shift "
             "on screens. Convert it to RGB (sRGB) in your image editor and upload it again.",
         )
@@ -348,7 +362,7 @@ def _colour(mode: str, fmt: str) -> ArtworkCheck:
         )
     else:
         message = f"The cover uses an unusual colour mode ({mode}); export it as an RGB JPEG."
-    return ArtworkCheck("colour", label, WARN, message)
+    return ArtworkCheck("colour", label, Status.WARN, message)
 
 
 def _file_size(size_bytes: int, fmt: str) -> ArtworkCheck:
@@ -364,8 +378,10 @@ def _file_size(size_bytes: int, fmt: str) -> ArtworkCheck:
         return ArtworkCheck(
             "file_size",
             label,
-            FAIL,
+            Status.FAIL,
             f"The cover file is {size}; many distributors accept up to "
             f"{format_size(MAX_FILE_BYTES)}. {fix}",
         )
-    return ArtworkCheck("file_size", label, PASS, f"{size}: small enough for every distributor.")
+    return ArtworkCheck(
+        "file_size", label, Status.PASS, f"{size}: small enough for every distributor."
+    )
