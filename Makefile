@@ -24,9 +24,13 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Style, types (mypy --strict with django-stubs) and the one-way order of the code
+# (import-linter's contracts in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -19,30 +19,30 @@ from coaching.models import (
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin[User]):
     list_display = ["username", "email", "first_name", "last_name", "is_course_admin", "is_staff"]
     list_filter = ["is_course_admin", "is_staff", "is_active"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Stagecoach", {"fields": ["is_course_admin"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Cohort]):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
     readonly_fields = ["joined_at"]
 
 
-class DeadlineInline(admin.TabularInline):
+class DeadlineInline(admin.TabularInline[StageDeadline, Cohort]):
     model = StageDeadline
     extra = 0
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(admin.ModelAdmin[Cohort]):
     list_display = ["name", "course", "starts_on", "ends_on", "archived_at"]
     list_filter = ["archived_at", "course"]
     search_fields = ["name", "course"]
@@ -51,7 +51,7 @@ class CohortAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ["user", "cohort", "role", "joined_at"]
     list_filter = ["role", "cohort"]
     list_select_related = ["user", "cohort"]
@@ -61,20 +61,20 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invite)
-class InviteAdmin(admin.ModelAdmin):
+class InviteAdmin(admin.ModelAdmin[Invite]):
     list_display = ["cohort", "role", "uses", "max_uses", "expires_at", "revoked_at"]
     list_filter = ["role", "cohort"]
     list_select_related = ["cohort"]
     readonly_fields = ["key", "uses", "created_by", "created_at"]
 
 
-class ActionMarkInline(admin.TabularInline):
+class ActionMarkInline(admin.TabularInline[ActionMark, Review]):
     model = ActionMark
     extra = 0
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(admin.ModelAdmin[Review]):
     list_display = ["record", "round", "coach", "verdict", "created_at"]
     list_filter = ["verdict", "record__stage"]
     list_select_related = ["record__song", "record__stage", "coach"]
@@ -84,7 +84,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(admin.ModelAdmin[Comment]):
     list_display = ["__str__", "author", "at_s", "blocking", "resolved_at", "created_at"]
     list_filter = ["blocking"]
     list_select_related = ["author", "record__song"]
@@ -93,7 +93,7 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Snippet)
-class SnippetAdmin(admin.ModelAdmin):
+class SnippetAdmin(admin.ModelAdmin[Snippet]):
     list_display = ["title", "coach", "check_id"]
     list_filter = ["check_id"]
     list_select_related = ["coach"]
@@ -101,7 +101,7 @@ class SnippetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ["message", "recipient", "kind", "read_at", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["recipient"]
@@ -110,7 +110,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(admin.ModelAdmin[Activity]):
     list_display = ["created_at", "actor", "verb", "message", "cohort"]
     list_filter = ["verb", "cohort"]
     list_select_related = ["actor", "cohort"]

@@ -192,7 +192,7 @@ def invite_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, "Invite link created: copy it from the list below.")
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(reverse("coaching:cohort", args=[cohort.pk]) + "#invites")
 
 
@@ -295,7 +295,7 @@ def coach_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except enrolment.EnrolmentError as exc:
             messages.error(request, str(exc))
     else:
-        messages.error(request, " ".join(form.errors["who"]))
+        messages.error(request, " ".join(str(e) for e in form.errors["who"]))
     return redirect("coaching:cohort", pk=cohort.pk)
 
 
@@ -381,7 +381,7 @@ class _Echo:
 
 @login_required
 @require_safe
-def cohort_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def cohort_export(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     cohort = _overseen(request, pk)
     writer = csv.writer(_Echo())
     rows = progress.export_rows(cohort, today=timezone.localdate())

@@ -109,10 +109,10 @@ def read_csv(data: bytes) -> list[tuple[int, str, str]]:
     if "\x00" in text:
         raise EnrolmentError("The file is not a CSV text file.")
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        read = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise EnrolmentError(f"The file is not a readable CSV: {exc}.") from None
-    rows = [(line, row) for line, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
+    rows = [(line, row) for line, row in enumerate(read, start=1) if any(c.strip() for c in row)]
     if rows and _is_header(rows[0][1]):
         name_at, email_at = _columns(rows[0][1])
         rows = rows[1:]

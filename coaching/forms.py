@@ -7,7 +7,8 @@ from django.contrib.auth import password_validation
 from django.db import models
 
 from coaching.models import Cohort, Mark, Role, Snippet, User, Verdict
-from stages.models import BALANCE_MAX, BALANCE_MIN, CoreAction, Stage
+from stages.balance import BALANCE_MAX, BALANCE_MIN
+from stages.models import CoreAction, Stage
 
 
 class ReviewForm(forms.Form):
@@ -63,7 +64,7 @@ class CommentForm(forms.Form):
     )
 
 
-class SnippetForm(forms.ModelForm):
+class SnippetForm(forms.ModelForm[Snippet]):
     class Meta:
         model = Snippet
         fields = ["title", "body", "check_id"]
@@ -88,7 +89,7 @@ def date_picker() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class CohortForm(forms.ModelForm):
+class CohortForm(forms.ModelForm[Cohort]):
     class Meta:
         model = Cohort
         fields = ["name", "course", "starts_on", "ends_on"]
@@ -99,7 +100,8 @@ class CohortForm(forms.ModelForm):
         error_messages = {"name": {"required": "Give the cohort a name."}}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", "The cohort cannot end before it starts.")
@@ -159,7 +161,9 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, current: Cohort, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = Cohort.objects.active().exclude(pk=current.pk)
+        to = self.fields["to"]
+        assert isinstance(to, forms.ModelChoiceField)
+        to.queryset = Cohort.objects.active().exclude(pk=current.pk)
 
 
 class DuplicateForm(forms.Form):
@@ -174,7 +178,7 @@ class SignUpForm(forms.Form):
     password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
+        email: str = self.cleaned_data["email"].lower()
         if User.objects.filter(models.Q(email__iexact=email) | models.Q(username=email)).exists():
             raise forms.ValidationError(
                 "An account already uses this e-mail: log in instead, then open the link again."
@@ -182,7 +186,8 @@ class SignUpForm(forms.Form):
         return email
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", "The two passwords differ.")

@@ -10,6 +10,7 @@ along its path to the song (`work_visible_to`).
 from __future__ import annotations
 
 import secrets
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser, UserManager
 from django.core import signing
@@ -59,7 +60,7 @@ class User(AbstractUser):
             )
         ]
 
-    objects = StagecoachUserManager()
+    objects: ClassVar[StagecoachUserManager] = StagecoachUserManager()
 
     @property
     def display_name(self) -> str:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 
 from coaching.models import Cohort, Review, Role, User
 from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 LATE = "late"
 CELL_STATES = [s.value for s in Status] + [LATE]
@@ -87,6 +91,10 @@ def _songs_by_student(cohort: Cohort, students: list[User]) -> dict[int, list[So
     return songs
 
 
+# What a student without a song iterates over: one row, with no song.
+_NO_SONG = (None,)
+
+
 def progress(
     cohort: Cohort,
     *,
@@ -113,7 +121,7 @@ def progress(
     for student in students:
         rows = [
             _row(student, song, stages, records, deadlines, today, url_for)
-            for song in songs.get(student.pk) or [None]
+            for song in songs.get(student.pk) or _NO_SONG
         ]
         last = max((r.last_activity for r in rows if r.last_activity), default=None)
         for index, row in enumerate(rows):
@@ -250,10 +258,10 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
             if current.updated_at < cutoff:
                 figures[current.stage_id].inactive_here += 1
     for stage_pk, values in durations.items():
-        days = [d for d, _ in values]
+        all_days = [d for d, _ in values]
         slowest = max(values)
         figures[stage_pk].approved = len(values)
-        figures[stage_pk].median_days = round(statistics.median(days), 1)
+        figures[stage_pk].median_days = round(statistics.median(all_days), 1)
         figures[stage_pk].slowest_days = round(slowest[0], 1)
         figures[stage_pk].slowest_student = slowest[1]
 
@@ -263,6 +271,7 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
     for review in reviews.select_related("coach").only(
         "created_at", "submitted_at", "coach__first_name", "coach__last_name", "coach__username"
     ):
+        assert review.submitted_at is not None  # the query keeps only submitted reviews
         hours = (review.created_at - review.submitted_at).total_seconds() / 3600
         turnarounds.append(hours)
         per_coach[review.coach.display_name].append(hours)
@@ -305,30 +314,37 @@ EXPORT_HEADER = [
 ]
 
 
-def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[list[object]]:
+class _ReviewCount(TypedDict):
+    reviews_count: int
+
+
+def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]:
     """One row per student, song and stage (a student without a song: one row per stage)."""
     stages = list(Stage.objects.all())
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
     students = _students(cohort)
     songs = _songs_by_student(cohort, students)
+    counted = StageRecord.objects.filter(song__cohort=cohort, song__owner__in=students).annotate(
+        reviews_count=Count("reviews")
+    )
+    # django-stubs drops annotate()'s fields from the rows of a custom QuerySet
+    # (typeddjango/django-stubs#1049), so the rows' type is named here.
     records = {
         (r.song_id, r.stage_id): r
-        for r in StageRecord.objects.filter(song__cohort=cohort, song__owner__in=students).annotate(
-            reviews_count=Count("reviews")
-        )
+        for r in cast("QuerySet[StageRecord, WithAnnotations[StageRecord, _ReviewCount]]", counted)
     }
     bounces: dict[int, Bounce] = {}
-    for bounce in (
+    for done in (
         Bounce.objects.filter(record__song__cohort=cohort, analysis_state=AnalysisState.DONE)
         .only(
             "pk", "record_id", "version", "integrated_lufs", "true_peak_dbtp", "loudness_range_lu"
         )
         .order_by("record_id", "-version")
     ):
-        bounces.setdefault(bounce.record_id, bounce)
+        bounces.setdefault(done.record_id, done)
     yield EXPORT_HEADER
     for student in students:
-        for song in songs.get(student.pk) or [None]:
+        for song in songs.get(student.pk) or _NO_SONG:
             for stage in stages:
                 record = records.get((song.pk, stage.pk)) if song else None
                 status = record.status if record else Status.NOT_STARTED

@@ -61,7 +61,7 @@ def notify(
     return notes
 
 
-def _send(mails: tuple) -> None:
+def _send(mails: tuple[tuple[str, str, str, list[str]], ...]) -> None:
     try:
         send_mass_mail(mails, fail_silently=False)
     except Exception:  # a mail server outage must not undo or break the action itself

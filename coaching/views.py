@@ -48,17 +48,16 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         .distinct()
         .order_by("first_name", "username")
     )
-    chosen = {
-        "cohort": _int(request.GET.get("cohort")),
-        "stage": request.GET.get("stage") or "",
-        "student": _int(request.GET.get("student")),
-    }
-    if chosen["cohort"]:
-        waiting = waiting.filter(song__cohort_id=chosen["cohort"])
-    if chosen["stage"]:
-        waiting = waiting.filter(stage__slug=chosen["stage"])
-    if chosen["student"]:
-        waiting = waiting.filter(song__owner_id=chosen["student"])
+    cohort_id = _int(request.GET.get("cohort"))
+    stage_slug = request.GET.get("stage") or ""
+    student_id = _int(request.GET.get("student"))
+    chosen = {"cohort": cohort_id, "stage": stage_slug, "student": student_id}
+    if cohort_id:
+        waiting = waiting.filter(song__cohort_id=cohort_id)
+    if stage_slug:
+        waiting = waiting.filter(stage__slug=stage_slug)
+    if student_id:
+        waiting = waiting.filter(song__owner_id=student_id)
     waiting = waiting.select_related("song__owner", "song__cohort", "stage").order_by(
         "submitted_at", "pk"
     )
@@ -172,6 +171,7 @@ def add_comment(request: AuthenticatedHttpRequest, record_pk: int) -> HttpRespon
         StageRecord.objects.visible_to(request.user).select_related("song__owner", "stage"),
         pk=record_pk,
     )
+    form: CommentForm | None  # None once the comment is saved: there is no form to show again
     form = CommentForm(request.POST)
     bounce = None
     if form.is_valid():
@@ -195,12 +195,12 @@ def add_comment(request: AuthenticatedHttpRequest, record_pk: int) -> HttpRespon
             form.add_error("body", str(exc))
         else:
             form = None
-    elif _int(request.POST.get("bounce")):
-        bounce = get_object_or_404(record.bounces.all(), pk=_int(request.POST.get("bounce")))
+    elif bounce_pk := _int(request.POST.get("bounce")):
+        bounce = get_object_or_404(record.bounces.all(), pk=bounce_pk)
     if request.htmx:
         return _thread_response(request, record, bounce, form)
     if form is not None:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     if bounce is not None:
         return redirect("songs:bounce", pk=bounce.pk)
     return redirect("stages:record", song_pk=record.song_id, stage=record.stage.slug)
@@ -214,9 +214,12 @@ def resolve_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     viewing = _int(request.POST.get("bounce"))
-    bounce = Bounce.objects.filter(record_id=comment.record_id, pk=viewing).first() or (
-        comment.bounce
+    shown = (
+        Bounce.objects.filter(record_id=comment.record_id, pk=viewing).first()
+        if viewing is not None
+        else None
     )
+    bounce = shown or comment.bounce
     try:
         services.resolve_comment(
             comment=comment, by=request.user, resolved=request.POST.get("resolved") != "0"

@@ -6,7 +6,7 @@ from songs.models import Bounce, DeliveryProfile, Song
 
 
 @admin.register(Song)
-class SongAdmin(admin.ModelAdmin):
+class SongAdmin(admin.ModelAdmin[Song]):
     list_display = ["title", "owner", "cohort", "isrc", "released_at", "updated_at"]
     list_filter = ["cohort", "released_at", "archived_at"]
     list_select_related = ["owner", "cohort"]
@@ -27,7 +27,7 @@ class SongAdmin(admin.ModelAdmin):
 
 
 @admin.register(Bounce)
-class BounceAdmin(admin.ModelAdmin):
+class BounceAdmin(admin.ModelAdmin[Bounce]):
     list_display = [
         "__str__",
         "audio_format",
@@ -45,7 +45,7 @@ class BounceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeliveryProfile)
-class DeliveryProfileAdmin(admin.ModelAdmin):
+class DeliveryProfileAdmin(admin.ModelAdmin[DeliveryProfile]):
     list_display = ["name", "description", "min_sample_rate_hz", "min_bit_depth", "is_default"]
     list_editable = ["is_default"]
     ordering = ["position", "name"]

@@ -10,7 +10,7 @@ from songs.analysis.formats import ACCEPT_ATTRIBUTE
 from songs.models import TEMPO_MAX_BPM, TEMPO_MIN_BPM, Song
 
 
-class SongForm(forms.ModelForm):
+class SongForm(forms.ModelForm[Song]):
     # A fresh key per rendered form: submitting the same form twice creates one song.
     request_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
@@ -34,8 +34,10 @@ class SongForm(forms.ModelForm):
             return
         active = owner.student_cohorts().active()
         self.cohorts = list(active)
-        self.fields["cohort"].queryset = active
-        self.fields["cohort"].empty_label = None
+        cohort = self.fields["cohort"]
+        assert isinstance(cohort, forms.ModelChoiceField)  # the ForeignKey's form field
+        cohort.queryset = active
+        cohort.empty_label = None
         if len(self.cohorts) == 1:
             self.fields["cohort"].widget = forms.HiddenInput()
             self.initial.setdefault("cohort", self.cohorts[0].pk)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 CHUNK_BYTES = 64 * 1024
@@ -26,16 +26,19 @@ def protected_file_response(
     content_type: str,
     filename: str,
     as_attachment: bool,
-) -> HttpResponse:
+) -> HttpResponseBase:
+    response: HttpResponseBase
     if settings.MEDIA_SERVE == "x-accel-redirect":
         response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_PREFIX + stored.name
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_PREFIX + _stored_name(stored)
     elif settings.MEDIA_SERVE == "x-sendfile":
         response = HttpResponse(content_type=content_type)
         response["X-Sendfile"] = stored.path
     else:
         response = _stream(request, stored, content_type)
-    response["Content-Disposition"] = content_disposition_header(as_attachment, filename)
+    disposition = content_disposition_header(as_attachment, filename)
+    if disposition is not None:  # None only for an inline file without a name
+        response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, max-age=3600"
     # Even if a browser were tricked into rendering the bytes, nothing in them may run.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -43,7 +46,14 @@ def protected_file_response(
     return response
 
 
-def _stream(request: HttpRequest, stored: FieldFile, content_type: str) -> HttpResponse:
+def _stored_name(stored: FieldFile) -> str:
+    """The file's name in its storage. The views serve only fields that hold a file."""
+    if not stored.name:
+        raise ValueError("There is no stored file to serve.")
+    return stored.name
+
+
+def _stream(request: HttpRequest, stored: FieldFile, content_type: str) -> HttpResponseBase:
     size = stored.size
     start, end = 0, size - 1
     status = 200
@@ -55,9 +65,9 @@ def _stream(request: HttpRequest, stored: FieldFile, content_type: str) -> HttpR
         else:  # "bytes=-N": the last N bytes
             start = max(size - int(wanted[2]), 0)
         if start > end or start >= size:
-            response = HttpResponse(status=416, content_type=content_type)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
+            refused = HttpResponse(status=416, content_type=content_type)
+            refused["Content-Range"] = f"bytes */{size}"
+            return refused
         status = 206
 
     response = StreamingHttpResponse(
@@ -71,7 +81,7 @@ def _stream(request: HttpRequest, stored: FieldFile, content_type: str) -> HttpR
 
 
 def _read(stored: FieldFile, start: int, length: int) -> Iterator[bytes]:
-    with stored.storage.open(stored.name, "rb") as handle:
+    with stored.storage.open(_stored_name(stored), "rb") as handle:
         handle.seek(start)
         while length > 0:
             chunk = handle.read(min(CHUNK_BYTES, length))

@@ -91,7 +91,7 @@ def upload_bounce(
     *,
     record: StageRecord,
     uploaded_by: User,
-    upload: UploadedFile,
+    upload: UploadedFile[bytes],
     note: str = "",
     request_key: uuid.UUID | None = None,
 ) -> Bounce:
@@ -102,7 +102,7 @@ def upload_bounce(
     """
     limit = settings.BOUNCE_MAX_UPLOAD_BYTES
     original_name = clean_original_name(upload.name or "")
-    if upload.size is None or upload.size == 0:
+    if upload.file is None or upload.size is None or upload.size == 0:
         raise UploadRejected(f"“{original_name}” is empty. Export the bounce again and retry.")
     if upload.size > limit:
         raise UploadRejected(
@@ -120,8 +120,11 @@ def upload_bounce(
     upload.seek(0)
 
     with transaction.atomic():
-        locked = StageRecord.objects.select_for_update(of=("self",)).select_related("stage")
-        locked = locked.get(pk=record.pk)
+        locked = (
+            StageRecord.objects.select_for_update(of=("self",))
+            .select_related("stage")
+            .get(pk=record.pk)
+        )
         if request_key is not None:
             existing = Bounce.objects.filter(record=locked, request_key=request_key).first()
             if existing is not None:

@@ -23,7 +23,7 @@ RETRIES = 2
     time_limit=settings.ANALYSIS_HARD_TIME_LIMIT_S,
     max_retries=RETRIES,
 )
-def analyse_bounce(self: Task, bounce_id: int) -> None:
+def analyse_bounce(self: Task[[int], None], bounce_id: int) -> None:
     try:
         services.analyse_bounce(bounce_id=bounce_id, task_id=self.request.id or "")
     except SoftTimeLimitExceeded:

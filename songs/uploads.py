@@ -52,6 +52,7 @@ class SizeLimitUploadHandler(FileUploadHandler):
         return None
 
     def _refuse(self, size_bytes: int) -> None:
+        assert self.request is not None  # the handler is always made with its request
         self.request.upload_refused = (  # type: ignore[attr-defined]
             f"This file is about {format_size(size_bytes)}; bounces can be up to "
             f"{format_size(self.limit_bytes)}. Export a shorter or compressed version "

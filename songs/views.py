@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -24,10 +24,13 @@ from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
 from songs.forms import BounceForm, SongForm
 from songs.media import protected_file_response
-from songs.models import Bounce, Song
+from songs.models import Bounce, Song, SongProgress
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
 from stages.models import Stage, StageRecord, Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass
@@ -43,12 +46,15 @@ class BoardColumn:
     cards: list[BoardCard] = field(default_factory=list)
 
 
-def _board(stages: list[Stage], songs: list[Song]) -> list[BoardColumn]:
+def _board(
+    stages: list[Stage], songs: list[WithAnnotations[Song, SongProgress]]
+) -> list[BoardColumn]:
     """Seven columns; each song sits in the column of its current stage (a finished song
     in the last one)."""
     columns = {stage.pk: BoardColumn(stage) for stage in stages}
     for song in songs:
-        column = columns.get(song.current_stage_id) or columns[stages[-1].pk]
+        stage_id = song.current_stage_id  # None once every stage is approved
+        column = (columns.get(stage_id) if stage_id is not None else None) or columns[stages[-1].pk]
         status = Status(song.current_status) if song.current_status else None
         column.cards.append(BoardCard(song, column.stage, status))
     return list(columns.values())
@@ -58,8 +64,13 @@ def _board(stages: list[Stage], songs: list[Song]) -> list[BoardColumn]:
 @require_safe
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    songs = list(
-        Song.objects.owned_or_coached_by(user).select_related("owner", "cohort").with_progress()
+    # django-stubs drops annotate()'s fields from the rows of a custom QuerySet
+    # (typeddjango/django-stubs#1049), so the rows' type is named here.
+    songs = cast(
+        "list[WithAnnotations[Song, SongProgress]]",
+        list(
+            Song.objects.owned_or_coached_by(user).select_related("owner", "cohort").with_progress()
+        ),
     )
     own = [song for song in songs if song.owner_id == user.pk]
     coached = [song for song in songs if song.owner_id != user.pk]
@@ -281,9 +292,9 @@ def reanalyse_bounce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 @login_required
 @require_safe
-def bounce_waveform(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def bounce_waveform(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     bounce = get_object_or_404(Bounce.objects.visible_to(request.user), pk=pk)
-    if not bounce.waveform or not bounce.waveform.storage.exists(bounce.waveform.name):
+    if not bounce.waveform.name or not bounce.waveform.storage.exists(bounce.waveform.name):
         raise Http404("This bounce has no waveform yet.")
     return protected_file_response(
         request,
@@ -296,9 +307,9 @@ def bounce_waveform(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 def _bounce_file(
     request: AuthenticatedHttpRequest, pk: int, *, as_attachment: bool
-) -> HttpResponse:
+) -> HttpResponseBase:
     bounce = get_object_or_404(Bounce.objects.visible_to(request.user), pk=pk)
-    if not bounce.file.storage.exists(bounce.file.name):
+    if not bounce.file.name or not bounce.file.storage.exists(bounce.file.name):
         raise Http404("The stored file for this bounce is missing.")
     return protected_file_response(
         request,
@@ -311,13 +322,13 @@ def _bounce_file(
 
 @login_required
 @require_safe
-def bounce_audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def bounce_audio(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     return _bounce_file(request, pk, as_attachment=False)
 
 
 @login_required
 @require_safe
-def bounce_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def bounce_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     return _bounce_file(request, pk, as_attachment=True)
 
 

@@ -5,20 +5,20 @@ from django.contrib import admin
 from stages.models import CoreAction, Stage, StageRecord
 
 
-class CoreActionInline(admin.TabularInline):
+class CoreActionInline(admin.TabularInline[CoreAction, Stage]):
     model = CoreAction
     extra = 0
 
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(admin.ModelAdmin[Stage]):
     list_display = ["order", "name", "theme", "left_pole", "right_pole"]
     list_display_links = ["name"]
     inlines = [CoreActionInline]
 
 
 @admin.register(StageRecord)
-class StageRecordAdmin(admin.ModelAdmin):
+class StageRecordAdmin(admin.ModelAdmin[StageRecord]):
     list_display = ["song", "stage", "status", "submitted_at", "updated_at"]
     list_filter = ["status", "stage"]
     list_select_related = ["song", "stage"]

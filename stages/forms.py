@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from stages.models import BALANCE_MAX, BALANCE_MIN, JOURNAL_MAX_CHARS
+from stages.balance import BALANCE_MAX, BALANCE_MIN
+from stages.models import JOURNAL_MAX_CHARS
 
 
 class JournalForm(forms.Form):

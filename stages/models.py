@@ -264,11 +264,12 @@ class StageRecord(models.Model):
         current = StageRecord.objects.values_list("status", flat=True).get(pk=self.pk)
         if current not in OPEN_STATUSES:
             self.status = current
-            hint = {
+            hints: dict[str, str] = {
                 Status.NOT_STARTED: "Start the stage first.",
                 Status.SUBMITTED: "It is waiting for review; reopen it to change it.",
                 Status.APPROVED: "It is approved; reopen it to change it.",
-            }.get(current, "")
+            }
+            hint = hints.get(current, "")
             raise StageRuleError(f"{self.stage.name} cannot be changed now. {hint}".strip())
 
     def _lock(self) -> StageRecord:

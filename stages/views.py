@@ -37,7 +37,9 @@ def _get_record(
     return record
 
 
-def _page_context(request: AuthenticatedHttpRequest, record: StageRecord, **extra: Any) -> dict:
+def _page_context(
+    request: AuthenticatedHttpRequest, record: StageRecord, **extra: Any
+) -> dict[str, Any]:
     timeline = list(record.song.records.select_related("stage").order_by("stage__order"))
     position = next(i for i, step in enumerate(timeline) if step.pk == record.pk)
     context = {
@@ -74,7 +76,7 @@ def _deadline(record: StageRecord) -> dict[str, Any] | None:
     }
 
 
-def _checklist_context(record: StageRecord) -> dict:
+def _checklist_context(record: StageRecord) -> dict[str, Any]:
     done = set(record.completed_actions.values_list("pk", flat=True))
     return {
         "checklist": [(action, action.pk in done) for action in record.stage.core_actions.all()],

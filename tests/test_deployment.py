@@ -16,7 +16,7 @@ POSTGRES_IMAGE_VARIABLES = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
 
 
 class ComposeTests(unittest.TestCase):
-    def test_it_runs_the_production_shape_with_health_checks(self) -> None:
+    def test_compose_runs_the_production_shape_with_health_checks(self) -> None:
         services = COMPOSE["services"]
         self.assertLessEqual({"db", "redis", "migrate", "web", "worker", "beat"}, set(services))
         for name in ("db", "redis", "web", "worker"):
@@ -26,7 +26,7 @@ class ComposeTests(unittest.TestCase):
         self.assertEqual(services["beat"]["command"][:4], ["celery", "-A", "config", "beat"])
         self.assertEqual(set(COMPOSE["volumes"]), {"pgdata", "media"})
 
-    def test_every_variable_it_sets_is_read_by_the_settings(self) -> None:
+    def test_every_variable_compose_sets_is_read_by_the_settings(self) -> None:
         environment = COMPOSE["services"]["web"]["environment"]
         self.assertEqual(environment["DJANGO_DEBUG"], "false")
         for name in environment:

@@ -23,7 +23,7 @@ class EmbeddedDefaultTests(unittest.TestCase):
             timeout=300,
         )
 
-    def test_migrate_and_seed_demo_twice_on_sqlite(self) -> None:
+    def test_migrate_and_seed_demo_run_twice_on_sqlite(self) -> None:
         with tempfile.TemporaryDirectory() as workdir:
             env = {
                 k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))

@@ -28,7 +28,7 @@ def read_settings(env: dict[str, str], *names: str) -> subprocess.CompletedProce
 
 
 class SettingsTests(unittest.TestCase):
-    def test_embedded_defaults(self) -> None:
+    def test_with_no_environment_the_embedded_defaults_apply(self) -> None:
         result = read_settings(
             {},
             "DEBUG",

@@ -13,13 +13,14 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile
+from mutagen.mp4 import MP4, MP4Info
 
 from songs.analysis.errors import AnalysisError
-from songs.analysis.formats import AudioFormat
+from songs.analysis.formats import AudioFormat, BinaryFile
 from songs.analysis.targets import Targets
 from songs.analysis.units import clock
 
@@ -64,7 +65,7 @@ class StreamInfo:
     used to size a buffer."""
 
 
-class AudioStream(contextlib.AbstractContextManager):
+class AudioStream(contextlib.AbstractContextManager["AudioStream", None]):
     info: StreamInfo
 
     def blocks(self) -> Iterator[np.ndarray]:
@@ -81,7 +82,7 @@ class AudioStream(contextlib.AbstractContextManager):
         self.close()
 
 
-def open_stream(fileobj: BinaryIO, fmt: AudioFormat, targets: Targets) -> AudioStream:
+def open_stream(fileobj: BinaryFile, fmt: AudioFormat, targets: Targets) -> AudioStream:
     fileobj.seek(0)
     stream = _PyAVStream(fileobj) if fmt is AudioFormat.M4A else _SoundFileStream(fileobj, fmt)
     try:
@@ -145,7 +146,7 @@ _PCM_BYTES = {
 }
 
 
-def _pcm_data_bytes(fileobj: BinaryIO, fmt: AudioFormat) -> int | None:
+def _pcm_data_bytes(fileobj: BinaryFile, fmt: AudioFormat) -> int | None:
     """The audio data size a WAV or AIFF header declares, or None if it does not say.
 
     libsndfile quietly shortens a data chunk that runs past the end of the file, which
@@ -158,6 +159,9 @@ def _pcm_data_bytes(fileobj: BinaryIO, fmt: AudioFormat) -> int | None:
     order = "<" if fmt is AudioFormat.WAV else ">"
     wide = head[:4] in (b"RF64", b"BW64")
     position = 12
+    size: int  # the values struct.unpack gives are untyped
+    offset: int
+    declared: int
     for _ in range(512):
         fileobj.seek(position)
         header = fileobj.read(8)
@@ -165,7 +169,8 @@ def _pcm_data_bytes(fileobj: BinaryIO, fmt: AudioFormat) -> int | None:
             return None
         chunk_id, (size,) = header[:4], struct.unpack(order + "I", header[4:])
         if wide and chunk_id == b"ds64":
-            return struct.unpack("<Q", fileobj.read(16)[8:16])[0]
+            (declared,) = struct.unpack("<Q", fileobj.read(16)[8:16])
+            return declared
         if chunk_id == b"data" and fmt is AudioFormat.WAV:
             # 0 and all-ones are what streaming writers leave when they cannot seek back.
             return None if size in (0, 0xFFFFFFFF) else size
@@ -176,7 +181,7 @@ def _pcm_data_bytes(fileobj: BinaryIO, fmt: AudioFormat) -> int | None:
     return None
 
 
-def _descriptor(fileobj: BinaryIO) -> int | None:
+def _descriptor(fileobj: BinaryFile) -> int | None:
     """The OS file descriptor behind a local file, positioned at its start.
 
     libsndfile reads a descriptor directly, a quarter faster than through Python calls
@@ -191,7 +196,7 @@ def _descriptor(fileobj: BinaryIO) -> int | None:
 
 
 class _SoundFileStream(AudioStream):
-    def __init__(self, fileobj: BinaryIO, fmt: AudioFormat) -> None:
+    def __init__(self, fileobj: BinaryFile, fmt: AudioFormat) -> None:
         data_bytes = _pcm_data_bytes(fileobj, fmt)
         fileobj.seek(0)
         try:
@@ -239,8 +244,10 @@ class _SoundFileStream(AudioStream):
 
 
 class _PyAVStream(AudioStream):
-    def __init__(self, fileobj: BinaryIO) -> None:
-        import av  # only M4A needs FFmpeg
+    def __init__(self, fileobj: BinaryFile) -> None:
+        # Imported on first use, not at the top: loading PyAV loads FFmpeg's libraries
+        # (about 0.1 s per process), and only M4A files need them.
+        import av
 
         self._av = av
         try:
@@ -314,14 +321,13 @@ def _frame_samples(frame: av.AudioFrame, channels: int) -> np.ndarray:
     return np.ascontiguousarray(data, dtype=np.float32)
 
 
-def _alac_bits(fileobj: BinaryIO) -> int | None:
+def _alac_bits(fileobj: BinaryFile) -> int | None:
     """ALAC's bit depth is in its own atom, which FFmpeg decodes to 16 or 32 bits."""
-    from mutagen.mp4 import MP4
-
     position = fileobj.tell()
     try:
         fileobj.seek(0)
-        bits = MP4(fileobj).info.bits_per_sample
+        info: MP4Info | None = MP4(fileobj).info  # mutagen declares it None until loaded
+        bits = info.bits_per_sample if info is not None else None
     except Exception:  # a best-effort fact; the decoder decides what is readable
         bits = None
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import BinaryIO
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -13,7 +12,7 @@ from threadpoolctl import threadpool_limits
 from songs.analysis import checks, streaming
 from songs.analysis.decode import BLOCK_FRAMES, StreamInfo, check_samples, open_stream
 from songs.analysis.errors import AnalysisError
-from songs.analysis.formats import ACCEPTED_LABELS, AudioFormat, sniff
+from songs.analysis.formats import ACCEPTED_LABELS, AudioFormat, BinaryFile, sniff
 from songs.analysis.health import HealthMeter, chunk_extremes
 from songs.analysis.loudness import (
     GATING_STEP_SUBBLOCKS,
@@ -43,7 +42,7 @@ _MOMENTARY_S = MOMENTARY_SUBBLOCKS / SUBBLOCKS_PER_SECOND
 
 
 def analyse(
-    fileobj: BinaryIO,
+    fileobj: BinaryFile,
     *,
     targets: Targets | None = None,
     stage: str | None = None,
@@ -162,7 +161,7 @@ def _duration(frames: int, info: StreamInfo) -> str:
 
 
 def _linear(dbfs: float) -> float:
-    return 10.0 ** (dbfs / 20.0)
+    return float(10.0 ** (dbfs / 20.0))
 
 
 def _db(linear: float) -> float | None:

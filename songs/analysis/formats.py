@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from typing import BinaryIO
+from typing import Protocol
 
 from mutagen import MutagenError
 from mutagen.mp4 import MP4
@@ -12,6 +12,17 @@ from mutagen.mp4 import MP4
 HEAD_BYTES = 4096
 MP3_SCAN_BYTES = 64 * 1024
 MP3_FRAMES_IN_A_ROW = 3
+
+
+class BinaryFile(Protocol):
+    """What the engine reads: any seekable binary file object, such as an open file,
+    io.BytesIO, or a Django File opened from storage (which only proxies a file's methods,
+    so it is no typing.BinaryIO)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+    def fileno(self) -> int: ...
 
 
 class AudioFormat(enum.StrEnum):
@@ -65,7 +76,7 @@ def label_of(value: str) -> str:
     return AudioFormat(value).label if value in ACCEPTED_VALUES else value.upper()
 
 
-def sniff(fileobj: BinaryIO) -> AudioFormat | None:
+def sniff(fileobj: BinaryFile) -> AudioFormat | None:
     """Return the audio format the file's content shows, or None if it is none we accept.
 
     Reads at most a few tens of kilobytes and leaves the file position where it was.
@@ -77,7 +88,7 @@ def sniff(fileobj: BinaryIO) -> AudioFormat | None:
         fileobj.seek(start)
 
 
-def _sniff(fileobj: BinaryIO, start: int) -> AudioFormat | None:
+def _sniff(fileobj: BinaryFile, start: int) -> AudioFormat | None:
     head = fileobj.read(HEAD_BYTES)
     if len(head) < 12:
         return None
@@ -123,7 +134,7 @@ def _ogg_carries_audio(head: bytes) -> bool:
     return payload.startswith((b"\x01vorbis", b"OpusHead", b"\x7fFLAC"))
 
 
-def _mp4_carries_audio(fileobj: BinaryIO) -> bool:
+def _mp4_carries_audio(fileobj: BinaryFile) -> bool:
     try:
         info = MP4(fileobj).info
     except (MutagenError, ValueError, OSError, RecursionError, MemoryError, struct.error):

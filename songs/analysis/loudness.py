@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def lufs(mean_square: float) -> float:
 
 
 def _mean_square_at(loudness: float) -> float:
-    return 10.0 ** ((loudness - LOUDNESS_OFFSET) / 10.0)
+    return float(10.0 ** ((loudness - LOUDNESS_OFFSET) / 10.0))
 
 
 def _analogue_prototype(
@@ -180,7 +181,9 @@ class BlockFilter:
 
     def _tail(self, samples: np.ndarray) -> np.ndarray:
         frames = samples.shape[1]
-        out = samples @ self._toeplitz[:frames, :frames].T + self.state @ self._reach[:frames].T
+        out: np.ndarray = (
+            samples @ self._toeplitz[:frames, :frames].T + self.state @ self._reach[:frames].T
+        )
         self.state = self.state @ self._powers[frames].T + samples @ self._drive[:frames][::-1]
         return out
 
@@ -253,6 +256,10 @@ class LoudnessMeter:
         self._momentary_blocks = array("d")
         self._short_term_blocks = array("d")
 
+    @overload
+    def _boundary(self, index: np.ndarray) -> np.ndarray: ...
+    @overload
+    def _boundary(self, index: int) -> int: ...
     def _boundary(self, index: np.ndarray | int) -> np.ndarray | int:
         """First sample of sub-block `index`: rounded, so any sample rate works."""
         return (index * self.sample_rate + SUBBLOCKS_PER_SECOND // 2) // SUBBLOCKS_PER_SECOND
@@ -298,7 +305,7 @@ class LoudnessMeter:
         self._history_first = self._next_subblock - len(self._history)
 
     def _windows(
-        self, history: np.ndarray, first: int, first_new: int, length: int, on_steps: array
+        self, history: np.ndarray, first: int, first_new: int, length: int, on_steps: array[float]
     ) -> float:
         """Max mean square of the windows of `length` sub-blocks ending on new sub-blocks.
 

@@ -15,19 +15,19 @@ import struct
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC, Picture
 from mutagen.id3 import ID3, ID3NoHeaderError
-from mutagen.mp4 import MP4
+from mutagen.mp4 import MP4, MP4Tags
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 from PIL import Image, UnidentifiedImageError
 
-from songs.analysis.formats import AudioFormat
+from songs.analysis.formats import AudioFormat, BinaryFile
 from songs.analysis.report import Artwork
 
 MAX_TAG_CHARS = 500
@@ -156,11 +156,15 @@ def isrc_is_valid(isrc: str) -> bool:
     return _ISRC_SHAPE.fullmatch(isrc) is not None
 
 
-def read_metadata(fileobj: BinaryIO, fmt: AudioFormat, *, max_artwork_pixels: int) -> Metadata:
+# Embedded pictures: (the image's bytes, its ID3/FLAC picture type; 3 is the front cover).
+_Pictures = list[tuple[bytes, int]]
+
+
+def read_metadata(fileobj: BinaryFile, fmt: AudioFormat, *, max_artwork_pixels: int) -> Metadata:
     tags: dict[str, str] = {}
-    pictures: list[tuple[bytes, int]] = []
+    pictures: _Pictures = []
     flags: list[str] = []
-    readers: dict[AudioFormat, Callable[[BinaryIO, dict[str, str], list], None]] = {
+    readers: dict[AudioFormat, Callable[[BinaryFile, dict[str, str], _Pictures], None]] = {
         AudioFormat.MP3: _read_id3_file,
         AudioFormat.WAV: _read_wave,
         AudioFormat.AIFF: _read_aiff,
@@ -185,7 +189,7 @@ def read_metadata(fileobj: BinaryIO, fmt: AudioFormat, *, max_artwork_pixels: in
     return Metadata(
         tags=ordered,
         isrc=isrc or None,
-        isrc_valid=bool(isrc) and isrc_is_valid(isrc),
+        isrc_valid=bool(isrc and isrc_is_valid(isrc)),
         artwork=artwork,
         flags=tuple(flags),
     )
@@ -243,7 +247,7 @@ def _put(tags: dict[str, str], name: str, values: Iterable[object]) -> None:
 # --- ID3 (MP3, and the ID3 chunk of WAV and AIFF) ---------------------------------------
 
 
-def _read_id3_file(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
+def _read_id3_file(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -> None:
     try:
         id3 = ID3(fileobj)
     except ID3NoHeaderError:
@@ -251,7 +255,7 @@ def _read_id3_file(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> N
     _id3_tags(id3, tags, pictures)
 
 
-def _id3_tags(id3: Any, tags: dict[str, str], pictures: list) -> None:
+def _id3_tags(id3: Any, tags: dict[str, str], pictures: _Pictures) -> None:
     if id3 is None:
         return
     for frame in id3.values():
@@ -269,7 +273,7 @@ def _id3_tags(id3: Any, tags: dict[str, str], pictures: list) -> None:
 # --- WAV and AIFF: ID3 chunk plus their own text chunks ----------------------------------
 
 
-def _read_wave(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
+def _read_wave(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -> None:
     for _, data in _chunks(fileobj, "<", wanted={b"LIST"}):
         if data[:4] == b"INFO":
             for field_id, value in _riff_info(data[4:]):
@@ -279,7 +283,7 @@ def _read_wave(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
     _id3_tags(WAVE(fileobj).tags, tags, pictures)
 
 
-def _read_aiff(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
+def _read_aiff(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -> None:
     for chunk_id, data in _chunks(fileobj, ">", wanted=set(_AIFF_TEXT)):
         _put(tags, _AIFF_TEXT[chunk_id], [_text(data)])
     fileobj.seek(0)
@@ -295,7 +299,9 @@ def _text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _chunks(fileobj: BinaryIO, order: str, *, wanted: set[bytes]) -> Iterator[tuple[bytes, bytes]]:
+def _chunks(
+    fileobj: BinaryFile, order: str, *, wanted: set[bytes]
+) -> Iterator[tuple[bytes, bytes]]:
     """(id, data) of the wanted top-level chunks; sizes are trusted only up to the file's end."""
     fileobj.seek(0, io.SEEK_END)
     end = fileobj.tell()
@@ -326,7 +332,7 @@ def _riff_info(data: bytes) -> Iterator[tuple[bytes, bytes]]:
 # --- Vorbis comments (FLAC, Ogg) ----------------------------------------------------------
 
 
-def _read_flac(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
+def _read_flac(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -> None:
     flac = FLAC(fileobj)
     _vorbis_tags(flac.tags, tags, pictures)
     pictures.extend(
@@ -336,14 +342,14 @@ def _read_flac(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
     )
 
 
-def _read_ogg(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
+def _read_ogg(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -> None:
     head = fileobj.read(64)
     fileobj.seek(0)
     kind = OggOpus if b"OpusHead" in head else OggFLAC if b"FLAC" in head else OggVorbis
     _vorbis_tags(kind(fileobj).tags, tags, pictures)
 
 
-def _vorbis_tags(comments: Any, tags: dict[str, str], pictures: list) -> None:
+def _vorbis_tags(comments: Any, tags: dict[str, str], pictures: _Pictures) -> None:
     if comments is None:
         return
     for key, value in comments:
@@ -361,8 +367,8 @@ def _vorbis_tags(comments: Any, tags: dict[str, str], pictures: list) -> None:
 # --- MP4 atoms (M4A) ----------------------------------------------------------------------
 
 
-def _read_mp4(fileobj: BinaryIO, tags: dict[str, str], pictures: list) -> None:
-    atoms = MP4(fileobj).tags
+def _read_mp4(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -> None:
+    atoms: MP4Tags | None = MP4(fileobj).tags  # mutagen declares it None until loaded
     if atoms is None:
         return
     for key, values in atoms.items():

@@ -32,7 +32,7 @@ def _one(
         target_lufs=profile.target_lufs,
         turns_up_quiet=profile.turns_up_quiet,
         gain_db=gain,
-        playback_lufs=None if gain is None else integrated_lufs + gain,
+        playback_lufs=None if gain is None or integrated_lufs is None else integrated_lufs + gain,
         playback_true_peak_dbtp=(
             None if gain is None or true_peak_dbtp is None else true_peak_dbtp + gain
         ),

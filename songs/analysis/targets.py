@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from songs.analysis.report import STAGE_SLUGS
 
@@ -250,7 +251,8 @@ class Targets:
                 f"Known targets: {', '.join(sorted(known))}."
             )
         defaults = cls()
-        values = {
+        # Each value has its field's type: _coerce checks it against the default.
+        values: dict[str, Any] = {
             name: _coerce(name, getattr(defaults, name), value) for name, value in overrides.items()
         }
         return replace(defaults, **values)

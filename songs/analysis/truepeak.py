@@ -66,7 +66,7 @@ def _bound_weights(phases: np.ndarray) -> tuple[float, float]:
 def _chunk_max(values: np.ndarray, chunk: int) -> np.ndarray:
     channels, frames = values.shape
     whole = frames - frames % chunk
-    maxima = values[:, :whole].reshape(channels, -1, chunk).max(axis=2)
+    maxima: np.ndarray = values[:, :whole].reshape(channels, -1, chunk).max(axis=2)
     if whole < frames:
         maxima = np.hstack((maxima, values[:, whole:].max(axis=1, keepdims=True)))
     return maxima
@@ -74,7 +74,10 @@ def _chunk_max(values: np.ndarray, chunk: int) -> np.ndarray:
 
 def _with_previous(per_chunk: np.ndarray, before_first: np.ndarray) -> np.ndarray:
     """Each chunk's value combined (max) with the previous chunk's."""
-    return np.maximum(per_chunk, np.hstack((before_first[:, None], per_chunk[:, :-1])))
+    combined: np.ndarray = np.maximum(
+        per_chunk, np.hstack((before_first[:, None], per_chunk[:, :-1]))
+    )
+    return combined
 
 
 class TruePeakMeter:

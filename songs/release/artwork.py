@@ -155,7 +155,7 @@ def store(*, song: Song, processed: ProcessedArtwork) -> None:
     storage = song.artwork.storage
     song.artwork.save(f"{stem}.{processed.extension}", ContentFile(processed.image), save=False)
     song.artwork_thumbnail.save(f"{stem}-thumb.jpg", ContentFile(processed.thumbnail), save=False)
-    new = [song.artwork.name, song.artwork_thumbnail.name]
+    new = [name for name in (song.artwork.name, song.artwork_thumbnail.name) if name]
     try:
         with transaction.atomic():
             song.attach_artwork(

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -134,10 +134,12 @@ def _upload_artwork(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _artwork_file(request: AuthenticatedHttpRequest, pk: int, *, thumbnail: bool) -> HttpResponse:
+def _artwork_file(
+    request: AuthenticatedHttpRequest, pk: int, *, thumbnail: bool
+) -> HttpResponseBase:
     song = get_object_or_404(Song.objects.visible_to(request.user), pk=pk)
     stored = song.artwork_thumbnail if thumbnail else song.artwork
-    if not stored or not stored.storage.exists(stored.name):
+    if not stored.name or not stored.storage.exists(stored.name):
         raise Http404("This song has no cover yet.")
     if thumbnail or song.artwork_format == "JPEG":
         content_type, extension = "image/jpeg", "jpg"
@@ -155,13 +157,13 @@ def _artwork_file(request: AuthenticatedHttpRequest, pk: int, *, thumbnail: bool
 
 @login_required
 @require_safe
-def artwork_image(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def artwork_image(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     return _artwork_file(request, pk, thumbnail=False)
 
 
 @login_required
 @require_safe
-def artwork_thumbnail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def artwork_thumbnail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     return _artwork_file(request, pk, thumbnail=True)
 
 

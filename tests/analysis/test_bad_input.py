@@ -24,7 +24,7 @@ def song() -> np.ndarray:
     return tone(5, -20, rate=RATE, freq=440.0)
 
 
-class BadInputTest(unittest.TestCase):
+class BadInputTests(unittest.TestCase):
     def outcome(self, data: bytes) -> Report | AnalysisError:
         """Analyse under a stopwatch and a memory tracer; an AnalysisError is returned."""
         tracemalloc.start()
@@ -49,10 +49,10 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(result.to_dict(), {"error": result.code, "reason": result.reason})
         return result
 
-    def test_empty_file(self) -> None:
+    def test_an_empty_file_is_refused_as_empty(self) -> None:
         self.assert_error(b"", "empty")
 
-    def test_not_audio_at_all(self) -> None:
+    def test_files_that_are_not_audio_at_all_are_refused(self) -> None:
         self.assert_error(b"just some words " * 100, "not_audio")
         self.assert_error(b"\x89PNG\r\n\x1a\n" + bytes(200), "not_audio")
         self.assert_error(b"%PDF-1.7\n" + bytes(5000), "not_audio")
@@ -62,11 +62,11 @@ class BadInputTest(unittest.TestCase):
         report = self.outcome(flac)  # whatever the upload was called
         self.assertEqual(report.format, "flac")
 
-    def test_header_without_audio(self) -> None:
+    def test_a_wav_header_without_audio_is_refused(self) -> None:
         wav = encode(song(), RATE, subtype="PCM_16")
         self.assert_error(wav[:44], "no_audio", "truncated")
 
-    def test_truncated_files(self) -> None:
+    def test_a_file_cut_in_half_is_refused_in_every_format(self) -> None:
         cases = {
             "WAV": encode(song(), RATE, subtype="PCM_16"),
             "AIFF": encode(song(), RATE, fmt="AIFF", subtype="PCM_16"),
@@ -86,7 +86,7 @@ class BadInputTest(unittest.TestCase):
                     "not_audio",
                 )
 
-    def test_lying_lengths(self) -> None:
+    def test_headers_that_lie_about_the_length_are_refused(self) -> None:
         flac = bytearray(encode(song(), RATE, fmt="FLAC", subtype="PCM_16"))
         for hours, codes in ((4, ("too_long",)), (1, ("truncated", "damaged"))):
             # STREAMINFO's total sample count: the low 36 bits of bytes 18..25.
@@ -99,14 +99,14 @@ class BadInputTest(unittest.TestCase):
         wav[40:44] = struct.pack("<I", 0x7FFFFF00)  # the data chunk claims 2 GB
         self.assert_error(bytes(wav), "too_long", "truncated")
 
-    def test_absurd_channel_counts(self) -> None:
+    def test_absurd_channel_counts_are_refused(self) -> None:
         wav = bytearray(encode(song(), RATE, subtype="PCM_16"))
         for channels in (1000, 0):
             wav[22:24] = struct.pack("<H", channels)
             with self.subTest(channels=channels):
                 self.assert_error(bytes(wav), "unsupported_channels", "unreadable")
 
-    def test_absurd_sample_rates(self) -> None:
+    def test_absurd_sample_rates_are_refused(self) -> None:
         wav = bytearray(encode(song(), RATE, subtype="PCM_16"))
         wav[24:28] = struct.pack("<I", 1)
         self.assert_error(bytes(wav), "unsupported_sample_rate")
@@ -116,20 +116,20 @@ class BadInputTest(unittest.TestCase):
         aiff[comm + 16 : comm + 26] = b"\x7f\xff\xc0" + bytes(7)
         self.assert_error(bytes(aiff), "unsupported_sample_rate", "unreadable")
 
-    def test_nan_inf_and_absurd_samples(self) -> None:
+    def test_nan_inf_and_absurd_samples_are_refused_as_invalid(self) -> None:
         for bad in (np.nan, np.inf, -np.inf, 1e30):
             signal = song()
             signal[12345, 1] = bad
             with self.subTest(value=bad):
                 self.assert_error(encode(signal, RATE, subtype="FLOAT"), "invalid_samples")
 
-    def test_hostile_mp4_atom_tree(self) -> None:
+    def test_a_5000_deep_mp4_atom_tree_is_refused_as_not_audio(self) -> None:
         nested = b""
         for _ in range(5000):
             nested = struct.pack(">I", 8 + len(nested)) + b"moov" + nested
         self.assert_error(struct.pack(">I", 16) + b"ftypM4A " + bytes(4) + nested, "not_audio")
 
-    def test_id3_claiming_more_than_the_file(self) -> None:
+    def test_an_id3_tag_claiming_more_than_the_file_is_refused(self) -> None:
         mp3 = encode(song(), RATE, fmt="MP3", subtype="MPEG_LAYER_III")
         self.assert_error(b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f" + mp3, "not_audio")
 
@@ -146,7 +146,7 @@ class BadInputTest(unittest.TestCase):
         untagged = analyse(io.BytesIO(mp3))
         self.assertAlmostEqual(report.integrated_lufs, untagged.integrated_lufs, delta=0.01)
 
-    def test_non_utf8_tags(self) -> None:
+    def test_tags_that_are_not_utf8_still_give_a_report(self) -> None:
         # An ID3 UTF-8 text frame holding bytes that are not UTF-8.
         body = b"\x03" + b"Caf\xe9 \xff\xfe"
         frame = b"TIT2" + self.syncsafe(len(body)) + b"\x00\x00" + body

@@ -21,8 +21,8 @@ from songs.analysis.streaming import preview
 from tests.analysis.signals import encode, faded, report_for, tone
 
 
-class TargetsTest(unittest.TestCase):
-    def test_defaults(self) -> None:
+class TargetsTests(unittest.TestCase):
+    def test_the_defaults_are_the_documented_targets(self) -> None:
         targets = Targets()
         self.assertEqual(targets.master_integrated_lufs, -14.0)
         self.assertEqual(targets.true_peak_max_dbtp, -1.0)
@@ -48,7 +48,7 @@ class TargetsTest(unittest.TestCase):
             following = source[declaration:].splitlines()[1].strip()
             self.assertTrue(following.startswith('"""'), f"{field.name} has no docstring")
 
-    def test_overrides(self) -> None:
+    def test_a_mapping_overrides_the_targets_in_their_own_types(self) -> None:
         targets = Targets.from_mapping(
             {"master_integrated_lufs": -16, "clip_run_samples": 5, "lenient_stages": ["mixing"]}
         )
@@ -87,11 +87,11 @@ class TargetsTest(unittest.TestCase):
             Targets.from_mapping({"platforms": [{"name": "X", "loudness": -14}]})
 
 
-class StreamingPreviewTest(unittest.TestCase):
+class StreamingPreviewTests(unittest.TestCase):
     def by_name(self, integrated: float, true_peak: float) -> dict:
         return {p.platform: p for p in preview(DEFAULT_PLATFORMS, integrated, true_peak)}
 
-    def test_spotifys_own_example(self) -> None:
+    def test_spotify_lifts_its_own_example_only_as_far_as_the_peak_allows(self) -> None:
         # Spotify: a -20 LUFS track peaking at -5 dBTP is lifted only to -16 LUFS.
         spotify = self.by_name(-20.0, -5.0)["Spotify"]
         self.assertAlmostEqual(spotify.gain_db, 4.0)
@@ -111,11 +111,11 @@ class StreamingPreviewTest(unittest.TestCase):
         self.assertAlmostEqual(previews["Deezer"].playback_lufs, -15.0)
         self.assertAlmostEqual(previews["YouTube"].playback_true_peak_dbtp, -6.1)
 
-    def test_no_loudness_no_gain(self) -> None:
+    def test_without_loudness_no_platform_gets_a_gain(self) -> None:
         self.assertTrue(all(p.gain_db is None for p in preview(DEFAULT_PLATFORMS, None, None)))
 
 
-class ChecksTest(unittest.TestCase):
+class ChecksTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         # 997 Hz at -10 dBFS: -10 LUFS integrated, true peak -10 dBTP.
@@ -143,7 +143,7 @@ class ChecksTest(unittest.TestCase):
         for check in evaluate(self.base, Targets(), None):
             self.assertTrue(set(check.stages) <= set(STAGE_SLUGS))
 
-    def test_true_peak_sentence(self) -> None:
+    def test_the_true_peak_check_grades_the_peak_and_explains_it(self) -> None:
         check = self.judged("mastering", true_peak_dbtp=-0.2)["true_peak"]
         self.assertEqual(check.status, "warn")
         self.assertTrue(
@@ -155,7 +155,7 @@ class ChecksTest(unittest.TestCase):
         self.assertEqual(self.judged("mastering", true_peak_dbtp=0.4)["true_peak"].status, "fail")
         self.assertEqual(self.judged("mastering", true_peak_dbtp=-1.0)["true_peak"].status, "pass")
 
-    def test_integrated_loudness_bands(self) -> None:
+    def test_integrated_loudness_passes_warns_or_fails_by_its_band(self) -> None:
         for value, status in ((-14.0, "pass"), (-14.9, "pass"), (-16.5, "warn"), (-20.0, "fail")):
             with self.subTest(value=value):
                 check = self.judged("mastering", integrated_lufs=value)["integrated_loudness"]
@@ -181,7 +181,7 @@ class ChecksTest(unittest.TestCase):
         )
         self.assertEqual(check.status, "pass")
 
-    def test_delivery_format(self) -> None:
+    def test_the_delivery_format_check_refuses_lossy_and_odd_rates(self) -> None:
         self.assertEqual(self.judged("mastering")["delivery_format"].status, "pass")
         lossy = self.judged("mastering", lossless=False, codec="mp3", format="mp3", bit_depth=None)
         self.assertEqual(lossy["delivery_format"].status, "fail")

@@ -18,7 +18,7 @@ from songs.analysis import CONTRACT_KEYS
 from tests.analysis.signals import encode, faded, tone
 
 
-class AnalyseBounceCommandTest(SimpleTestCase):
+class AnalyseBounceCommandTests(SimpleTestCase):
     def setUp(self) -> None:
         folder = tempfile.TemporaryDirectory()
         self.addCleanup(folder.cleanup)
@@ -42,12 +42,12 @@ class AnalyseBounceCommandTest(SimpleTestCase):
         self.assertEqual(data["stage"], "recording")
         self.assertTrue(all("recording" in check["stages"] for check in data["checks"]))
 
-    def test_readable_summary_without_json(self) -> None:
+    def test_without_json_the_command_prints_a_readable_summary(self) -> None:
         text = self.run_command(str(self.path))
         self.assertIn("LUFS integrated", text)
         self.assertIn("Streaming preview:", text)
 
-    def test_waveform_picture(self) -> None:
+    def test_the_waveform_option_writes_a_png_picture(self) -> None:
         picture = self.folder / "wave.png"
         self.run_command(str(self.path), "--waveform", str(picture))
         self.assertEqual(Image.open(picture).format, "PNG")
@@ -75,13 +75,13 @@ class AnalyseBounceCommandTest(SimpleTestCase):
         self.assertEqual(set(error), {"error", "reason"})
         self.assertEqual(error["reason"], str(raised.exception))
 
-    def test_missing_file(self) -> None:
+    def test_a_missing_file_is_reported_as_unopenable(self) -> None:
         out = io.StringIO()
         with self.assertRaises(CommandError):
             call_command("analyse_bounce", str(self.folder / "nope.wav"), "--json", stdout=out)
         self.assertEqual(json.loads(out.getvalue())["error"], "unopenable")
 
-    def test_exit_status_of_the_real_command(self) -> None:
+    def test_the_real_command_exits_non_zero_on_a_broken_file(self) -> None:
         broken = self.folder / "broken.mp3"
         broken.write_bytes(b"\xff\xfb" + bytes(100))
         manage = Path(__file__).resolve().parents[2] / "manage.py"

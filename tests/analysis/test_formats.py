@@ -21,7 +21,7 @@ def signal() -> np.ndarray:
     return faded(tone(6, -20, rate=RATE, freq=997.0), rate=RATE)
 
 
-class LosslessFormatsTest(unittest.TestCase):
+class LosslessFormatsTests(unittest.TestCase):
     CASES = (
         ("WAV", "PCM_16", "wav", "pcm_s16", 16),
         ("WAV", "PCM_24", "wav", "pcm_s24", 24),
@@ -35,7 +35,7 @@ class LosslessFormatsTest(unittest.TestCase):
         ("FLAC", "PCM_24", "flac", "flac", 24),
     )
 
-    def test_each_container_and_sample_format(self) -> None:
+    def test_each_container_and_sample_format_decodes_to_the_same_measures(self) -> None:
         with tempfile.TemporaryDirectory() as folder:
             for container, subtype, fmt, codec, bits in self.CASES:
                 path = Path(folder) / f"bounce-{subtype}.{fmt}"
@@ -52,7 +52,7 @@ class LosslessFormatsTest(unittest.TestCase):
                     self.assertAlmostEqual(report.integrated_lufs, -20.0, delta=0.02)
                     self.assertAlmostEqual(report.true_peak_dbtp, -20.0, delta=0.05)
 
-    def test_alac_in_m4a(self) -> None:
+    def test_alac_in_m4a_is_decoded_as_lossless_16_bit(self) -> None:
         report = analyse(io.BytesIO(encode_m4a(signal(), RATE, codec="alac")))
         self.assertEqual((report.format, report.codec, report.bit_depth), ("m4a", "alac", 16))
         self.assertTrue(report.lossless)
@@ -60,7 +60,7 @@ class LosslessFormatsTest(unittest.TestCase):
         self.assertAlmostEqual(report.integrated_lufs, -20.0, delta=0.02)
 
 
-class LossyFormatsTest(unittest.TestCase):
+class LossyFormatsTests(unittest.TestCase):
     def check(self, data: bytes, fmt: str, codec: str) -> None:
         report = analyse(io.BytesIO(data))
         self.assertEqual((report.format, report.codec), (fmt, codec))
@@ -70,23 +70,23 @@ class LossyFormatsTest(unittest.TestCase):
         self.assertAlmostEqual(report.integrated_lufs, -20.0, delta=0.5)
         self.assertGreater(report.bitrate_kbps, 8)  # a pure tone needs few bits
 
-    def test_ogg_vorbis(self) -> None:
+    def test_an_ogg_vorbis_file_is_decoded_with_its_bit_rate(self) -> None:
         self.check(encode(signal(), RATE, fmt="OGG", subtype="VORBIS"), "ogg", "vorbis")
 
-    def test_mp3(self) -> None:
+    def test_an_mp3_is_decoded_with_its_bit_rate(self) -> None:
         self.check(encode(signal(), RATE, fmt="MP3", subtype="MPEG_LAYER_III"), "mp3", "mp3")
 
-    def test_aac_in_m4a(self) -> None:
+    def test_aac_in_m4a_is_decoded_with_its_bit_rate(self) -> None:
         self.check(encode_m4a(signal(), RATE, codec="aac"), "m4a", "aac")
 
-    def test_mono_and_48k_m4a(self) -> None:
+    def test_a_mono_48k_m4a_keeps_its_channels_and_rate(self) -> None:
         mono = faded(tone(4, -20, rate=48000, channels=1, freq=997.0), rate=48000)
         report = analyse(io.BytesIO(encode_m4a(mono, 48000, codec="aac")))
         self.assertEqual((report.channels, report.sample_rate), (1, 48000))
         self.assertAlmostEqual(report.integrated_lufs, -23.0, delta=0.5)
 
 
-class StreamingEqualsWholeFileTest(unittest.TestCase):
+class StreamingEqualsWholeFileTests(unittest.TestCase):
     """Decoding in blocks must give the answers of one block holding the whole file."""
 
     def test_reports_match_for_any_block_size(self) -> None:

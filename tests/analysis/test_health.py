@@ -26,7 +26,7 @@ def health_of(signal: np.ndarray, *, block: int, chunk: int = 64) -> object:
     return meter.result()
 
 
-class ClippingTest(unittest.TestCase):
+class ClippingTests(unittest.TestCase):
     def clipped_signal(self) -> np.ndarray:
         signal = tone(1, -12, rate=44100)
         signal[1000:1010, 0] = 1.0  # a run of 10
@@ -58,8 +58,8 @@ class ClippingTest(unittest.TestCase):
         self.assertEqual(report.clipped_samples, 0)
 
 
-class DcAndStereoTest(unittest.TestCase):
-    def test_dc_offset_per_channel(self) -> None:
+class DcAndStereoTests(unittest.TestCase):
+    def test_the_dc_offset_is_measured_per_channel(self) -> None:
         signal = tone(2, -20, rate=44100)
         signal[:, 0] += 0.01
         report = report_for(signal, 44100)
@@ -100,8 +100,8 @@ class DcAndStereoTest(unittest.TestCase):
         self.assertNotIn("correlation", [check.id for check in report.checks])
 
 
-class SilenceAndEdgesTest(unittest.TestCase):
-    def test_leading_and_trailing_silence(self) -> None:
+class SilenceAndEdgesTests(unittest.TestCase):
+    def test_leading_and_trailing_silence_are_measured_in_seconds(self) -> None:
         rate = 44100
         signal = join(silence(1.5, rate=rate), tone(3, -20, rate=rate), silence(2.25, rate=rate))
         report = report_for(signal, rate)
@@ -109,7 +109,7 @@ class SilenceAndEdgesTest(unittest.TestCase):
         self.assertAlmostEqual(report.leading_silence_s, 1.5, delta=0.001)
         self.assertAlmostEqual(report.trailing_silence_s, 2.25, delta=0.001)
 
-    def test_sound_found_across_blocks(self) -> None:
+    def test_the_first_and_last_sound_are_found_across_blocks(self) -> None:
         rate = 44100
         signal = join(silence(2, rate=rate), tone(0.5, -20, rate=rate), silence(2, rate=rate))
         whole = health_of(signal, block=len(signal))
@@ -126,20 +126,20 @@ class SilenceAndEdgesTest(unittest.TestCase):
         self.assertEqual(check.status, "warn")
         self.assertIn("starts and ends abruptly", check.message)
 
-    def test_faded_edges_pass(self) -> None:
+    def test_faded_edges_pass_the_abrupt_edges_check(self) -> None:
         rate = 44100
         signal = join(silence(0.1, rate=rate), tone(2, -6, rate=rate), silence(0.1, rate=rate))
         report = report_for(signal, rate, stage="editing")
         check = next(check for check in report.checks if check.id == "abrupt_edges")
         self.assertEqual(check.status, "pass")
 
-    def test_whole_silent_file(self) -> None:
+    def test_a_wholly_silent_file_fails_the_silence_check(self) -> None:
         report = report_for(silence(3, rate=44100), 44100, stage="recording")
         self.assertEqual(report.leading_silence_s, 3.0)
         self.assertEqual(report.checks[0].id, "silence")
         self.assertEqual(report.checks[0].status, "fail")
 
-    def test_noise_floor_between_phrases(self) -> None:
+    def test_the_noise_floor_is_measured_between_phrases(self) -> None:
         rate = 44100
         rng = np.random.default_rng(0)
         phrase = tone(2, -10, rate=rate)

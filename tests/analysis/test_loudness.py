@@ -37,7 +37,7 @@ def series(mean_squares: np.ndarray) -> np.ndarray:
     return np.array([lufs(value) for value in mean_squares])
 
 
-class KWeightingTest(unittest.TestCase):
+class KWeightingTests(unittest.TestCase):
     def test_48k_filter_is_the_published_one(self) -> None:
         published = [
             [1.53512485958697, -2.69169618940638, 1.19839281085285],
@@ -82,12 +82,12 @@ class KWeightingTest(unittest.TestCase):
                 np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
-class Tech3341IntegratedTest(unittest.TestCase):
+class Tech3341IntegratedTests(unittest.TestCase):
     def check(self, signal: np.ndarray, rate: int, expected: float) -> None:
         report = report_for(signal, rate)
         self.assertAlmostEqual(report.integrated_lufs, expected, delta=0.1)
 
-    def test_case_1_stereo_sine_at_minus_23(self) -> None:
+    def test_ebu_3341_case_1_a_stereo_sine_at_minus_23_reads_minus_23(self) -> None:
         for rate in RATES:
             with self.subTest(rate=rate):
                 report = report_for(tone(20, -23, rate=rate), rate)
@@ -98,7 +98,7 @@ class Tech3341IntegratedTest(unittest.TestCase):
                 ):
                     self.assertAlmostEqual(value, -23.0, delta=0.1)
 
-    def test_case_2_stereo_sine_at_minus_33(self) -> None:
+    def test_ebu_3341_case_2_a_stereo_sine_at_minus_33_reads_minus_33(self) -> None:
         for rate in RATES:
             with self.subTest(rate=rate):
                 report = report_for(tone(20, -33, rate=rate), rate)
@@ -106,7 +106,7 @@ class Tech3341IntegratedTest(unittest.TestCase):
                 self.assertAlmostEqual(report.short_term_max_lufs, -33.0, delta=0.1)
                 self.assertAlmostEqual(report.momentary_max_lufs, -33.0, delta=0.1)
 
-    def test_case_3_relative_gate_drops_quiet_edges(self) -> None:
+    def test_ebu_3341_case_3_the_relative_gate_drops_quiet_edges(self) -> None:
         for rate in RATES:
             with self.subTest(rate=rate):
                 signal = join(
@@ -114,7 +114,7 @@ class Tech3341IntegratedTest(unittest.TestCase):
                 )
                 self.check(signal, rate, -23.0)
 
-    def test_case_4_absolute_and_relative_gates(self) -> None:
+    def test_ebu_3341_case_4_both_gates_drop_the_quiet_edges(self) -> None:
         for rate in RATES:
             with self.subTest(rate=rate):
                 signal = join(
@@ -126,7 +126,7 @@ class Tech3341IntegratedTest(unittest.TestCase):
                 )
                 self.check(signal, rate, -23.0)
 
-    def test_case_5_levels_average_as_power(self) -> None:
+    def test_ebu_3341_case_5_levels_average_as_power(self) -> None:
         for rate in RATES:
             with self.subTest(rate=rate):
                 signal = join(
@@ -134,7 +134,7 @@ class Tech3341IntegratedTest(unittest.TestCase):
                 )
                 self.check(signal, rate, -23.0)
 
-    def test_case_6_five_channels_weight_the_surrounds(self) -> None:
+    def test_ebu_3341_case_6_five_channels_weight_the_surrounds(self) -> None:
         for rate in RATES:
             levels = (-28, -28, -24, -30, -30)  # L R C Ls Rs
             signal = np.hstack([tone(20, level, rate=rate, channels=1) for level in levels])
@@ -153,19 +153,19 @@ class Tech3341IntegratedTest(unittest.TestCase):
                 self.assertAlmostEqual(report.integrated_lufs, -23.0, delta=0.1)
                 self.assertIn("mono", report.flags)
 
-    def test_channel_weights(self) -> None:
+    def test_channel_weights_leave_out_the_lfe_and_boost_the_surrounds(self) -> None:
         np.testing.assert_array_equal(channel_weights(1), [1.0])
         np.testing.assert_array_equal(channel_weights(2), [1.0, 1.0])
         np.testing.assert_array_equal(channel_weights(6), [1.0, 1.0, 1.0, 0.0, 1.41, 1.41])
 
-    def test_higher_sample_rates(self) -> None:
+    def test_higher_sample_rates_read_the_same_loudness(self) -> None:
         for rate in (88200, 96000, 192000):
             with self.subTest(rate=rate):
                 self.check(tone(12, -23, rate=rate), rate, -23.0)
 
 
-class Tech3341MomentaryAndShortTermTest(unittest.TestCase):
-    def test_case_9_short_term_is_constant_after_3_s(self) -> None:
+class Tech3341MomentaryAndShortTermTests(unittest.TestCase):
+    def test_ebu_3341_case_9_short_term_is_constant_after_3_s(self) -> None:
         for rate in RATES:
             period = join(tone(1.34, -20, rate=rate), tone(1.66, -30, rate=rate))
             result = measure(np.tile(period, (5, 1)), rate)
@@ -173,7 +173,7 @@ class Tech3341MomentaryAndShortTermTest(unittest.TestCase):
             with self.subTest(rate=rate):
                 self.assertLess(np.abs(values + 23.0).max(), 0.1)
 
-    def test_case_10_short_term_max_of_a_burst_anywhere(self) -> None:
+    def test_ebu_3341_case_10_short_term_max_of_a_burst_anywhere(self) -> None:
         for rate in RATES:
             for offset in (0.0, 0.0123, 0.05, 0.0871, 0.1999, 0.37):
                 signal = join(
@@ -183,7 +183,7 @@ class Tech3341MomentaryAndShortTermTest(unittest.TestCase):
                     result = measure(signal, rate)
                     self.assertAlmostEqual(result.short_term_max_lufs, -23.0, delta=0.1)
 
-    def test_case_11_short_term_max_follows_each_level(self) -> None:
+    def test_ebu_3341_case_11_short_term_max_follows_each_level(self) -> None:
         rate = 48000
         for level in range(-38, -18, 3):
             signal = join(
@@ -193,7 +193,7 @@ class Tech3341MomentaryAndShortTermTest(unittest.TestCase):
                 result = measure(signal, rate)
                 self.assertAlmostEqual(result.short_term_max_lufs, level, delta=0.1)
 
-    def test_case_12_momentary_is_constant_after_the_first_window(self) -> None:
+    def test_ebu_3341_case_12_momentary_is_constant_after_the_first_window(self) -> None:
         for rate in RATES:
             period = join(tone(0.18, -20, rate=rate), tone(0.22, -30, rate=rate))
             result = measure(np.tile(period, (25, 1)), rate)
@@ -201,7 +201,7 @@ class Tech3341MomentaryAndShortTermTest(unittest.TestCase):
             with self.subTest(rate=rate):
                 self.assertLess(np.abs(values + 23.0).max(), 0.1)
 
-    def test_case_13_momentary_max_of_a_burst_anywhere(self) -> None:
+    def test_ebu_3341_case_13_momentary_max_of_a_burst_anywhere(self) -> None:
         # Bursts as long as the window: a 10 Hz meter misses them by up to 1.2 dB.
         for rate in RATES:
             for offset in (0.0, 0.0037, 0.0051, 0.0299, 0.0614, 0.0999):
@@ -214,7 +214,7 @@ class Tech3341MomentaryAndShortTermTest(unittest.TestCase):
                     result = measure(signal, rate)
                     self.assertAlmostEqual(result.momentary_max_lufs, -23.0, delta=0.1)
 
-    def test_case_14_momentary_max_follows_each_level(self) -> None:
+    def test_ebu_3341_case_14_momentary_max_follows_each_level(self) -> None:
         rate = 44100
         for level in range(-38, -18, 3):
             signal = join(
@@ -224,7 +224,7 @@ class Tech3341MomentaryAndShortTermTest(unittest.TestCase):
                 self.assertAlmostEqual(measure(signal, rate).momentary_max_lufs, level, delta=0.1)
 
 
-class Tech3342LoudnessRangeTest(unittest.TestCase):
+class Tech3342LoudnessRangeTests(unittest.TestCase):
     CASES = (
         ((-20, -30), 10.0),
         ((-20, -15), 5.0),
@@ -232,7 +232,7 @@ class Tech3342LoudnessRangeTest(unittest.TestCase):
         ((-50, -35, -20, -35, -50), 15.0),
     )
 
-    def test_published_cases(self) -> None:
+    def test_ebu_3342_cases_1_to_4_read_their_published_range(self) -> None:
         for rate in RATES:
             for levels, expected in self.CASES:
                 signal = join(*(tone(20, level, rate=rate) for level in levels))
@@ -245,7 +245,7 @@ class Tech3342LoudnessRangeTest(unittest.TestCase):
         self.assertAlmostEqual(report.loudness_range_lu, 0.0, delta=0.05)
 
 
-class ShortAndSilentTest(unittest.TestCase):
+class ShortAndSilentTests(unittest.TestCase):
     def test_silence_has_no_loudness_and_says_why(self) -> None:
         report = report_for(silence(5, rate=44100), 44100)
         self.assertIsNone(report.integrated_lufs)
@@ -254,27 +254,27 @@ class ShortAndSilentTest(unittest.TestCase):
         self.assertIsNone(report.plr_db)
         self.assertIn("silent", report.flags)
 
-    def test_near_silence_below_the_absolute_gate(self) -> None:
+    def test_near_silence_below_the_absolute_gate_has_no_integrated_loudness(self) -> None:
         report = report_for(tone(5, -85, rate=44100), 44100)
         self.assertIsNone(report.integrated_lufs)
         self.assertIn("no_integrated_loudness", report.flags)
         self.assertAlmostEqual(report.sample_peak_dbfs, -85.0, delta=0.01)
 
-    def test_file_shorter_than_a_gating_block(self) -> None:
+    def test_a_file_shorter_than_a_gating_block_has_no_momentary_loudness(self) -> None:
         report = report_for(tone(0.25, -20, rate=48000), 48000)
         self.assertIsNone(report.integrated_lufs)
         self.assertIsNone(report.momentary_max_lufs)
         self.assertIn("too_short_for_momentary", report.flags)
         self.assertAlmostEqual(report.sample_peak_dbfs, -20.0, delta=0.01)
 
-    def test_file_shorter_than_a_short_term_window(self) -> None:
+    def test_a_file_under_a_short_term_window_has_no_short_term_loudness(self) -> None:
         report = report_for(tone(2, -20, rate=48000), 48000)
         self.assertAlmostEqual(report.integrated_lufs, -20.0, delta=0.1)
         self.assertIsNone(report.short_term_max_lufs)
         self.assertIsNone(report.loudness_range_lu)
         self.assertIn("too_short_for_short_term", report.flags)
 
-    def test_a_few_samples(self) -> None:
+    def test_a_file_of_a_few_samples_has_a_duration_but_no_loudness(self) -> None:
         report = report_for(tone(0.0002, -6, rate=48000), 48000)
         self.assertEqual(report.duration_s, 10 / 48000)
         self.assertIsNone(report.integrated_lufs)

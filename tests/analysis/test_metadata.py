@@ -74,7 +74,7 @@ def id3_frames(tags: ID3, cover: bytes) -> None:
     tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=cover))
 
 
-class TaggedFilesTest(unittest.TestCase):
+class TaggedFilesTests(unittest.TestCase):
     def setUp(self) -> None:
         self.folder = tempfile.TemporaryDirectory()
         self.addCleanup(self.folder.cleanup)
@@ -106,14 +106,14 @@ class TaggedFilesTest(unittest.TestCase):
         self.assertEqual(statuses["isrc"], "pass")
         self.assertEqual(statuses["artwork"], "warn")  # 640 px is under the 3000 px stores want
 
-    def test_id3_in_mp3(self) -> None:
+    def test_id3_tags_in_an_mp3_are_read(self) -> None:
         path = self.path("song.mp3", encode(audio(), RATE, fmt="MP3", subtype="MPEG_LAYER_III"))
         tags = ID3()
         id3_frames(tags, self.cover)
         tags.save(path)
         self.assert_tagged(path)
 
-    def test_id3_chunk_in_wav(self) -> None:
+    def test_an_id3_chunk_in_a_wav_is_read(self) -> None:
         path = self.path("song.wav", encode(audio(), RATE, subtype="PCM_24"))
         wave = WAVE(path)
         wave.add_tags()
@@ -121,7 +121,7 @@ class TaggedFilesTest(unittest.TestCase):
         wave.save()
         self.assert_tagged(path)
 
-    def test_id3_chunk_in_aiff(self) -> None:
+    def test_an_id3_chunk_in_an_aiff_is_read(self) -> None:
         path = self.path("song.aiff", encode(audio(), RATE, fmt="AIFF", subtype="PCM_24"))
         aiff = AIFF(path)
         aiff.add_tags()
@@ -129,7 +129,7 @@ class TaggedFilesTest(unittest.TestCase):
         aiff.save()
         self.assert_tagged(path)
 
-    def test_vorbis_comments_in_flac(self) -> None:
+    def test_vorbis_comments_in_a_flac_are_read(self) -> None:
         path = self.path("song.flac", encode(audio(), RATE, fmt="FLAC", subtype="PCM_24"))
         flac = FLAC(path)
         flac.update({"TITLE": TAGS["title"], "ARTIST": TAGS["artist"], "ALBUM": TAGS["album"]})
@@ -139,7 +139,7 @@ class TaggedFilesTest(unittest.TestCase):
         flac.save()
         self.assert_tagged(path)
 
-    def test_vorbis_comments_and_picture_block_in_ogg(self) -> None:
+    def test_vorbis_comments_and_a_picture_block_in_an_ogg_are_read(self) -> None:
         path = self.path("song.ogg", encode(audio(), RATE, fmt="OGG", subtype="VORBIS"))
         ogg = OggVorbis(path)
         ogg.update({"title": TAGS["title"], "artist": TAGS["artist"], "album": TAGS["album"]})
@@ -150,7 +150,7 @@ class TaggedFilesTest(unittest.TestCase):
         ogg.save()
         self.assert_tagged(path)
 
-    def test_mp4_atoms_in_m4a(self) -> None:
+    def test_mp4_atoms_in_aac_and_alac_m4a_files_are_read(self) -> None:
         for codec in ("aac", "alac"):
             path = self.path(f"song-{codec}.m4a", encode_m4a(audio(), RATE, codec=codec))
             mp4 = MP4(path)
@@ -162,7 +162,7 @@ class TaggedFilesTest(unittest.TestCase):
             with self.subTest(codec=codec):
                 self.assert_tagged(path)
 
-    def test_riff_info_and_aiff_text_chunks(self) -> None:
+    def test_riff_info_and_aiff_text_chunks_are_read(self) -> None:
         for container, name in (("WAV", "song.wav"), ("AIFF", "song.aiff")):
             path = Path(self.folder.name) / name
             with soundfile.SoundFile(path, "w", RATE, 2, format=container) as f:
@@ -187,7 +187,7 @@ def riff_info_wav(fields: dict[bytes, bytes]) -> bytes:
     return data[:4] + struct.pack("<I", len(data) - 8) + data[8:]
 
 
-class RiffInfoTest(unittest.TestCase):
+class RiffInfoTests(unittest.TestCase):
     def test_info_isrc_means_source_not_a_recording_code(self) -> None:
         data = riff_info_wav({b"INAM": b"Night Bus", b"ISRC": b"GBABC2500001"})
         report = analyse(io.BytesIO(data), stage="mastering")
@@ -201,19 +201,19 @@ class RiffInfoTest(unittest.TestCase):
         self.assertEqual(report.tags["artist"], "Zoë")
 
 
-class IsrcTest(unittest.TestCase):
-    def test_normalisation(self) -> None:
+class IsrcTests(unittest.TestCase):
+    def test_an_isrc_is_normalised_without_prefix_hyphens_or_spaces(self) -> None:
         self.assertEqual(normalise_isrc(" isrc gb-abc-25-00001 "), "GBABC2500001")
         self.assertEqual(normalise_isrc("ISRC:USRC17607839"), "USRC17607839")
 
-    def test_validity(self) -> None:
+    def test_only_a_12_character_isrc_of_the_right_kinds_is_valid(self) -> None:
         self.assertTrue(isrc_is_valid("GBABC2500001"))
         self.assertTrue(isrc_is_valid("USRC17607839"))
         self.assertFalse(isrc_is_valid("GBABC250001"))  # 11 characters
         self.assertFalse(isrc_is_valid("1BABC2500001"))  # country must be letters
         self.assertFalse(isrc_is_valid("GBABC25X0001"))  # year and number are digits
 
-    def test_isrc_in_an_id3_user_text_frame(self) -> None:
+    def test_an_isrc_in_an_id3_user_text_frame_is_read(self) -> None:
         data = io.BytesIO(encode(audio(), RATE, fmt="MP3", subtype="MPEG_LAYER_III"))
         tags = ID3()
         tags.add(TXXX(encoding=3, desc="ISRC", text="usrc17607839"))
@@ -236,8 +236,8 @@ class IsrcTest(unittest.TestCase):
         self.assertFalse(report.isrc_valid)
 
 
-class ArtworkTest(unittest.TestCase):
-    def test_png_and_jpeg_sizes_from_headers(self) -> None:
+class ArtworkTests(unittest.TestCase):
+    def test_png_and_jpeg_sizes_are_read_from_their_headers(self) -> None:
         for kind in ("PNG", "JPEG"):
             with self.subTest(kind=kind):
                 art = measure_artwork(picture(kind, (3000, 2000)), max_pixels=40_000_000)
@@ -261,7 +261,7 @@ class ArtworkTest(unittest.TestCase):
         self.assertIsNone(art.width_px)
         self.assertIn("too large", art.problem)
 
-    def test_garbage_picture(self) -> None:
+    def test_a_garbage_picture_is_measured_without_a_size(self) -> None:
         art = measure_artwork(b"\xff\xd8\xff\xe0 not really a jpeg", max_pixels=40_000_000)
         self.assertIsNone(art.width_px)
         self.assertEqual(art.size_bytes, 22)

@@ -18,7 +18,7 @@ from songs.analysis.waveform import COLUMNS, PNG_HEIGHT, PNG_WIDTH, PeakCollecto
 from tests.analysis.signals import join, music, report_for, silence, tone
 
 
-class JsonTest(unittest.TestCase):
+class JsonTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.report = report_for(music(12), 44100, stage="mastering")
@@ -48,7 +48,7 @@ class JsonTest(unittest.TestCase):
             self.assertEqual(rebuilt.to_dict(), data)
             self.assertEqual(render_text(rebuilt), render_text(Report.from_dict(data)))
 
-    def test_checks_and_streaming_shape(self) -> None:
+    def test_checks_and_streaming_have_the_contract_shape(self) -> None:
         data = self.report.to_dict()
         check = data["checks"][0]
         self.assertEqual(
@@ -60,7 +60,7 @@ class JsonTest(unittest.TestCase):
             ["Spotify", "Apple Music", "YouTube", "Tidal", "Amazon Music", "Deezer"],
         )
 
-    def test_summary_reads_well(self) -> None:
+    def test_the_text_summary_names_loudness_checks_and_platforms(self) -> None:
         text = render_text(self.report)
         self.assertIn("LUFS integrated", text)
         self.assertIn("Checks for mastering:", text)
@@ -68,7 +68,7 @@ class JsonTest(unittest.TestCase):
         self.assertIn("n/a", render_text(self.silent))
 
 
-class IndependenceTest(unittest.TestCase):
+class IndependenceTests(unittest.TestCase):
     def test_engine_imports_no_django(self) -> None:
         code = "import sys, songs.analysis; print(any(m.startswith('django') for m in sys.modules))"
         root = Path(__file__).resolve().parents[2]
@@ -78,8 +78,8 @@ class IndependenceTest(unittest.TestCase):
         self.assertEqual(finished.stdout.strip(), "False", finished.stderr)
 
 
-class WaveformTest(unittest.TestCase):
-    def test_columns_and_png(self) -> None:
+class WaveformTests(unittest.TestCase):
+    def test_the_waveform_has_its_columns_peaks_and_png(self) -> None:
         report = report_for(tone(30, -6, rate=44100, freq=100.0), 44100)
         self.assertEqual(len(report.waveform.maxs), COLUMNS)
         self.assertAlmostEqual(report.waveform.seconds_per_column, 30 / COLUMNS, places=3)
@@ -120,7 +120,7 @@ class WaveformTest(unittest.TestCase):
         self.assertTrue(np.all(lows <= highs))
 
 
-class LoudnessCurveTest(unittest.TestCase):
+class LoudnessCurveTests(unittest.TestCase):
     def test_steady_tone_is_a_flat_line(self) -> None:
         report = report_for(tone(20, -23, rate=48000), 48000)
         curve = report.loudness_curve

@@ -47,7 +47,7 @@ def pulse(rate: int, offset: float) -> np.ndarray:
     return signal
 
 
-class Tech3341TruePeakTest(unittest.TestCase):
+class Tech3341TruePeakTests(unittest.TestCase):
     def check(
         self, rate: int, freq: float, amplitude_db: float, phase: float, expected: float
     ) -> None:
@@ -56,7 +56,7 @@ class Tech3341TruePeakTest(unittest.TestCase):
         self.assertLessEqual(report.true_peak_dbtp, expected + HIGH)
         self.assertGreaterEqual(report.true_peak_dbtp, expected - LOW)
 
-    def test_cases_15_to_19(self) -> None:
+    def test_ebu_3341_cases_15_to_19_sines_read_their_true_peak(self) -> None:
         half = 20 * np.log10(0.5)
         cases = (
             ("15", 4, half, 0.0, -6.0),
@@ -70,7 +70,7 @@ class Tech3341TruePeakTest(unittest.TestCase):
                 with self.subTest(case=case, rate=rate):
                     self.check(rate, rate / divisor, level, phase, expected)
 
-    def test_cases_20_to_23_inter_sample_peaks(self) -> None:
+    def test_ebu_3341_cases_20_to_23_inter_sample_peaks_read_0_dbtp(self) -> None:
         for rate in (44100, 48000):
             for case, offset in (("20", 0.0), ("21", 0.25), ("22", 0.5), ("23", 0.75)):
                 with self.subTest(case=case, rate=rate):
@@ -84,7 +84,7 @@ class Tech3341TruePeakTest(unittest.TestCase):
         self.assertGreater(report.true_peak_dbtp, report.sample_peak_dbfs + 1.0)
 
 
-class PruningTest(unittest.TestCase):
+class PruningTests(unittest.TestCase):
     def test_pruned_streaming_equals_brute_force(self) -> None:
         rng = np.random.default_rng(7)
         for trial in range(8):

@@ -183,7 +183,7 @@ def _fmt(value: float | None, digits: int, suffix: str = "") -> str:
     return "-" if value is None else f"{value:.{digits}f}{suffix}"
 
 
-def test_analysis_speed_and_memory_against_peers() -> None:
+def test_the_analysis_beats_its_peers_in_flat_memory() -> None:
     with tempfile.TemporaryDirectory(prefix="stagecoach-bench-") as folder:
         short, long = Path(folder) / "short.wav", Path(folder) / "long.wav"
         write_song(short, SHORT_MINUTES)

@@ -46,7 +46,7 @@ class CoachingJourneyTests(BrowserTestCase):
         self.context.clear_cookies()
         self.log_in(username, "lanterns-at-dusk")
 
-    def test_comment_at_a_moment_reply_and_ab_compare(self) -> None:
+    def test_a_coach_comments_at_a_moment_the_student_replies_and_compares(self) -> None:
         page = self.page
         self.switch_user("maya")
         self.go(f"/bounces/{self.v2.pk}/")

@@ -20,7 +20,7 @@ class CohortJourneyTests(BrowserTestCase):
             is_course_admin=True,
         )
 
-    def test_create_a_cohort_import_students_and_see_them_on_the_matrix(self) -> None:
+    def test_an_admin_creates_a_cohort_imports_students_and_sees_the_matrix(self) -> None:
         page = self.page
         self.log_in("avery", "lanterns-at-dusk")
         page.get_by_role("link", name="Cohorts").click()

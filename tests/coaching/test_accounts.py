@@ -28,7 +28,7 @@ class UserModelTests(BaseTestCase):
 
 
 class LoginTests(BaseTestCase):
-    def test_login_page_and_login(self) -> None:
+    def test_the_login_page_logs_a_user_in_and_goes_home(self) -> None:
         self.assertContains(self.client.get("/accounts/login/"), "Log in")
         response = self.client.post(
             "/accounts/login/", {"username": "alice", "password": "password-alice"}
@@ -48,7 +48,7 @@ class LoginTests(BaseTestCase):
 
 
 class PasswordTests(BaseTestCase):
-    def test_password_change(self) -> None:
+    def test_a_user_changes_their_password_on_the_change_page(self) -> None:
         self.client.force_login(self.alice)
         self.assertContains(self.client.get("/accounts/password_change/"), "Change your password")
         response = self.client.post(
@@ -75,7 +75,7 @@ class PasswordTests(BaseTestCase):
         )
         self.assertContains(response, "This password is too common.")
 
-    def test_password_reset_by_e_mail(self) -> None:
+    def test_a_password_is_reset_through_a_link_sent_by_e_mail(self) -> None:
         response = self.client.post("/accounts/password_reset/", {"email": "alice@example.com"})
         self.assertRedirects(response, "/accounts/password_reset/done/")
         self.assertEqual(len(mail.outbox), 1)

@@ -90,7 +90,7 @@ class BounceCommentTests(CommentTestCase):
         self.assertNotContains(page, "Already fixed")
         self.assertContains(page, "marker carried")
 
-    def test_others_get_404(self) -> None:
+    def test_other_users_get_404_when_commenting(self) -> None:
         for user in [self.carol, self.dave, self.erin, make_user("visitor")]:
             self.client.force_login(user)
             response = self.client.post(self.url, {"body": "x", "bounce": self.bounce.pk})
@@ -103,7 +103,7 @@ class BounceCommentTests(CommentTestCase):
         response = self.client.post(self.url, {"body": "x", "bounce": other.pk})
         self.assertEqual(response.status_code, 404)
 
-    def test_comments_need_post(self) -> None:
+    def test_the_comments_url_refuses_get(self) -> None:
         self.client.force_login(self.bob)
         self.assertEqual(self.client.get(self.url).status_code, 405)
 
@@ -143,7 +143,7 @@ class BlockingAndResolvingTests(CommentTestCase):
         comment.refresh_from_db()
         self.assertTrue(comment.is_resolved)
 
-    def test_others_cannot_resolve(self) -> None:
+    def test_other_users_cannot_resolve_a_comment(self) -> None:
         self.comment(self.bob)
         comment = Comment.objects.get()
         for user in [self.carol, self.dave, self.erin]:

@@ -24,7 +24,7 @@ class SnippetTests(BaseTestCase):
         self.client.post(f"/coach/snippets/{snippet.pk}/delete/")
         self.assertFalse(Snippet.objects.filter(coach=self.bob).exists())
 
-    def test_students_get_404(self) -> None:
+    def test_students_get_404_for_the_snippets(self) -> None:
         self.client.force_login(self.alice)
         self.assertEqual(self.client.get("/coach/snippets/").status_code, 404)
 
@@ -60,7 +60,7 @@ class NotificationTests(BaseTestCase):
         self.client.force_login(self.bob)
         self.assertContains(self.client.get("/notifications/bell/"), 'data-unread="0"')
 
-    def test_opening_marks_it_read_and_goes_to_the_place(self) -> None:
+    def test_opening_a_notification_marks_it_read_and_goes_there(self) -> None:
         self.client.force_login(self.alice)
         response = self.client.get(f"/notifications/{self.note.pk}/")
         self.assertRedirects(response, "/songs/1/", fetch_redirect_response=False)
@@ -72,7 +72,7 @@ class NotificationTests(BaseTestCase):
         self.assertEqual(self.client.get(f"/notifications/{self.note.pk}/").status_code, 404)
         self.assertNotContains(self.client.get("/notifications/"), "Bob approved it")
 
-    def test_mark_all_read(self) -> None:
+    def test_mark_all_read_clears_the_unread_count(self) -> None:
         self.client.force_login(self.alice)
         self.assertContains(self.client.get("/notifications/"), "Bob approved it")
         self.client.post("/notifications/read/")
@@ -94,7 +94,7 @@ class CompareTests(BaseTestCase):
             )
         self.url = f"/bounces/{self.v2.pk}/compare/{self.v1.pk}/"
 
-    def test_it_matches_loudness_and_lists_what_changed(self) -> None:
+    def test_the_compare_page_matches_loudness_and_lists_what_changed(self) -> None:
         self.client.force_login(self.bob)
         page = self.client.get(self.url)
         self.assertEqual(page.context["a"], self.v1)
@@ -123,14 +123,14 @@ class CompareTests(BaseTestCase):
             self.client.get(f"/bounces/{self.v1.pk}/compare/{other.pk}/").status_code, 404
         )
 
-    def test_others_get_404(self) -> None:
+    def test_other_users_get_404_for_the_compare_page(self) -> None:
         for user in [self.carol, self.dave, self.erin]:
             self.client.force_login(user)
             self.assertEqual(self.client.get(self.url).status_code, 404, user)
 
 
 class TendencyTests(BaseTestCase):
-    def test_self_and_coach_placements_across_rounds(self) -> None:
+    def test_self_and_coach_placements_are_compared_across_rounds(self) -> None:
         record = self.started("production")
         self.complete(record)
         Review.objects.create(

@@ -70,7 +70,7 @@ class MatrixTests(BaseTestCase):
         self.assertContains(page, "inactive")
         self.assertIsNotNone(fresh)
 
-    def test_sort_and_search(self) -> None:
+    def test_the_matrix_sorts_by_progress_and_searches_by_name(self) -> None:
         self.started("mixing")
         make_song(self.carol, self.cohort, title="Early")
         self.client.force_login(self.bob)
@@ -95,7 +95,7 @@ class MatrixTests(BaseTestCase):
 
 
 class AnalyticsAndExportTests(BaseTestCase):
-    def test_time_per_stage_turnaround_and_where_it_is_stuck(self) -> None:
+    def test_analytics_show_time_per_stage_turnaround_and_where_songs_stick(self) -> None:
         record = self.started("songwriting")
         production = self.record("production")
         start = timezone.now() - dt.timedelta(days=6)

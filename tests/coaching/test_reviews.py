@@ -28,7 +28,7 @@ class ReviewTestCase(BaseTestCase):
 
 
 class QueueTests(ReviewTestCase):
-    def test_it_lists_submissions_of_coached_cohorts_oldest_first(self) -> None:
+    def test_the_queue_lists_submissions_of_coached_cohorts_oldest_first(self) -> None:
         first = self.submitted("production")
         other_song = make_song(self.carol, self.cohort, title="Second")
         second = self.submitted("production", other_song)
@@ -39,7 +39,7 @@ class QueueTests(ReviewTestCase):
         self.assertContains(page, "Alice")
         self.assertNotContains(page, "Elsewhere")
 
-    def test_filters_by_cohort_stage_and_student(self) -> None:
+    def test_the_queue_filters_by_cohort_stage_and_student(self) -> None:
         record = self.submitted("production")
         other_song = make_song(self.carol, self.cohort, title="Second")
         self.submitted("production", other_song)
@@ -58,7 +58,7 @@ class QueueTests(ReviewTestCase):
         self.assertEqual(list(page.context["page"].object_list), [])
         self.assertNotContains(page, "Paper Lanterns")
 
-    def test_students_get_404(self) -> None:
+    def test_students_get_404_for_the_queue(self) -> None:
         self.client.force_login(self.alice)
         self.assertEqual(self.client.get("/coach/queue/").status_code, 404)
 
@@ -75,7 +75,7 @@ class QueueTests(ReviewTestCase):
 
 
 class ReviewPageTests(ReviewTestCase):
-    def test_it_shows_the_work_and_the_verdict_form(self) -> None:
+    def test_the_review_page_shows_the_work_and_the_verdict_form(self) -> None:
         record = self.submitted("recording")
         store_bounce(record, audio_bytes("WAV", 3.0))
         self.client.force_login(self.bob)

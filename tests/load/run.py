@@ -11,13 +11,9 @@ status is non-zero when a target is missed.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,132 +22,33 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from songs.demo import encode, synthesise  # noqa: E402  (the checkout first: run as a script)
+from tests.processes import (  # noqa: E402
+    BIN,
+    PrivatePostgres,
+    PrivateRedis,
+    app_env,
+    celery_worker,
+    gunicorn,
+    manage,
+    production_settings,
+)
+
 USERS, SPAWN_RATE, DURATION_S, STUDENTS = 50, 25, 60, 300
 FAULT_AT_S = 20
 P95_TARGET_MS = 300
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pg_bin() -> Path:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    if not versions:
-        sys.exit("PostgreSQL's server binaries are not installed (apt-get install postgresql).")
-    return versions[-1].parent
-
-
-class PrivatePostgres:
-    """A throwaway cluster owned by the postgres user, on its own port."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.dir = workdir / "pg"
-        self.dir.mkdir()
-        shutil.chown(self.dir, "postgres")
-        self.port = free_port()
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/stagecoach"
-
-    def _as_postgres(self, *args: str) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, cwd="/tmp"
-        )
-
-    def start(self) -> None:
-        self._as_postgres(
-            str(pg_bin() / "initdb"), "-D", str(self.dir), "-A", "trust", "-U", "postgres"
-        )
-        self._pg_ctl("start")
-        subprocess.run(
-            [
-                str(pg_bin() / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "stagecoach",
-            ],
-            check=True,
-        )
-
-    def _pg_ctl(self, action: str, *extra: str) -> None:
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=100"
-        )
-        self._as_postgres(
-            str(pg_bin() / "pg_ctl"),
-            "-D",
-            str(self.dir),
-            "-o",
-            options,
-            "-l",
-            str(self.dir / "log"),
-            "-w",
-            action,
-            *extra,
-        )
-
-    def restart(self) -> float:
-        started = time.monotonic()
-        self._pg_ctl("restart", "-m", "fast")
-        return time.monotonic() - started
-
-    def stop(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self._pg_ctl("stop", "-m", "immediate")
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def app_env(database_url: str, workdir: Path, broker_url: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "STAGECOACH_"))
-    }
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": "load-test-only-" + "k" * 50,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_COOKIES": "false",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_STATIC_ROOT": str(workdir / "static"),
-        "DJANGO_MEDIA_ROOT": str(workdir / "media"),
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker_url,
-        "STAGECOACH_LOGIN_THROTTLING": "false",
-    }
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+def load_env(database_url: str, workdir: Path, broker_url: str) -> dict[str, str]:
+    return app_env(
+        database_url=database_url,
+        broker_url=broker_url,
+        media_root=str(workdir / "media"),
+        DJANGO_LOG_LEVEL="WARNING",
+        STAGECOACH_LOGIN_THROTTLING="false",
+        **production_settings(str(workdir / "static")),
     )
 
 
@@ -250,26 +147,12 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="stagecoach-load-"))
     os.chmod(workdir, 0o755)
     postgres = PrivatePostgres(workdir)
-    server = redis = worker = None
+    redis = PrivateRedis()
+    server = worker = None
     try:
         postgres.start()
-        redis_port = free_port()
-        redis = start(
-            [
-                shutil.which("redis-server") or "/usr/bin/redis-server",
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            os.environ.copy(),
-            workdir / "redis.log",
-        )
-        env = app_env(postgres.url, workdir, f"redis://127.0.0.1:{redis_port}/0")
+        redis.start()
+        env = load_env(postgres.url, workdir, redis.url)
         print(
             f"Private PostgreSQL on port {postgres.port}; migrating and building "
             f"{STUDENTS} students…",
@@ -284,51 +167,28 @@ def main() -> int:
             env=env,
             check=True,
         )
-        sys.path.insert(0, str(ROOT))
-        from songs.demo import encode, synthesise
-
         wav = workdir / "take.wav"
         wav.write_bytes(encode(synthesise(seconds=0.5)))
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start(
-            [
-                str(BIN / "gunicorn"),
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "4",
-                "--timeout",
-                "30",
-                "--log-level",
-                "warning",
-            ],
-            env,
-            workdir / "gunicorn.log",
-        )
+        server, base = gunicorn(env, workers=4, timeout_s=30, quiet=True)
         # Uploads are analysed by a Celery worker, as in production, not in the web process.
-        worker = start(
-            [str(BIN / "celery"), "-A", "config", "worker", "-c", "1", "--loglevel", "WARNING"],
-            env,
-            workdir / "worker.log",
-        )
-        time.sleep(4)
+        worker = celery_worker("load", env)
         cast = json.loads(cast_path.read_text())
         results = {}
         for run in ("steady", "postgres restart"):
             accepted = workdir / f"accepted-{run.replace(' ', '-')}.jsonl"
             accepted.touch()
-            load_env = env | {
+            swarm_env = env | {
                 "STAGECOACH_LOAD_CAST": str(cast_path),
                 "STAGECOACH_LOAD_ACCEPTED": str(accepted),
                 "STAGECOACH_LOAD_WAV": str(wav),
             }
             prefix = workdir / run.replace(" ", "-")
             print(f"Run '{run}': {USERS} users for {DURATION_S} s…", flush=True)
-            swarm = locust(load_env, base, prefix)
+            swarm = locust(swarm_env, base, prefix)
             outage = None
             if run == "postgres restart":
+                # The fault comes a set time into the run: the schedule of the experiment,
+                # not a wait for something to be ready.
                 time.sleep(FAULT_AT_S)
                 outage = round(postgres.restart(), 2)
             swarm.wait(timeout=DURATION_S + 60)
@@ -339,8 +199,10 @@ def main() -> int:
                 result["postgres_restart_s"] = outage
             results[run] = result
     finally:
-        for process in (server, worker, redis):
-            stop(process)
+        for process in (server, worker):
+            if process is not None:
+                process.stop()
+        redis.stop()
         postgres.stop()
 
     steady, fault = results["steady"], results["postgres restart"]

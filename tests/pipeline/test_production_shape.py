@@ -10,14 +10,8 @@ import pytest
 from songs.models import AnalysisState, Bounce
 from tests.base import audio_bytes
 from tests.browser.base import ChromiumMixin
-from tests.pipeline.harness import (
-    PrivateRedis,
-    ServicesTestCase,
-    celery_worker,
-    flush_redis,
-    gunicorn,
-    production_env,
-)
+from tests.pipeline.harness import ServicesTestCase, flush_redis, production_env
+from tests.processes import START_TIMEOUT_S, PrivateRedis, celery_worker, gunicorn
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
@@ -49,7 +43,7 @@ class ProductionShapeTestCase(ChromiumMixin, ServicesTestCase):
 
 
 class ProductionShapeTests(ProductionShapeTestCase):
-    def test_upload_then_the_report_appears_without_a_reload(self) -> None:
+    def test_after_an_upload_the_report_appears_without_a_reload(self) -> None:
         flush_redis()
         env = production_env()
         server, self.base_url = gunicorn(env)
@@ -58,7 +52,7 @@ class ProductionShapeTests(ProductionShapeTestCase):
             summary = self.page.locator("[data-analysis-panel]").first
             # The panel polls by itself; no navigation happens from here on.
             self.page.evaluate("window.navigatedAway = false")
-            summary.get_by_text("Analysed").wait_for(timeout=60_000)
+            summary.get_by_text("Analysed").wait_for(timeout=START_TIMEOUT_S * 1000)
             self.assertIs(self.page.evaluate("window.navigatedAway"), False)
             self.assertIn("LUFS", summary.inner_text())
             self.screenshot("06-analysed-in-place")
@@ -98,7 +92,7 @@ class BrokerOutageTests(ProductionShapeTestCase):
             try:
                 with celery_worker("after-outage", env, beat=True):
                     summary = self.page.locator("[data-analysis-panel]").first
-                    summary.get_by_text("Analysed").wait_for(timeout=60_000)
+                    summary.get_by_text("Analysed").wait_for(timeout=START_TIMEOUT_S * 1000)
             finally:
                 redis.stop()
         bounce.refresh_from_db()

@@ -14,7 +14,8 @@ from tests.base import (
     long_wav,
     store_bounce,
 )
-from tests.pipeline.harness import ServicesTestCase, celery_worker, publish, service_env, wait_for
+from tests.pipeline.harness import ServicesTestCase, service_env
+from tests.processes import START_TIMEOUT_S, celery_worker, publish, wait_for
 
 pytestmark = pytest.mark.services
 
@@ -24,7 +25,7 @@ class WorkerTestCase(ServicesTestCase):
         bounce.refresh_from_db()
         return bounce.analysis_state
 
-    def wait_until_final(self, bounce: Bounce, timeout: float = 60) -> None:
+    def wait_until_final(self, bounce: Bounce, timeout: float = START_TIMEOUT_S) -> None:
         wait_for(
             lambda: self.state(bounce) in {AnalysisState.DONE, AnalysisState.FAILED},
             timeout=timeout,
@@ -87,14 +88,14 @@ class WorkerTests(WorkerTestCase):
             publish(bounce.pk, env)
             wait_for(
                 lambda: self.state(bounce) == AnalysisState.RUNNING,
-                timeout=60,
+                timeout=START_TIMEOUT_S,
                 what="the first worker to start the analysis",
             )
         finally:
             first.kill()
         self.assertEqual(self.state(bounce), AnalysisState.RUNNING)
         with celery_worker("second", env, beat=True):
-            self.wait_until_final(bounce, timeout=120)
+            self.wait_until_final(bounce, timeout=2 * START_TIMEOUT_S)
         self.assertEqual(bounce.analysis_state, AnalysisState.DONE, bounce.analysis_error)
         self.assertGreaterEqual(bounce.analysis_attempts, 2)
         self.assertAlmostEqual(bounce.duration_s, 720.0, places=0)

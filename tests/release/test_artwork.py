@@ -217,7 +217,7 @@ class PermissionTests(ReleaseTestCase):
             self.assertEqual(response.status_code, 404, user)
         self.assertFalse(Song.objects.get(pk=self.song.pk).artwork)
 
-    def test_upload_refuses_get(self) -> None:
+    def test_the_artwork_upload_refuses_get(self) -> None:
         self.client.force_login(self.alice)
         self.assertEqual(self.client.get(self.song_url("upload_artwork")).status_code, 405)
 

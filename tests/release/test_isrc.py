@@ -36,7 +36,7 @@ class IsrcTests(ReleaseTestCase):
             self.assertEqual(response.status_code, 200, typed)
             self.assertEqual(self.stored_isrc(), "USS1Z9900001", typed)
 
-    def test_it_is_shown_in_the_usual_hyphenated_form(self) -> None:
+    def test_a_saved_isrc_is_shown_in_the_usual_hyphenated_form(self) -> None:
         response = self.save("USS1Z9900001")
         self.assertContains(response, "US-S1Z-99-00001")
         self.assertContains(response, "Release details saved.")

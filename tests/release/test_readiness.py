@@ -78,7 +78,7 @@ class ItemTests(ReleaseTestCase):
         self.new_master(true_peak_dbtp=0.4, plr_db=14.6)
         self.assertIn("+0.4 dBTP", self.assert_only_failing("true_peak"))
 
-    def test_squashed_dynamics_warn(self) -> None:
+    def test_squashed_dynamics_only_warn_with_a_reason(self) -> None:
         self.new_master(plr_db=5.0)
         reason = self.assert_only_failing("dynamics", "warn")
         self.assertTrue(reason.startswith("Peaks stand only 5.0 dB above the average"), reason)
@@ -115,7 +115,7 @@ class ItemTests(ReleaseTestCase):
         self.assertIn("export at 96 kHz or more", reason)
         self.assertIn("Delivery format (Hi-res)", [i.label for i in self.readiness().items])
 
-    def test_profiles_are_data(self) -> None:
+    def test_a_delivery_profile_edited_in_the_database_changes_the_check(self) -> None:
         DeliveryProfile.objects.filter(is_default=True).update(formats=["flac"])
         self.assertIn("deliver FLAC", self.assert_only_failing("format"))
 

@@ -87,7 +87,7 @@ class RetrospectiveTests(ReleaseTestCase):
         response = self.write(habit="x" * 301)
         self.assertContains(response, "at most 300 characters")
 
-    def test_it_waits_for_the_song_to_be_released_or_archived(self) -> None:
+    def test_the_retrospective_waits_for_the_song_to_be_released_or_archived(self) -> None:
         song = make_song(self.alice, self.cohort, title="Unfinished")
         self.client.force_login(self.alice)
         page = self.client.get(self.song_url("retrospective", song))
@@ -111,7 +111,7 @@ class RetrospectiveTests(ReleaseTestCase):
         self.assertContains(page, "Bounce daily.")
         self.assertNotContains(page, f'href="/songs/{self.song.pk}/retrospective/"')
 
-    def test_its_text_is_shown_as_text(self) -> None:
+    def test_the_retrospective_text_is_shown_as_text(self) -> None:
         self.write(change="<script>alert(1)</script>")
         page = self.client.get(self.song.get_absolute_url())
         self.assertNotContains(page, "<script>alert(1)")
@@ -151,7 +151,7 @@ class HabitTests(ReleaseTestCase):
         self.assertContains(page, "Newer habit.")
         self.assertNotContains(page, "Old habit.")
 
-    def test_it_shows_only_on_the_vision_stage(self) -> None:
+    def test_the_habit_shows_only_on_the_vision_stage(self) -> None:
         self.finish_with_habit()
         nxt = make_song(self.alice, self.cohort, title="Next One")
         self.client.force_login(self.alice)

@@ -53,7 +53,7 @@ class ContentSecurityPolicyTests(BaseTestCase):
         response = self.client.get(f"/bounces/{bounce.pk}/audio/")
         self.assertEqual(response["Content-Security-Policy"], "default-src 'none'; sandbox")
 
-    def test_other_headers(self) -> None:
+    def test_pages_send_frame_sniffing_and_referrer_headers(self) -> None:
         response = self.client.get("/accounts/login/")
         self.assertEqual(response["X-Frame-Options"], "DENY")
         self.assertEqual(response["X-Content-Type-Options"], "nosniff")

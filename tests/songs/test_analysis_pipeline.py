@@ -142,7 +142,7 @@ class ClaimTests(PipelineTestCase):
 
 
 class SweepTests(PipelineTestCase):
-    def test_it_republishes_queued_and_stuck_bounces_only(self) -> None:
+    def test_the_sweep_republishes_queued_and_stuck_bounces_only(self) -> None:
         old = timezone.now() - dt.timedelta(hours=2)
         waiting = self.stored()
         Bounce.objects.filter(pk=waiting.pk).update(analysis_queued_at=old)
@@ -260,7 +260,7 @@ class ReanalyseTests(PipelineTestCase):
         self.client.force_login(self.bob)
         self.assertEqual(self.client.post(self.url(bounce)).status_code, 404)
 
-    def test_rerun_needs_post(self) -> None:
+    def test_the_rerun_url_refuses_get(self) -> None:
         bounce = self.upload()
         self.client.force_login(self.bob)
         self.assertEqual(self.client.get(self.url(bounce)).status_code, 405)

@@ -50,7 +50,7 @@ class BounceFileTests(BaseTestCase):
             self.client.force_login(user)
             self.assertEqual(self.client.get(self.audio).status_code, 200, user)
 
-    def test_others_get_404(self) -> None:
+    def test_other_users_get_404_for_the_audio_and_download(self) -> None:
         for user in [*self.other_users(), make_user("visitor")]:
             self.client.force_login(user)
             self.assertEqual(self.client.get(self.audio).status_code, 404, user)
@@ -71,7 +71,7 @@ class BounceFileTests(BaseTestCase):
         self.assertEqual(response["X-Accel-Redirect"], "/protected/" + self.bounce.file.name)
         self.assertEqual(response.content, b"")
 
-    def test_files_need_get(self) -> None:
+    def test_posting_to_a_bounce_file_is_refused(self) -> None:
         self.client.force_login(self.alice)
         self.assertEqual(self.client.post(self.audio).status_code, 405)
 

@@ -128,13 +128,13 @@ class RefusedUploadTests(UploadTestCase):
         self.assertContains(response, "empty")
         self.assertFalse(Bounce.objects.exists())
 
-    def test_no_file_says_so(self) -> None:
+    def test_an_upload_without_a_file_says_so_and_keeps_the_note(self) -> None:
         response = self.client.post(self.url, {"note": "forgot it"})
         self.assertContains(response, "Choose an audio file to upload.")
         self.assertContains(response, "forgot it")
 
     @override_settings(BOUNCE_MAX_UPLOAD_BYTES=100_000)
-    def test_over_the_limit_is_refused_and_nothing_is_stored(self) -> None:
+    def test_a_file_over_the_limit_is_refused_and_nothing_is_stored(self) -> None:
         before = stored_files()
         data = audio_bytes("WAV", seconds=2.0)
         self.assertGreater(len(data), 100_000)
@@ -147,7 +147,7 @@ class RefusedUploadTests(UploadTestCase):
         self.assertEqual(stored_files(), before)
 
     @override_settings(BOUNCE_MAX_UPLOAD_BYTES=100_000, FILE_UPLOAD_MAX_MEMORY_SIZE=1000)
-    def test_over_the_limit_leaves_no_temporary_file(self) -> None:
+    def test_a_file_over_the_limit_leaves_no_temporary_file(self) -> None:
         import tempfile
 
         temp_dir = tempfile.mkdtemp()
@@ -179,5 +179,5 @@ class UploadPermissionTests(UploadTestCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(Bounce.objects.exists())
 
-    def test_upload_needs_post(self) -> None:
+    def test_the_upload_url_refuses_get(self) -> None:
         self.assertEqual(self.client.get(self.url).status_code, 405)

@@ -8,7 +8,7 @@ URL = "/"
 
 
 class HomeBoardTests(BaseTestCase):
-    def test_it_shows_seven_columns_with_the_song_in_its_current_stage(self) -> None:
+    def test_the_board_has_seven_columns_with_the_song_in_its_current_stage(self) -> None:
         self.started("recording")
         self.client.force_login(self.alice)
         page = self.client.get(URL)
@@ -20,7 +20,7 @@ class HomeBoardTests(BaseTestCase):
         self.assertContains(page, "Paper Lanterns")
         self.assertContains(page, f'href="/songs/{self.song.pk}/stages/recording/"')
 
-    def test_it_lists_what_is_waiting_on_the_student(self) -> None:
+    def test_the_board_lists_what_is_waiting_on_the_student(self) -> None:
         record = self.complete(self.record("production"))
         record.request_changes()
         self.client.force_login(self.alice)
@@ -28,7 +28,7 @@ class HomeBoardTests(BaseTestCase):
         self.assertEqual([r.pk for r in page.context["changes_requested"]], [record.pk])
         self.assertContains(page, "Waiting on you")
 
-    def test_it_lists_what_is_with_the_coach(self) -> None:
+    def test_the_board_lists_what_is_with_the_coach(self) -> None:
         self.complete(self.record("production"))
         self.client.force_login(self.alice)
         self.assertContains(self.client.get(URL), "With your coach")
@@ -59,7 +59,7 @@ class HomeBoardTests(BaseTestCase):
         self.client.force_login(self.alice)
         self.assertEqual(self.client.post(URL).status_code, 405)
 
-    def test_it_runs_the_same_number_of_queries_for_1_and_30_songs(self) -> None:
+    def test_the_board_runs_the_same_queries_for_1_and_30_songs(self) -> None:
         self.client.force_login(self.alice)
         self.client.get(URL)  # session warm-up
         one = count_queries(lambda: self.client.get(URL))

@@ -24,13 +24,13 @@ class NewSongTests(BaseTestCase):
             **overrides,
         }
 
-    def test_it_shows_the_form(self) -> None:
+    def test_the_new_song_page_shows_the_form(self) -> None:
         self.client.force_login(self.alice)
         page = self.client.get(URL)
         self.assertContains(page, "Start a new song")
         self.assertContains(page, 'name="request_key"')
 
-    def test_it_creates_the_song_with_seven_stage_records(self) -> None:
+    def test_a_new_song_is_created_with_seven_stage_records(self) -> None:
         self.client.force_login(self.alice)
         response = self.client.post(URL, self.form())
         song = Song.objects.get(title="Northbound")

@@ -8,7 +8,7 @@ class SongPageTests(BaseTestCase):
     def url(self, song=None) -> str:
         return f"/songs/{(song or self.song).pk}/"
 
-    def test_it_shows_the_seven_stages_as_a_timeline(self) -> None:
+    def test_the_song_page_shows_the_seven_stages_as_a_timeline(self) -> None:
         self.started("songwriting")
         self.client.force_login(self.alice)
         page = self.client.get(self.url())
@@ -17,7 +17,7 @@ class SongPageTests(BaseTestCase):
         for name in ["Music Production", "Pre-Production", "Mastering", "Approved", "In progress"]:
             self.assertContains(page, name)
 
-    def test_it_shows_the_latest_bounce_of_each_stage(self) -> None:
+    def test_the_song_page_shows_the_latest_bounce_of_each_stage(self) -> None:
         record = self.started("recording")
         for _ in range(2):
             services.upload_bounce(record=record, uploaded_by=self.alice, upload=upload_file())
@@ -58,7 +58,7 @@ class SongPageTests(BaseTestCase):
         self.client.force_login(self.alice)
         self.assertEqual(self.client.post(self.url()).status_code, 405)
 
-    def test_it_runs_the_same_number_of_queries_for_1_and_30_songs(self) -> None:
+    def test_the_song_page_runs_the_same_queries_for_1_and_30_songs(self) -> None:
         self.client.force_login(self.alice)
         record = self.started("recording")
         services.upload_bounce(record=record, uploaded_by=self.alice, upload=upload_file())

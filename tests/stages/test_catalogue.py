@@ -17,7 +17,7 @@ EXPECTED = [
 
 
 class StageCatalogueTests(TestCase):
-    def test_it_ships_the_seven_stages_in_order(self) -> None:
+    def test_the_catalogue_ships_the_seven_stages_in_order(self) -> None:
         got = [
             (s.order, s.slug, s.name, s.theme, s.left_pole, s.right_pole)
             for s in Stage.objects.all()

@@ -10,7 +10,7 @@ class RecordPageTestCase(BaseTestCase):
 
 
 class RecordPageTests(RecordPageTestCase):
-    def test_it_shows_the_stage_the_checklist_and_the_poles(self) -> None:
+    def test_the_record_page_shows_the_stage_the_checklist_and_the_poles(self) -> None:
         self.client.force_login(self.alice)
         page = self.client.get(self.url("mixing"))
         self.assertContains(page, "Does every element have its place in frequency, space and time?")
@@ -45,7 +45,7 @@ class RecordPageTests(RecordPageTestCase):
         self.assertNotContains(page, "Submit for review")
         self.assertNotContains(page, "Upload bounce")
 
-    def test_others_get_404(self) -> None:
+    def test_other_users_get_404_for_the_record_page(self) -> None:
         for user in [*self.other_users(), make_user("visitor")]:
             self.client.force_login(user)
             self.assertEqual(self.client.get(self.url()).status_code, 404, user)
@@ -72,7 +72,7 @@ class RecordPageTests(RecordPageTestCase):
 
 
 class StatusChangeTests(RecordPageTestCase):
-    def test_start_submit_and_reopen_over_http(self) -> None:
+    def test_a_stage_is_started_submitted_and_reopened_over_http(self) -> None:
         self.client.force_login(self.alice)
         response = self.client.post(self.url(suffix="start/"))
         self.assertRedirects(response, self.url())
@@ -143,7 +143,7 @@ class ChecklistTests(RecordPageTestCase):
         self.assertContains(response, "1 of 3 done")
         self.assertEqual(list(self.record_.completed_actions.all()), [self.action])
 
-    def test_unticking_removes_it(self) -> None:
+    def test_unticking_an_action_removes_the_tick(self) -> None:
         self.client.post(self.tick_url(), {"done": "on"}, headers=HTMX)
         response = self.client.post(self.tick_url(), {}, headers=HTMX)
         self.assertContains(response, "0 of 3 done")
@@ -221,7 +221,7 @@ class BalanceTests(RecordPageTestCase):
         self.assertContains(response, "Leaning towards chaos (+3)")
         self.assertEqual(self.record().self_balance, 3)
 
-    def test_out_of_range_is_refused(self) -> None:
+    def test_a_balance_out_of_range_is_refused(self) -> None:
         response = self.client.post(
             self.url(suffix="balance/"), {"self_balance": "9"}, headers=HTMX
         )

@@ -39,7 +39,7 @@ class StartTests(BaseTestCase):
 
 
 class SubmitTests(BaseTestCase):
-    def test_it_needs_every_core_action_and_a_balance_placement(self) -> None:
+    def test_a_submission_needs_every_core_action_and_a_balance_placement(self) -> None:
         record = self.started("production")
         with self.assertRaisesMessage(StageRuleError, "tick all 3 core actions (0 of 3 done)"):
             record.submit()

@@ -190,7 +190,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} songs added)."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, cohort, role, is_admin in PEOPLE:
-            what = "course admin" if is_admin else f"{role.label.lower()}, {COHORTS[cohort][0]}"
+            if is_admin:
+                what = "course admin"
+            else:
+                assert cohort is not None and role is not None  # everyone else is in a cohort
+                what = f"{role.label.lower()}, {COHORTS[cohort][0]}"
             self.stdout.write(f"  {username:<6} {first} {last} ({what})")
 
     def _songs(self, people: dict[str, User]) -> int:
@@ -233,6 +237,7 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             if cohort:
+                assert role is not None  # a member of a cohort has a role in it
                 Membership.objects.get_or_create(
                     cohort=cohorts[cohort], user=user, defaults={"role": role}
                 )

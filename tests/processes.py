@@ -1,0 +1,323 @@
+"""The one harness for tests that start the app's own processes: gunicorn, Celery workers,
+a private redis-server, a private PostgreSQL, each on a free port of its own.
+
+Nothing here imports Django, so the load test (`tests/load/run.py`, a plain script) and the
+pipeline tests (`tests/pipeline/`, Django test cases) start processes the same way. Every
+start waits for the process to be ready (it answers a ping, or says so in its log), never
+for a fixed time; the timeouts are only how long to wait before giving up, and are generous
+so a machine whose cores are busy with something else still passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+START_TIMEOUT_S = 180.0
+"""How long a process may take to become ready before the test gives up on it."""
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], T], *, timeout: float, what: str) -> T:
+    """Poll `condition` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def app_env(*, database_url: str, broker_url: str, media_root: str, **extra: str) -> dict[str, str]:
+    """The environment of the app's own processes: this machine's environment without any
+    of the app's settings, then the given database, broker and media, then `extra`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "STAGECOACH_"))
+    }
+    env |= {
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "DJANGO_MEDIA_ROOT": media_root,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env | extra
+
+
+def production_settings(static_root: str) -> dict[str, str]:
+    """Settings as in docker-compose.yml (debug off, whitenoise), over plain HTTP."""
+    return {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "test-only-" + "k" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_STATIC_ROOT": static_root,
+    }
+
+
+def manage(env: Mapping[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=dict(env),
+        check=True,
+        capture_output=True,
+    )
+
+
+class Process:
+    """A child process in a session of its own, its output in a log file, stopped (or
+    killed) when the block ends."""
+
+    def __init__(self, name: str, args: list[str], env: Mapping[str, str]) -> None:
+        self.name = name
+        self.log_path = Path(tempfile.mkstemp(prefix=f"stagecoach-{name}-", suffix=".log")[1])
+        self.log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until(self, ready: Callable[[], object], *, what: str) -> None:
+        """Wait until `ready` holds; fail at once, with the log, if the process exits."""
+        wait_for(lambda: ready() or not self.running, timeout=START_TIMEOUT_S, what=what)
+        if not self.running:
+            raise AssertionError(f"{self.name} exited:\n{self.output()}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean shutdown, no acknowledgements."""
+        if self.running:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.running:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def __enter__(self) -> Process:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status)
+    except urllib.error.HTTPError:
+        return True  # it answered, with an error page: it is up
+    except OSError:
+        return False
+
+
+def gunicorn(
+    env: Mapping[str, str], *, workers: int = 2, timeout_s: int = 120, quiet: bool = False
+) -> tuple[Process, str]:
+    """gunicorn as the Dockerfile starts it, on a free port; ready once it answers HTTP."""
+    port = free_port()
+    args = [
+        str(BIN / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        str(timeout_s),
+    ]
+    if quiet:
+        args += ["--log-level", "warning"]
+    server = Process("gunicorn", args, env)
+    base = f"http://127.0.0.1:{port}"
+    server.wait_until(lambda: _answers_http(base + "/accounts/login/"), what="gunicorn")
+    return server, base
+
+
+def celery_worker(
+    name: str, env: Mapping[str, str], *, concurrency: int = 1, beat: bool = False
+) -> Process:
+    """A Celery worker for the app, ready once it has connected to the broker and says so
+    ("<name>@<host> ready.", which it logs at INFO)."""
+    args = [
+        str(BIN / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "-n",
+        f"{name}@%h",
+        "-c",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if beat:
+        schedule = Path(tempfile.mkdtemp(prefix="stagecoach-beat-")) / "schedule"
+        args += ["--beat", "--schedule", str(schedule)]
+    worker = Process(name, args, env)
+    worker.wait_until(lambda: "ready." in worker.output(), what=f"worker {name}")
+    return worker
+
+
+def publish(bounce_ids: int | list[int], env: Mapping[str, str]) -> None:
+    """Publish analysis tasks from a separate process, as the web process would."""
+    ids = [bounce_ids] if isinstance(bounce_ids, int) else bounce_ids
+    code = (
+        "import django; django.setup(); from songs.tasks import analyse_bounce; "
+        f"[analyse_bounce.apply_async((i,), retry=False) for i in {ids!r}]"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=dict(env),
+        check=True,
+        capture_output=True,
+        timeout=START_TIMEOUT_S,
+    )
+
+
+class PrivateRedis:
+    """A redis-server of the caller's own on a free port, which it may stop and start;
+    the machine's Redis is never touched."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: Process | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no"]
+        self.process = Process("redis", args, os.environ)
+        self.process.wait_until(self.answers, what="the private redis-server")
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def __enter__(self) -> PrivateRedis:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _pg_bin() -> Path:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if not versions:
+        raise RuntimeError(
+            "PostgreSQL's server binaries are not installed (apt-get install postgresql)."
+        )
+    return versions[-1].parent
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster owned by the postgres user, on its own port (the
+    machine's server is never touched). Needs root, to run the server as postgres."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.dir = workdir / "pg"
+        self.dir.mkdir()
+        shutil.chown(self.dir, "postgres")
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/stagecoach"
+
+    def _as_postgres(self, *args: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, cwd="/tmp"
+        )
+
+    def start(self) -> None:
+        self._as_postgres(
+            str(_pg_bin() / "initdb"), "-D", str(self.dir), "-A", "trust", "-U", "postgres"
+        )
+        self._pg_ctl("start")
+        subprocess.run(
+            [str(_pg_bin() / "createdb"), "-h", "127.0.0.1", "-p", str(self.port)]
+            + ["-U", "postgres", "stagecoach"],
+            check=True,
+        )
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        )
+        # -w: pg_ctl itself waits until the server accepts connections.
+        self._as_postgres(
+            str(_pg_bin() / "pg_ctl"),
+            "-D",
+            str(self.dir),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            action,
+            *extra,
+        )
+
+    def restart(self) -> float:
+        """Restart the server (fast shutdown, as an operator would); returns the seconds
+        it was away."""
+        started = time.monotonic()
+        self._pg_ctl("restart", "-m", "fast")
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._pg_ctl("stop", "-m", "immediate")
