@@ -132,15 +132,18 @@ class DeliveryProfile(models.Model):
         )
 
 
+_ENGINE_DEFAULT = analysis.Delivery()
 CD_QUALITY: dict[str, Any] = {
-    "name": "CD quality",
+    "name": _ENGINE_DEFAULT.profile,
     "description": "WAV or FLAC, 44.1 kHz / 16-bit and up",
-    "formats": ["wav", "flac"],
-    "min_sample_rate_hz": 44_100,
-    "min_bit_depth": 16,
+    "formats": list(_ENGINE_DEFAULT.formats),
+    "min_sample_rate_hz": _ENGINE_DEFAULT.min_sample_rate_hz,
+    "min_bit_depth": _ENGINE_DEFAULT.min_bit_depth,
     "is_default": True,
     "position": 1,
 }
+"""The default profile when its row is missing: the engine's own default delivery, which
+migration 0005_delivery_profiles ships as data."""
 
 
 def artwork_upload_to(instance: Song, filename: str) -> str:

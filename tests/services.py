@@ -58,7 +58,12 @@ def require_service(service: str) -> None:
 
 if "DATABASE_URL" not in os.environ and available("postgres"):
     os.environ["DATABASE_URL"] = POSTGRES_URL
-os.environ.setdefault("DJANGO_MEDIA_ROOT", tempfile.mkdtemp(prefix="stagecoach-test-media-"))
+_media = os.environ.get("DJANGO_MEDIA_ROOT") or tempfile.mkdtemp(prefix="stagecoach-test-media-")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel workers inherit the first process's folder: each gets one of its own.
+    _media = os.path.join(_media, os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(_media, exist_ok=True)
+os.environ["DJANGO_MEDIA_ROOT"] = _media
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

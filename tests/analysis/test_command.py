@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import SimpleTestCase, override_settings
+from django.test import SimpleTestCase, TestCase, override_settings
 from PIL import Image
 
 from songs.analysis import CONTRACT_KEYS
@@ -59,6 +59,16 @@ class AnalyseBounceCommandTests(SimpleTestCase):
         self.assertEqual(check["status"], "pass")
         self.assertIn("-10.0 LUFS", check["target"])
 
+    @override_settings(ANALYSIS_MAX_DURATION_S=2)
+    def test_the_longest_audio_setting_limits_the_command_as_it_limits_the_worker(self) -> None:
+        with self.assertRaisesRegex(CommandError, "we analyse bounces of up to 0:02"):
+            self.run_command(str(self.path), "--json")
+
+    def test_without_a_profile_delivery_is_judged_as_cd_quality(self) -> None:
+        data = json.loads(self.run_command(str(self.path), "--json", "--stage", "mastering"))
+        check = next(check for check in data["checks"] if check["id"] == "delivery_format")
+        self.assertTrue(check["target"].startswith("CD quality: WAV or FLAC"), check["target"])
+
     @override_settings(STAGECOACH_AUDIO_TARGETS={"loudness_target": -14})
     def test_unknown_setting_is_refused(self) -> None:
         with self.assertRaisesRegex(CommandError, "loudness_target"):
@@ -93,3 +103,30 @@ class AnalyseBounceCommandTests(SimpleTestCase):
         )
         self.assertNotEqual(finished.returncode, 0)
         self.assertEqual(json.loads(finished.stdout)["error"], "not_audio")
+
+
+class AnalyseBounceProfileTests(TestCase):
+    def test_a_named_delivery_profile_decides_the_delivery_check(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "master.wav"
+            path.write_bytes(encode(faded(tone(5, -10, rate=44100), rate=44100), 44100))
+            out = io.StringIO()
+            call_command(
+                "analyse_bounce",
+                str(path),
+                "--json",
+                "--stage",
+                "mastering",
+                "--profile",
+                "Hi-res",
+                stdout=out,
+            )
+        check = next(
+            c for c in json.loads(out.getvalue())["checks"] if c["id"] == "delivery_format"
+        )
+        self.assertEqual(check["status"], "fail")
+        self.assertIn("export at 96 kHz or more", check["message"])
+
+    def test_an_unknown_profile_is_refused_with_the_known_ones(self) -> None:
+        with self.assertRaisesRegex(CommandError, "No delivery profile is called 'Vinyl'.*Hi-res"):
+            call_command("analyse_bounce", "x.wav", "--profile", "Vinyl", stdout=io.StringIO())

@@ -1,4 +1,5 @@
-"""`manage.py analyse_bounce PATH [--json] [--stage SLUG]`: the analysis engine on one file."""
+"""`manage.py analyse_bounce PATH [--json] [--stage SLUG] [--profile NAME]`: the analysis
+engine on one file, with the site's targets (songs.targets, as the worker uses them)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from songs.analysis import STAGE_SLUGS, AnalysisError, Targets, TargetsError, analyse
+from songs.analysis import STAGE_SLUGS, AnalysisError, Delivery, TargetsError, analyse
 from songs.analysis.summary import render_text
+from songs.models import DeliveryProfile
+from songs.targets import audio_targets
 
 
 class Command(BaseCommand):
@@ -29,17 +31,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--waveform", metavar="PNG", help="also write the waveform picture to this path"
         )
+        parser.add_argument(
+            "--profile",
+            metavar="NAME",
+            help="judge delivery against this delivery profile (default: CD quality, as the "
+            "engine and the default profile define it; the file is judged on its own tags)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            targets = Targets.from_mapping(getattr(settings, "STAGECOACH_AUDIO_TARGETS", {}))
+            targets = audio_targets()
         except TargetsError as error:
             raise CommandError(f"STAGECOACH_AUDIO_TARGETS: {error}") from error
+        delivery = Delivery()
+        if options["profile"]:
+            profile = DeliveryProfile.objects.filter(name=options["profile"]).first()
+            if profile is None:
+                names = ", ".join(DeliveryProfile.objects.values_list("name", flat=True))
+                raise CommandError(
+                    f"No delivery profile is called {options['profile']!r}: {names}."
+                )
+            delivery = profile.delivery()
 
         path = Path(options["path"])
         try:
             with path.open("rb") as fileobj:
-                report = analyse(fileobj, targets=targets, stage=options["stage"])
+                report = analyse(
+                    fileobj, targets=targets, stage=options["stage"], delivery=delivery
+                )
         except (AnalysisError, OSError) as error:
             if isinstance(error, OSError):
                 error = AnalysisError("unopenable", f"Cannot open {path}: {error.strerror}.")
