@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
@@ -40,13 +39,6 @@ def _managed(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
 
 def _overseen(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(Cohort.objects.overseen_by(request.user), pk=pk)
-
-
-def _refuse_if_archived(request: HttpRequest, cohort: Cohort) -> HttpResponse | None:
-    if cohort.is_archived:
-        messages.error(request, "This cohort is archived and read-only; unarchive it first.")
-        return redirect("coaching:cohort", pk=cohort.pk)
-    return None
 
 
 # --- Cohorts --------------------------------------------------------------------------------
@@ -99,9 +91,10 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "invites": list(cohort.invites.select_related("created_by")) if manages else [],
             "deadlines": list(cohort.deadlines.select_related("stage")),
             "activity": list(Activity.objects.filter(cohort=cohort).select_related("actor")[:30]),
+            "can_change": cohort.editable_by(request.user),
             "invite_form": InviteForm(),
             "coach_form": CoachForm(),
-            "move_form": MoveForm(current=cohort),
+            "move_targets": list(Cohort.objects.active().exclude(pk=cohort.pk).order_by("name")),
             "site_url": settings.SITE_URL,
         },
     )
@@ -111,6 +104,7 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _managed(request, pk)
+    cohort.ensure_open()
     stages = list(Stage.objects.all())
     current = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
     # The form edits a copy, so a rejected name does not show up in the page's heading.
@@ -121,15 +115,12 @@ def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         prefix="schedule",
         initial={f"due_{pk}": due for pk, due in current.items()},
     )
-    if request.method == "POST":
-        if refused := _refuse_if_archived(request, cohort):
-            return refused
-        if form.is_valid() and schedule.is_valid():
-            enrolment.save_cohort(
-                cohort=form.save(commit=False), due_dates=schedule.dates(), by=request.user
-            )
-            messages.success(request, "Cohort and schedule saved.")
-            return redirect("coaching:cohort", pk=cohort.pk)
+    if request.method == "POST" and form.is_valid() and schedule.is_valid():
+        enrolment.save_cohort(
+            cohort=form.save(commit=False), due_dates=schedule.dates(), by=request.user
+        )
+        messages.success(request, "Cohort and schedule saved.")
+        return redirect("coaching:cohort", pk=cohort.pk)
     return render(
         request,
         "coaching/cohort_edit.html",
@@ -179,16 +170,15 @@ def cohort_duplicate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 @require_POST
 def invite_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _managed(request, pk)
-    if refused := _refuse_if_archived(request, cohort):
-        return refused
+    cohort.ensure_open()
     form = InviteForm(request.POST)
     if form.is_valid():
-        Invite.objects.create(
+        enrolment.create_invite(
             cohort=cohort,
             role=form.cleaned_data["role"],
-            expires_at=timezone.now() + dt.timedelta(days=form.cleaned_data["valid_days"]),
+            valid_days=form.cleaned_data["valid_days"],
             max_uses=form.cleaned_data["max_uses"],
-            created_by=request.user,
+            by=request.user,
         )
         messages.success(request, "Invite link created: copy it from the list below.")
     else:
@@ -200,11 +190,12 @@ def invite_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def invite_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invite = get_object_or_404(
-        Invite.objects.filter(cohort__in=Cohort.objects.managed_by(request.user)), pk=pk
+        Invite.objects.filter(cohort__in=Cohort.objects.managed_by(request.user)).select_related(
+            "cohort"
+        ),
+        pk=pk,
     )
-    if invite.revoked_at is None:
-        invite.revoked_at = timezone.now()
-        invite.save(update_fields=["revoked_at"])
+    enrolment.revoke_invite(invite=invite, by=request.user)
     messages.success(request, "The link no longer works.")
     return redirect(reverse("coaching:cohort", args=[invite.cohort_id]) + "#invites")
 
@@ -213,7 +204,7 @@ def invite_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def join(request: HttpRequest, token: str) -> HttpResponse:
     """Follow an invite link: sign up, or (logged in) join straight away."""
     invite = enrolment.invite_from_token(token)
-    if invite is None or invite.state != "active" or invite.cohort.is_archived:
+    if invite is None or invite.state != "active":
         return render(request, "coaching/join_invalid.html", {"invite": invite}, status=410)
     user = request.user
     if user.is_authenticated:
@@ -251,6 +242,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def cohort_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _managed(request, pk)
+    cohort.ensure_open()
     form = ImportForm(request.POST or None, request.FILES or None)
     results = None
     if request.method == "POST" and form.is_valid():

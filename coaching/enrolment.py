@@ -150,8 +150,7 @@ def import_students(*, cohort: Cohort, data: bytes, by: User) -> list[ImportRow]
     New accounts get an e-mail with a link to choose their password; existing accounts are
     added to the cohort and told.
     """
-    if cohort.is_archived:
-        raise EnrolmentError("This cohort is archived; unarchive it to enrol students.")
+    cohort.ensure_open()
     results: list[ImportRow] = []
     mails = []
     seen: set[str] = set()
@@ -241,7 +240,43 @@ def _added_mail(user: User, cohort: Cohort) -> tuple[str, str, str, list[str]]:
 # --- Coaches, moves, removals ---------------------------------------------------------------
 
 
+def create_invite(*, cohort: Cohort, role: str, valid_days: int, max_uses: int, by: User) -> Invite:
+    """A new invite link into `cohort` with `role`, valid for `valid_days`."""
+    cohort.ensure_open()
+    invite = Invite.objects.create(
+        cohort=cohort,
+        role=role,
+        expires_at=timezone.now() + dt.timedelta(days=valid_days),
+        max_uses=max_uses,
+        created_by=by,
+    )
+    activity.log(
+        actor=by,
+        verb="invite_created",
+        cohort=cohort,
+        message=f"{by.display_name} created a {invite.get_role_display().lower()} invite link.",
+    )
+    return invite
+
+
+def revoke_invite(*, invite: Invite, by: User) -> bool:
+    """Withdraw an invite link; withdrawing it twice is a quiet no-op."""
+    invite.cohort.ensure_open()
+    if invite.revoked_at is not None:
+        return False
+    invite.revoked_at = timezone.now()
+    invite.save(update_fields=["revoked_at"])
+    activity.log(
+        actor=by,
+        verb="invite_revoked",
+        cohort=invite.cohort,
+        message=f"{by.display_name} withdrew a {invite.get_role_display().lower()} invite link.",
+    )
+    return True
+
+
 def add_coach(*, cohort: Cohort, user: User, by: User) -> Membership:
+    cohort.ensure_open()
     membership, created = Membership.objects.get_or_create(
         cohort=cohort, user=user, defaults={"role": Role.COACH}
     )
@@ -261,6 +296,7 @@ def remove_member(*, membership: Membership, by: User) -> None:
     """Take someone out of a cohort. Their songs stay theirs, and stay in the cohort's
     history for its coaches."""
     cohort, user = membership.cohort, membership.user
+    cohort.ensure_open()
     membership.delete()
     activity.log(
         actor=by,
@@ -273,6 +309,7 @@ def remove_member(*, membership: Membership, by: User) -> None:
 
 def move_student(*, membership: Membership, to: Cohort, by: User) -> None:
     """Move a student, with their songs, to another cohort (whose coaches take over)."""
+    membership.cohort.ensure_open()
     if membership.role != Role.STUDENT:
         raise EnrolmentError("Only students move between cohorts; coaches are assigned.")
     if to.pk == membership.cohort_id:
@@ -310,6 +347,7 @@ def create_cohort(*, cohort: Cohort, by: User) -> Cohort:
 
 def save_cohort(*, cohort: Cohort, due_dates: dict[int, dt.date | None], by: User) -> None:
     """Save a cohort's details and its schedule: a date per stage, or none."""
+    cohort.ensure_open()
     with transaction.atomic():
         cohort.save()
         for stage_pk, due in due_dates.items():

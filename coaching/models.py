@@ -25,6 +25,12 @@ from stages.balance import BALANCE_MAX, BALANCE_MIN
 INVITE_SALT = "stagecoach.invite"
 
 
+class ReadOnly(Exception):
+    """A change refused because what it touches is settled: an archived cohort, or a song
+    released or set aside. The message says why, for the person acting; one middleware
+    turns it into the refusal page (coaching.middleware.ReadOnlyMiddleware)."""
+
+
 def _new_key() -> str:
     return secrets.token_urlsafe(32)
 
@@ -132,6 +138,28 @@ class Cohort(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    @property
+    def read_only_reason(self) -> str:
+        """Why nothing in this cohort may change ("" while it is open): the one rule every
+        change of a cohort, its people and its songs' work checks (see ensure_open)."""
+        if self.archived_at is not None:
+            return (
+                f"The cohort “{self.name}” is archived: everything in it can be read, and "
+                "nothing changed, until a course admin unarchives it."
+            )
+        return ""
+
+    def editable_by(self, user: User | AnonymousUser) -> bool:
+        """Whether `user` may change the cohort (its details, people, invites): a course
+        admin, while it is open."""
+        return user.is_authenticated and user.is_course_admin and not self.read_only_reason
+
+    def ensure_open(self) -> None:
+        """Raise ReadOnly unless the cohort is open; every workflow that changes the cohort
+        or anything in it calls this first."""
+        if reason := self.read_only_reason:
+            raise ReadOnly(reason)
+
 
 class Membership(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
@@ -220,6 +248,8 @@ class Invite(models.Model):
 
     @property
     def state(self) -> str:
+        if self.cohort.is_archived:
+            return "cohort archived"
         if self.revoked_at:
             return "revoked"
         if self.expires_at <= timezone.now():

@@ -34,6 +34,10 @@ class CoachingError(Exception):
     """A coaching action the rules refuse. The message is written for the person acting."""
 
 
+class ApprovalBlocked(CoachingError):
+    """An approval refused while blocking comments are open (the page already lists them)."""
+
+
 # --- Notifications -------------------------------------------------------------------------
 
 
@@ -117,6 +121,7 @@ def review_record(
     marks: Mapping[int, str],
 ) -> Review:
     """A coach's verdict on the current round: approve (locks the stage) or send it back."""
+    record.song.ensure_open()
     if not BALANCE_MIN <= coach_balance <= BALANCE_MAX:
         raise CoachingError(f"Place the work on the scale from {BALANCE_MIN} to +{BALANCE_MAX}.")
     with transaction.atomic():
@@ -131,7 +136,7 @@ def review_record(
                 "for a review."
             )
         if verdict == Verdict.APPROVED and (blocking := blocking_comments(locked)):
-            raise CoachingError(
+            raise ApprovalBlocked(
                 f"{len(blocking)} blocking comment{'s' if len(blocking) != 1 else ''} "
                 "still open: resolve them, or request changes instead."
             )
@@ -200,6 +205,7 @@ def add_comment(
     until_s: float | None = None,
     blocking: bool = False,
 ) -> Comment:
+    record.song.ensure_open()
     body = body.strip()
     if not body:
         raise CoachingError("Write something first.")
@@ -259,6 +265,7 @@ def _notify_comment(comment: Comment) -> None:
 
 
 def resolve_comment(*, comment: Comment, by: User, resolved: bool = True) -> None:
+    comment.record.song.ensure_open()
     if comment.parent_id is not None:
         raise CoachingError("Resolve the thread, not a reply.")
     if comment.blocking and not may_review(by, comment.record):

@@ -51,7 +51,7 @@ def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
         "comment_form": CommentForm(initial={"bounce": bounce.pk}),
         "snippets": snippets_for(user, bounce),
         "may_block": may_review(user, bounce.record),
-    }
+    } | _openness(bounce.record)
 
 
 def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
@@ -60,7 +60,13 @@ def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
         "record_threads": _threads(Comment.objects.filter(record=record, bounce__isnull=True)),
         "record_comment_form": CommentForm(),
         "may_block": may_review(user, record),
-    }
+    } | _openness(record)
+
+
+def _openness(record: StageRecord) -> dict[str, Any]:
+    """Whether the conversation takes new comments: not once the song is settled."""
+    reason = record.song.read_only_reason
+    return {"can_comment": not reason, "read_only_reason": reason}
 
 
 def snippets_for(user: User, bounce: Bounce | None) -> list[Snippet]:

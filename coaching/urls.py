@@ -9,6 +9,7 @@ app_name = "coaching"
 urlpatterns = [
     path("coach/queue/", views.queue, name="queue"),
     path("coach/review/<int:pk>/", views.review, name="review"),
+    path("coach/review/<int:pk>/blocking/", views.review_blocking, name="review_blocking"),
     path("coach/snippets/", views.snippets, name="snippets"),
     path("coach/snippets/<int:pk>/delete/", views.delete_snippet, name="delete_snippet"),
     path("records/<int:record_pk>/comments/", views.add_comment, name="add_comment"),

@@ -19,9 +19,11 @@ from coaching.tendencies import tendencies
 from songs.analysis import CHECK_IDS
 from songs.display import analysis_context
 from songs.models import Bounce
-from stages.models import Stage, StageRecord, Status
+from stages.models import Stage, StageRecord
 
 QUEUE_PAGE_SIZE = 50
+COMMENTS_CHANGED = "comments-changed"
+"""The event a resolved or reopened thread sends, for panels that count open comments."""
 
 
 def _int(value: str | None) -> int | None:
@@ -41,7 +43,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not user.coaches_anyone():
         raise Http404("The review queue is for coaches.")
-    waiting = StageRecord.objects.reviewable_by(user).filter(status=Status.SUBMITTED)
+    waiting = StageRecord.objects.reviewable_by(user).awaiting_review()
     cohorts = list(Cohort.objects.overseen_by(user).active().order_by("name"))
     students = list(
         User.objects.filter(memberships__cohort__in=cohorts, memberships__role=Role.STUDENT)
@@ -95,6 +97,7 @@ def _review_context(
         "form": form,
         "coach_value": _int(str(form["coach_balance"].value() or 0)) or 0,
         "blocking": services.blocking_comments(record),
+        "read_only_reason": record.song.read_only_reason,
         "can_edit": False,
     }
     context |= threads.record_threads(record, user)
@@ -113,6 +116,7 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     record = get_object_or_404(records, pk=pk)
     actions = list(record.stage.core_actions.all())
     form = ReviewForm(request.POST or None, actions=actions)
+    approval_refused = False
     if request.method == "POST" and form.is_valid():
         try:
             verdict = services.review_record(
@@ -124,6 +128,9 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 balance_comment=form.cleaned_data["balance_comment"],
                 marks=form.marks(),
             )
+        except services.ApprovalBlocked:
+            # The blocking notice says what is open; saying it again as an error is noise.
+            approval_refused = True
         except services.CoachingError as exc:
             form.add_error(None, str(exc))
         else:
@@ -134,14 +141,28 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             )
             following = (
                 StageRecord.objects.reviewable_by(request.user)
-                .filter(status=Status.SUBMITTED)
+                .awaiting_review()
                 .order_by("submitted_at", "pk")
                 .first()
             )
             if following is not None:
                 return redirect("coaching:review", pk=following.pk)
             return redirect("coaching:queue")
-    return render(request, "coaching/review.html", _review_context(request, record, form))
+    context = _review_context(request, record, form) | {"approval_refused": approval_refused}
+    return render(request, "coaching/review.html", context)
+
+
+@login_required
+@require_safe
+def review_blocking(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The verdict panel's blocking-comments notice alone: the review page fetches it
+    again whenever a comment is resolved or reopened, so it is never out of date."""
+    record = get_object_or_404(StageRecord.objects.reviewable_by(request.user), pk=pk)
+    return render(
+        request,
+        "coaching/_review_blocking.html",
+        {"record": record, "blocking": services.blocking_comments(record)},
+    )
 
 
 # --- Comments -------------------------------------------------------------------------------
@@ -227,7 +248,9 @@ def resolve_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except services.CoachingError as exc:
         messages.error(request, str(exc))
     if request.htmx:
-        return _thread_response(request, comment.record, bounce)
+        response = _thread_response(request, comment.record, bounce)
+        response["HX-Trigger"] = COMMENTS_CHANGED
+        return response
     if bounce is not None:
         return redirect("songs:bounce", pk=bounce.pk)
     record = comment.record

@@ -22,7 +22,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from coaching.models import Cohort, User, work_visible_to
+from coaching.models import Cohort, ReadOnly, User, work_visible_to
 from songs import analysis
 from songs.analysis import Check, Report, Targets
 from songs.analysis.checks import needs_delivery
@@ -318,16 +318,25 @@ class Song(models.Model):
         A song is settled once its cohort is archived, or once it is released or set
         aside; it stays readable. Only the retrospective is written after that.
         """
-        if self.cohort.is_archived:
-            return (
-                f"The cohort “{self.cohort.name}” is archived: its songs can be read but no "
-                "longer changed."
-            )
+        if reason := self.cohort.read_only_reason:
+            return reason
         if self.released_at is not None:
-            return f"“{self.title}” is released: its work and release details are settled."
+            return (
+                f"“{self.title}” is released: its stages, bounces, comments and release "
+                "details are settled. Write its retrospective, or start your next song."
+            )
         if self.archived_at is not None:
-            return f"“{self.title}” is archived: its work is set aside and settled."
+            return (
+                f"“{self.title}” is set aside (archived unreleased): its work is settled and "
+                "can be read, not changed."
+            )
         return ""
+
+    def ensure_open(self) -> None:
+        """Raise ReadOnly unless the song's work may change (see read_only_reason); every
+        workflow that changes the song, its stages, bounces or comments calls this first."""
+        if reason := self.read_only_reason:
+            raise ReadOnly(reason)
 
     def editable_by(self, user: User | AnonymousUser) -> bool:
         """Whether `user` may change this song and its work: the owner, while the song is
@@ -406,6 +415,7 @@ class Song(models.Model):
         `isrc` must already be normalised (see normalise_isrc_input); the unique constraint,
         not an earlier look-up, decides a race between two songs claiming one code.
         """
+        self.ensure_open()
         validate_isrc(isrc)
         self.artist_name = artist_name
         self.isrc = isrc
@@ -427,6 +437,7 @@ class Song(models.Model):
         uploaded_at: dt.datetime,
     ) -> None:
         """Record a cover whose files `songs.release.artwork.store` has just written."""
+        self.ensure_open()
         self.artwork_format = format
         self.artwork_mode = mode
         self.artwork_width_px = width_px
@@ -438,6 +449,7 @@ class Song(models.Model):
     def mark_released(self) -> bool:
         """Only the release workflow calls this (songs.release.services.release_song), after
         readiness says "ready"."""
+        self.cohort.ensure_open()
         if self.released_at is not None:
             return False
         self.released_at = timezone.now()
@@ -446,13 +458,17 @@ class Song(models.Model):
 
     def archive(self) -> bool:
         """Set the song aside unreleased; its retrospective can still be written."""
+        self.cohort.ensure_open()
         if self.archived_at is not None:
             return False
+        if self.released_at is not None:
+            raise ReleaseRuleError(f"“{self.title}” is released; a released song stays released.")
         self.archived_at = timezone.now()
         self.save(update_fields=["archived_at", "updated_at"])
         return True
 
     def write_retrospective(self, *, worked: str, change: str, habit: str) -> None:
+        self.cohort.ensure_open()
         if self.released_at is None and self.archived_at is None:
             raise ReleaseRuleError(
                 "The retrospective comes at the end: mark the song released or archive it first."

@@ -46,6 +46,7 @@ def create_song(*, song: Song, request_key: uuid.UUID | None = None) -> Song:
 
     A repeat with the same request key (a double-clicked submit) returns the first song.
     """
+    song.cohort.ensure_open()
     if request_key is not None:
         existing = Song.objects.filter(owner=song.owner, request_key=request_key).first()
         if existing is not None:
@@ -74,6 +75,7 @@ def create_song(*, song: Song, request_key: uuid.UUID | None = None) -> Song:
 def save_song_details(*, song: Song) -> Song:
     """Save the student's edit of a song. The title is what a master's tags are checked
     against, so the song's bounces are judged again."""
+    song.ensure_open()
     with transaction.atomic():
         song.save()
         rejudge(song=song)
@@ -100,6 +102,7 @@ def upload_bounce(
     The type is decided by the file's content. A repeat with the same request key returns
     the bounce the first request stored.
     """
+    record.song.ensure_open()
     limit = settings.BOUNCE_MAX_UPLOAD_BYTES
     original_name = clean_original_name(upload.name or "")
     if upload.file is None or upload.size is None or upload.size == 0:
@@ -196,6 +199,7 @@ def publish_analysis(bounce_id: int) -> bool:
 
 def rerun_analysis(bounce: Bounce) -> None:
     """Analyse again from scratch (after a failure, or after the targets changed)."""
+    bounce.record.song.ensure_open()
     bounce.requeue()
     request_analysis(bounce)
 

@@ -107,7 +107,14 @@ def new_song(request: AuthenticatedHttpRequest) -> HttpResponse:
         song = services.create_song(song=song, request_key=form.cleaned_data["request_key"])
         messages.success(request, f"“{song.title}” is on your board. Start with its vision.")
         return redirect(song)
-    return render(request, "songs/new.html", {"form": form, "enrolled": enrolled})
+    archived = (
+        [] if enrolled else list(request.user.student_cohorts().filter(archived_at__isnull=False))
+    )
+    return render(
+        request,
+        "songs/new.html",
+        {"form": form, "enrolled": enrolled, "archived_cohorts": archived},
+    )
 
 
 @login_required
@@ -129,13 +136,20 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "songs/detail.html", context | release_context(song, request.user))
 
 
-def editable_song(request: AuthenticatedHttpRequest, pk: int) -> Song:
-    """The song, if this person may change it (Song.editable_by); else 404."""
+def owned_song(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    """The song, if it is this person's own; anyone else gets a 404."""
     song = get_object_or_404(
         Song.objects.visible_to(request.user).select_related("owner", "cohort"), pk=pk
     )
-    if not song.editable_by(request.user):
-        raise Http404("You cannot change this song.")
+    if song.owner_id != request.user.pk:
+        raise Http404("Only the song's owner changes it.")
+    return song
+
+
+def editable_song(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    """The owner's song, while its work may change (else the ReadOnly refusal)."""
+    song = owned_song(request, pk)
+    song.ensure_open()
     return song
 
 
@@ -187,8 +201,10 @@ def _record_for_upload(request: AuthenticatedHttpRequest, song_pk: int, stage: s
         "song__owner", "song__cohort", "stage"
     )
     record = get_object_or_404(records, song_id=song_pk, stage__slug=stage)
-    if not record.editable_by(request.user):
-        raise Http404("You cannot upload to this stage.")
+    if record.song.owner_id != request.user.pk:
+        raise Http404("Only the song's owner uploads to it.")
+    # Refused before a byte of the upload is read (nothing reads the body before this).
+    record.song.ensure_open()
     return record
 
 

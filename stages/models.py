@@ -75,14 +75,19 @@ class StageRecordQuerySet(models.QuerySet["StageRecord"]):
         return self.filter(work_visible_to(user, "song"))
 
     def reviewable_by(self, user: User | AnonymousUser) -> StageRecordQuerySet:
-        """Records a coach reviews: those of the cohorts they coach (course admins: all)."""
+        """Records a coach reviews: those of the cohorts they coach (course admins: all),
+        never their own. An archived cohort's records stay readable here; reviewing them
+        is refused by the song's rule (Song.ensure_open)."""
         if not user.is_authenticated:
             return self.none()
-        mine = models.Q(song__owner=user)  # nobody reviews their own work
-        records = self.filter(song__cohort__archived_at__isnull=True).exclude(mine)
+        records = self.exclude(song__owner=user)  # nobody reviews their own work
         if user.is_course_admin:
             return records
         return records.filter(song__cohort__in=Cohort.objects.coached_by(user))
+
+    def awaiting_review(self) -> StageRecordQuerySet:
+        """Submitted and waiting, in open cohorts: what a review queue lists."""
+        return self.filter(status=Status.SUBMITTED, song__cohort__archived_at__isnull=True)
 
 
 class StageRecord(models.Model):
@@ -143,11 +148,13 @@ class StageRecord(models.Model):
         )
 
     # --- State changes ----------------------------------------------------------------
-    # Each change locks the row, checks the rule against the stored state (not the copy
-    # the caller holds), and repeats of a change already made are quiet no-ops, so a
-    # double-clicked button does no harm.
+    # Each change first asks whether the song may change at all (Song.ensure_open: not in
+    # an archived cohort, not released or set aside), then locks the row, checks the rule
+    # against the stored state (not the copy the caller holds); repeats of a change already
+    # made are quiet no-ops, so a double-clicked button does no harm.
 
     def start(self) -> bool:
+        self.song.ensure_open()
         with transaction.atomic():
             locked = self._lock()
             if locked.status in OPEN_STATUSES:
@@ -166,6 +173,7 @@ class StageRecord(models.Model):
         return True
 
     def submit(self) -> bool:
+        self.song.ensure_open()
         with transaction.atomic():
             locked = self._lock()
             if locked.status == Status.SUBMITTED:
@@ -198,6 +206,7 @@ class StageRecord(models.Model):
         return missing
 
     def reopen(self) -> bool:
+        self.song.ensure_open()
         with transaction.atomic():
             locked = self._lock()
             if locked.status in OPEN_STATUSES:
@@ -217,6 +226,7 @@ class StageRecord(models.Model):
         return self._decide(Status.CHANGES_REQUESTED)
 
     def _decide(self, verdict: Status) -> bool:
+        self.song.ensure_open()
         with transaction.atomic():
             locked = self._lock()
             if locked.status == verdict:
@@ -261,6 +271,7 @@ class StageRecord(models.Model):
         self.save(update_fields=["self_balance", "updated_at"])
 
     def _require_editable(self) -> None:
+        self.song.ensure_open()
         current = StageRecord.objects.values_list("status", flat=True).get(pk=self.pk)
         if current not in OPEN_STATUSES:
             self.status = current

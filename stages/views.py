@@ -32,8 +32,8 @@ def _get_record(
         "song__owner", "song__cohort", "stage"
     )
     record = get_object_or_404(records, song_id=song_pk, stage__slug=stage)
-    if editable and not record.editable_by(request.user):
-        raise Http404("You cannot change this stage.")
+    if editable and record.song.owner_id != request.user.pk:
+        raise Http404("Only the song's owner works on its stages.")
     return record
 
 

@@ -41,19 +41,25 @@ def _song(request: AuthenticatedHttpRequest, pk: int) -> Song:
     return get_object_or_404(songs.select_related("owner", "cohort", "delivery_profile"), pk=pk)
 
 
-def _editable(request: AuthenticatedHttpRequest, pk: int) -> Song:
-    """The song, if this person may change its release data (Song.editable_by)."""
+def _owned(request: AuthenticatedHttpRequest, pk: int) -> Song:
     song = _song(request, pk)
-    if not song.editable_by(request.user):
-        raise Http404("You cannot change this song.")
+    if song.owner_id != request.user.pk:
+        raise Http404("Only the song's owner changes it.")
+    return song
+
+
+def _editable(request: AuthenticatedHttpRequest, pk: int) -> Song:
+    """The owner's song while its release data may change (else the ReadOnly refusal)."""
+    song = _owned(request, pk)
+    song.ensure_open()
     return song
 
 
 def _finishable(request: AuthenticatedHttpRequest, pk: int) -> Song:
-    """The song, if this person may release it, archive it or look back on it."""
-    song = _song(request, pk)
-    if not song.finishable_by(request.user):
-        raise Http404("You cannot change this song.")
+    """The owner's song while its cohort is open: to release it, set it aside or look back
+    on it (else the ReadOnly refusal)."""
+    song = _owned(request, pk)
+    song.cohort.ensure_open()
     return song
 
 

@@ -126,7 +126,8 @@ class ArchiveAndDuplicateTests(BaseTestCase):
         response = self.client.post(
             f"/songs/{self.song.pk}/stages/production/actions/{action.pk}/", {"done": "on"}
         )
-        self.assertEqual(response.status_code, 404)
+        self.assertContains(response, "“Autumn” is archived", status_code=403)
+        self.assertFalse(record.completed_actions.exists())
         self.assertContains(self.client.get("/songs/new/"), "not enrolled as a student")
         self.client.force_login(self.bob)
         self.assertEqual(self.client.get(f"/cohorts/{self.cohort.pk}/progress/").status_code, 200)
@@ -240,7 +241,8 @@ class ArchivedSongTests(BaseTestCase):
         self.assertEqual(self.client.get(f"/songs/{self.song.pk}/").status_code, 200)
         self.assertNotContains(self.client.get(f"/songs/{self.song.pk}/"), "Edit details")
         for url in ["edit/", "release-details/", "retrospective/"]:
-            self.assertEqual(self.client.get(f"/songs/{self.song.pk}/{url}").status_code, 404, url)
+            response = self.client.get(f"/songs/{self.song.pk}/{url}")
+            self.assertContains(response, "“Autumn” is archived", status_code=403, msg_prefix=url)
 
     def test_the_song_page_shows_its_history(self) -> None:
         self.client.force_login(self.alice)

@@ -91,14 +91,14 @@ class InviteLinkTests(InviteTestCase):
 
     def test_expired_revoked_used_up_and_forged_links_do_not_work(self) -> None:
         cases = [
-            self.invite(expires_at=timezone.now() - dt.timedelta(minutes=1)),
-            self.invite(revoked_at=timezone.now()),
-            self.invite(max_uses=1, uses=1),
+            (self.invite(expires_at=timezone.now() - dt.timedelta(minutes=1)), "has expired"),
+            (self.invite(revoked_at=timezone.now()), "was withdrawn"),
+            (self.invite(max_uses=1, uses=1), "used as many times as it allows"),
         ]
-        for invite in cases:
+        for invite, says in cases:
             response = self.client.get(f"/join/{invite.token}/")
             self.assertEqual(response.status_code, 410, invite.state)
-            self.assertContains(response, invite.state, status_code=410)
+            self.assertContains(response, says, status_code=410)
         good = self.invite()
         forged = good.token[:-4] + ("AAAA" if not good.token.endswith("AAAA") else "BBBB")
         self.assertEqual(self.client.get(f"/join/{forged}/").status_code, 410)
