@@ -322,7 +322,8 @@ def move_student(*, membership: Membership, to: Cohort, by: User) -> None:
             raise EnrolmentError(f"{user.display_name} is already in “{to.name}”.")
         moved = Song.objects.filter(owner=user, cohort=source).update(cohort=to)
         membership.cohort = to
-        membership.save(update_fields=["cohort"])
+        membership.joined_at = timezone.now()  # they join the new cohort now
+        membership.save(update_fields=["cohort", "joined_at"])
         for cohort in (source, to):
             activity.log(
                 actor=by,

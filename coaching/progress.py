@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
-from coaching.models import Cohort, Review, Role, User
+from coaching.models import Cohort, Membership, Review, Role, User
 from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status
 
@@ -72,10 +72,13 @@ def _record_url_maker() -> Callable[[int, str], str]:
 
 
 def _students(cohort: Cohort) -> list[User]:
+    """The cohort's students, each with `joined_at`: when they joined it (or were imported
+    or moved into it), which counts as activity."""
+    joined = Membership.objects.filter(cohort=cohort, user=OuterRef("pk")).values("joined_at")
     return list(
-        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT).order_by(
-            "first_name", "last_name", "username"
-        )
+        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT)
+        .annotate(joined_at=Subquery(joined[:1]))
+        .order_by("first_name", "last_name", "username")
     )
 
 
@@ -123,7 +126,8 @@ def progress(
             _row(student, song, stages, records, deadlines, today, url_for)
             for song in songs.get(student.pk) or _NO_SONG
         ]
-        last = max((r.last_activity for r in rows if r.last_activity), default=None)
+        joined: dt.datetime | None = getattr(student, "joined_at", None)
+        last = max((t for t in (joined, *(r.last_activity for r in rows)) if t), default=None)
         for index, row in enumerate(rows):
             row.first_of_student = index == 0
             row.inactive = last is None or last < cutoff

@@ -46,18 +46,37 @@ class BoardColumn:
     cards: list[BoardCard] = field(default_factory=list)
 
 
-def _board(
-    stages: list[Stage], songs: list[WithAnnotations[Song, SongProgress]]
-) -> list[BoardColumn]:
-    """Seven columns; each song sits in the column of its current stage (a finished song
-    in the last one)."""
-    columns = {stage.pk: BoardColumn(stage) for stage in stages}
+@dataclass
+class Board:
+    """Songs at work in seven columns (each in the column of its current stage, a song
+    with every stage approved in the last, ready to release), and below them the songs that
+    are settled: released, or set aside unreleased."""
+
+    columns: list[BoardColumn]
+    released: list[Song] = field(default_factory=list)
+    set_aside: list[Song] = field(default_factory=list)
+
+    @property
+    def at_work(self) -> int:
+        return sum(len(column.cards) for column in self.columns)
+
+
+def _board(stages: list[Stage], songs: list[WithAnnotations[Song, SongProgress]]) -> Board:
+    board = Board([BoardColumn(stage) for stage in stages])
+    columns = {column.stage.pk: column for column in board.columns}
     for song in songs:
+        if song.released_at is not None:
+            board.released.append(song)
+            continue
+        if song.archived_at is not None:
+            board.set_aside.append(song)
+            continue
         stage_id = song.current_stage_id  # None once every stage is approved
-        column = (columns.get(stage_id) if stage_id is not None else None) or columns[stages[-1].pk]
+        column = (columns.get(stage_id) if stage_id is not None else None) or board.columns[-1]
         status = Status(song.current_status) if song.current_status else None
         column.cards.append(BoardCard(song, column.stage, status))
-    return list(columns.values())
+    board.released.sort(key=lambda song: song.released_at or song.updated_at, reverse=True)
+    return board
 
 
 @login_required
@@ -131,6 +150,8 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "records": song.ordered_records(),
         "current": song.current_record(),
         "is_owner": song.owner_id == request.user.pk,
+        "can_start_song": song.owner_id == request.user.pk
+        and request.user.student_cohorts().active().exists(),
         "activity": list(Activity.objects.filter(song=song).select_related("actor")[:20]),
     }
     return render(request, "songs/detail.html", context | release_context(song, request.user))

@@ -261,10 +261,14 @@ def release_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def archive_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     song = _finishable(request, pk)
-    if song.archive():
-        messages.success(
-            request, f"“{song.title}” is archived. Look back on it before the next song."
-        )
+    try:
+        if song.archive():
+            messages.success(
+                request, f"“{song.title}” is archived. Look back on it before the next song."
+            )
+    except ReleaseRuleError as error:
+        messages.error(request, str(error))
+        return redirect(_song_anchor(song))
     return redirect("songs:retrospective", pk=song.pk)
 
 

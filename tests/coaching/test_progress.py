@@ -57,6 +57,9 @@ class MatrixTests(BaseTestCase):
 
     @override_settings(INACTIVE_AFTER_DAYS=3)
     def test_students_without_recent_activity_are_flagged(self) -> None:
+        Membership.objects.filter(cohort=self.cohort).update(
+            joined_at=timezone.now() - dt.timedelta(days=10)
+        )
         StageRecord.objects.filter(song=self.song).update(
             updated_at=timezone.now() - dt.timedelta(days=10)
         )
@@ -69,6 +72,35 @@ class MatrixTests(BaseTestCase):
         self.assertEqual([r.student for r in page.context["matrix"].rows], [self.alice])
         self.assertContains(page, "inactive")
         self.assertIsNotNone(fresh)
+
+    @override_settings(INACTIVE_AFTER_DAYS=3)
+    def test_joining_being_imported_or_moved_counts_as_activity_from_that_moment(self) -> None:
+        Membership.objects.filter(cohort=self.cohort).update(
+            joined_at=timezone.now() - dt.timedelta(days=10)
+        )
+        long_ago = timezone.now() - dt.timedelta(days=10)
+        StageRecord.objects.filter(song=self.song).update(updated_at=long_ago)
+        type(self.song).objects.filter(pk=self.song.pk).update(updated_at=long_ago)
+        # Joined through an invite just now; imported just now; moved in just now.
+        newcomer = make_user("nia")
+        Membership.objects.create(user=newcomer, cohort=self.cohort, role=Role.STUDENT)
+        self.client.force_login(self.frank)
+        csv_file = io.BytesIO(b"Tom Reyes,tom@example.com\n")
+        csv_file.name = "class.csv"
+        self.client.post(f"/cohorts/{self.cohort.pk}/import/", {"file": csv_file})
+        mover = Membership.objects.get(user=self.dave)
+        Membership.objects.filter(pk=mover.pk).update(joined_at=long_ago)
+        self.client.post(
+            f"/cohorts/{self.other_cohort.pk}/members/{mover.pk}/move/", {"to": self.cohort.pk}
+        )
+        self.client.force_login(self.bob)
+        page = self.client.get(self.url("?only=inactive"))
+        flagged = {r.student.username for r in page.context["matrix"].rows}
+        self.assertEqual(flagged, {"alice", "carol"})
+        everyone = self.client.get(self.url()).context["matrix"].rows
+        self.assertTrue(
+            {"nia", "tom@example.com", "dave"} <= {r.student.username for r in everyone}
+        )
 
     def test_the_matrix_sorts_by_progress_and_searches_by_name(self) -> None:
         self.started("mixing")

@@ -54,6 +54,54 @@ class ReleaseTests(ReleaseTestCase):
         self.assertEqual(self.client.get(self.song_url("archive")).status_code, 405)
 
 
+class ReleasedSongTests(ReleaseTestCase):
+    """After "Mark as released" the song is visibly released and settled."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.make_ready()
+        self.client.force_login(self.alice)
+        self.client.post(self.song_url("release"))
+
+    def test_the_header_says_released_and_offers_the_retrospective(self) -> None:
+        page = self.client.get(self.song.get_absolute_url())
+        self.assertContains(page, '<span class="status status-released">Released</span> on')
+        self.assertContains(page, "Write the retrospective")
+        self.assertNotContains(page, "All seven stages approved")
+        self.assertNotContains(page, "Open Mastering")
+        self.assertNotContains(page, "Edit details")
+        self.assertNotContains(page, "Edit release details")
+        self.assertNotContains(page, "Upload cover")
+
+    def test_after_the_retrospective_the_next_step_is_the_next_song(self) -> None:
+        self.client.post(self.song_url("retrospective"), {"worked": "", "change": "", "habit": "h"})
+        page = self.client.get(self.song.get_absolute_url())
+        self.assertContains(page, "Start your next song")
+        self.assertNotContains(page, "Write the retrospective</a>")
+
+    def test_release_data_is_locked_after_release(self) -> None:
+        before = Song.objects.get(pk=self.song.pk)
+        response = self.client.post(
+            self.song_url("release_details"),
+            {"artist_name": "Someone else", "isrc": "", "delivery_profile": ""},
+        )
+        self.assertContains(response, "is released", status_code=403)
+        for url in ("upload_artwork", "edit"):
+            self.assertEqual(self.client.post(self.song_url(url)).status_code, 403, url)
+        after = Song.objects.get(pk=self.song.pk)
+        self.assertEqual((after.artist_name, after.isrc), (before.artist_name, before.isrc))
+
+    def test_its_stages_cannot_be_reopened(self) -> None:
+        response = self.client.post(f"/songs/{self.song.pk}/stages/mastering/reopen/")
+        self.assertContains(response, "is released", status_code=403)
+        self.assertEqual(self.record("mastering").status, "approved")
+
+    def test_a_released_song_is_not_archived_afterwards(self) -> None:
+        response = self.client.post(self.song_url("archive"), follow=True)
+        self.assertContains(response, "a released song stays released")
+        self.assertIsNone(Song.objects.get(pk=self.song.pk).archived_at)
+
+
 class RetrospectiveTests(ReleaseTestCase):
     def setUp(self) -> None:
         super().setUp()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils import timezone
+
 from songs.models import Song
 from stages.models import Status
 from tests.base import HTMX, BaseTestCase, count_queries, make_song
@@ -12,13 +14,27 @@ class HomeBoardTests(BaseTestCase):
         self.started("recording")
         self.client.force_login(self.alice)
         page = self.client.get(URL)
-        board = page.context["board"]
+        board = page.context["board"].columns
         self.assertEqual([column.stage.slug for column in board][0], "production")
         self.assertEqual(len(board), 7)
         column = next(c for c in board if c.cards)
         self.assertEqual(column.stage.slug, "recording")
         self.assertContains(page, "Paper Lanterns")
         self.assertContains(page, f'href="/songs/{self.song.pk}/stages/recording/"')
+
+    def test_a_released_song_leaves_the_columns_for_the_released_shelf(self) -> None:
+        Song.objects.filter(pk=self.song.pk).update(released_at=timezone.now())
+        set_aside = make_song(self.alice, self.cohort, title="Lost Chord")
+        Song.objects.filter(pk=set_aside.pk).update(archived_at=timezone.now())
+        self.client.force_login(self.alice)
+        page = self.client.get(URL)
+        board = page.context["board"]
+        self.assertEqual(board.at_work, 0)
+        self.assertEqual([song.pk for song in board.released], [self.song.pk])
+        self.assertEqual([song.pk for song in board.set_aside], [set_aside.pk])
+        self.assertContains(page, "Released <span")
+        self.assertContains(page, "Next: write the retrospective")
+        self.assertNotContains(page, "All seven approved")
 
     def test_the_board_lists_what_is_waiting_on_the_student(self) -> None:
         record = self.complete(self.record("production"))
