@@ -1,5 +1,10 @@
 """Where a student places themself on each stage's balance point, and where coaches place
-their work, across songs and review rounds."""
+their work, across songs and review rounds.
+
+The comparison uses only rounds that both placed (the student's placement when they
+submitted, and the coach's in the review), says how many there were, and is worded for
+whoever reads it: the student ("Your placements...") or their coach ("Ben's placements...").
+"""
 
 from __future__ import annotations
 
@@ -36,7 +41,10 @@ class StageTendency:
     stage: Stage
     points: list[Point] = field(default_factory=list)
     self_mean: float | None = None
+    """The student's mean placement over the rounds both placed."""
     coach_mean: float | None = None
+    """The coaches' mean placement over the same rounds."""
+    paired_rounds: int = 0
     sentence: str = ""
     height: int = 0
     ticks: list[tuple[float, str]] = field(default_factory=list)
@@ -44,7 +52,8 @@ class StageTendency:
     scale_right: float = SCALE.end
 
 
-def tendencies(student: User) -> list[StageTendency]:
+def tendencies(student: User, *, reader: User) -> list[StageTendency]:
+    """Each stage's placements of `student`, with sentences worded for `reader`."""
     stages = {stage.pk: StageTendency(stage) for stage in Stage.objects.all()}
     reviews = (
         Review.objects.filter(record__song__owner=student)
@@ -73,31 +82,42 @@ def tendencies(student: User) -> list[StageTendency]:
             stages[record.stage_id].points.append(
                 Point(record.song.title, None, record.self_balance, None, _url(record))
             )
-    return [_layout(tendency) for tendency in stages.values()]
+    return [_layout(tendency, student=student, reader=reader) for tendency in stages.values()]
 
 
 def _url(record: StageRecord) -> str:
     return reverse("stages:record", args=[record.song_id, record.stage.slug])
 
 
-def _layout(tendency: StageTendency) -> StageTendency:
+def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTendency:
     stage = tendency.stage
-    selfs = [p.self_balance for p in tendency.points if p.self_balance is not None]
-    coaches = [p.coach_balance for p in tendency.points if p.coach_balance is not None]
-    tendency.self_mean = round(mean(selfs), 1) if selfs else None
-    tendency.coach_mean = round(mean(coaches), 1) if coaches else None
-    if tendency.self_mean is not None and tendency.coach_mean is not None:
-        gap = tendency.self_mean - tendency.coach_mean
+    paired = [
+        (p.self_balance, p.coach_balance)
+        for p in tendency.points
+        if p.self_balance is not None and p.coach_balance is not None
+    ]
+    tendency.paired_rounds = len(paired)
+    own = reader.pk == student.pk
+    whose = "Your" if own else f"{student.display_name}'s"
+    coaches = "your coaches'" if own else "the coaches'"
+    rounds = f"{len(paired)} round{'s' if len(paired) != 1 else ''}"
+    if paired:
+        tendency.self_mean = round(mean(value for value, _ in paired), 1)
+        tendency.coach_mean = round(mean(value for _, value in paired), 1)
+        gap = mean(own_value - coach_value for own_value, coach_value in paired)
+        both = f"(over the {rounds} {'you' if own else 'they'} and a coach both placed)"
         if abs(gap) < 1:
-            tendency.sentence = "You and your coaches place this stage in much the same spot."
+            tendency.sentence = (
+                f"{whose} placements and {coaches} sit in much the same spot {both}."
+            )
         else:
             pole = stage.left_pole if gap < 0 else stage.right_pole
             tendency.sentence = (
-                f"You place yourself {abs(gap):.1f} further towards {pole} than your coaches "
-                "place your work."
+                f"{whose} placements sit {abs(gap):.1f} further towards {pole} than "
+                f"{coaches} {both}."
             )
-    elif tendency.self_mean is not None:
-        tendency.sentence = "No coach placement yet."
+    elif any(p.self_balance is not None for p in tendency.points):
+        tendency.sentence = "No round has both a self-placement and a coach's yet."
     tendency.points = [
         Point(
             p.song,

@@ -75,7 +75,9 @@ def snippets_for(user: User, bounce: Bounce | None) -> list[Snippet]:
         return []
     failing: set[str] = set()
     if bounce is not None:
-        failing = {c.id for c in bounce.judge(audio_targets()) if c.status != Status.PASS}
+        failing = {
+            c.id for c in bounce.judge(audio_targets()) if c.status in {Status.WARN, Status.FAIL}
+        }
     offered = Snippet.objects.filter(
         Q(coach=user, check_id="")
         | Q(coach=user, check_id__in=failing)

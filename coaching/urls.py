@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
     path("notifications/read/", views.read_all, name="read_all"),
     path("people/<int:pk>/tendencies/", views.student_tendencies, name="tendencies"),
+    path("people/tendencies/", views.tendencies_people, name="tendencies_people"),
     # Cohort administration
     path("cohorts/", cohort_views.cohort_list, name="cohorts"),
     path("cohorts/new/", cohort_views.cohort_new, name="cohort_new"),

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -336,5 +336,35 @@ def student_tendencies(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     return render(
         request,
         "coaching/tendencies.html",
-        {"student": student, "stages": tendencies(student)},
+        {"student": student, "stages": tendencies(student, reader=request.user)},
     )
+
+
+PICKER_PAGE_SIZE = 100
+
+
+@login_required
+@require_safe
+def tendencies_people(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Whose tendencies to open: a coach's or admin's students (searchable); a student
+    goes straight to their own."""
+    user = request.user
+    if not user.coaches_anyone():
+        return redirect("coaching:tendencies", pk=user.pk)
+    query = request.GET.get("q", "").strip()[:100]
+    students = (
+        User.objects.viewable_students(user)
+        .filter(memberships__role=Role.STUDENT)
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    if query:
+        students = students.filter(
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(username__icontains=query)
+            | Q(email__icontains=query)
+        )
+    page = Paginator(students, PICKER_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "coaching/tendencies_people.html", {"page": page, "q": query})

@@ -16,7 +16,7 @@ from songs.analysis.units import clock
 from songs.models import Bounce
 from songs.targets import audio_targets
 
-_CHECK_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.PASS: 2}
+_CHECK_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.SKIP: 2, Status.PASS: 3}
 _CHANNELS = {1: "mono", 2: "stereo"}
 _CODECS = {
     "pcm_s16": "PCM 16-bit",
@@ -111,7 +111,7 @@ def figures(report: Report) -> list[Figure]:
 
 
 def ordered(checks: Sequence[Check]) -> list[Check]:
-    """Failures first, then warnings, then passes (stable within each)."""
+    """Failures first, then warnings, what was not judged, then passes (stable within each)."""
     return sorted(checks, key=lambda check: _CHECK_ORDER[check.status])
 
 

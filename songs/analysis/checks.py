@@ -14,6 +14,7 @@ from songs.analysis.formats import label_of
 from songs.analysis.metadata import format_isrc
 from songs.analysis.report import STAGE_SLUGS, Check, Report, Status
 from songs.analysis.targets import STANDARD_SAMPLE_RATES_HZ, Delivery, Targets
+from songs.analysis.units import clock
 
 ALL = STAGE_SLUGS
 RECORDING = ("recording",)
@@ -44,6 +45,8 @@ def evaluate(
         check = rule(report, targets, delivery)
         if check is None or (stage is not None and stage not in check.stages):
             continue
+        # A verdict only where the measurement supports one: a check that cannot judge says
+        # why with Status.SKIP, never a warning.
         if stage in targets.lenient_stages and check.status is Status.FAIL:
             check = _soften(check)
         results.append(check)
@@ -157,24 +160,51 @@ def recording_level(report: Report, targets: Targets, delivery: Delivery) -> Che
 
 
 def noise_floor(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
-    floor = report.noise_floor_lufs
-    if floor is None:
+    if report.sample_peak_dbfs is None:
         return None
     limit = targets.noise_floor_max_lufs
+    target = f"pauses quieter than {_db(limit)} LUFS"
+    if report.pause_s <= 0:
+        return Check(
+            id="noise_floor",
+            stages=("recording", "editing"),
+            status=Status.SKIP,
+            measured=None,
+            target=target,
+            unit="LUFS",
+            message=(
+                "There is no pause in this take to hear the noise floor by (a pause is "
+                f"{targets.pause_min_s:g} s or more at least {targets.pause_depth_lu:g} LU "
+                "below the music), so hiss and hum are not judged. To check them, leave a "
+                "second of silence before you play."
+            ),
+        )
+    floor = report.noise_floor_lufs
+    if floor is None:
+        return Check(
+            id="noise_floor",
+            stages=("recording", "editing"),
+            status=Status.PASS,
+            measured=None,
+            target=target,
+            unit="LUFS",
+            message=f"The pauses ({_seconds(report.pause_s)} in all) are digital silence.",
+        )
     ok = floor <= limit
     return Check(
         id="noise_floor",
         stages=("recording", "editing"),
         status=Status.PASS if ok else Status.WARN,
         measured=floor,
-        target=f"quietest moment below {_db(limit)} LUFS",
+        target=target,
         unit="LUFS",
         message=(
-            f"The quietest moment sits at {_db(floor)} LUFS: no obvious hiss or hum."
+            f"The pauses ({_seconds(report.pause_s)} in all) sit at {_db(floor)} LUFS: no "
+            "obvious hiss or hum."
             if ok
-            else f"Even the quietest moment is {_db(floor)} LUFS. If the take has pauses, "
-            "that is hiss, hum or room noise under them: check cables, gain and noisy "
-            "gear, or clean the gaps when editing."
+            else f"The pauses ({_seconds(report.pause_s)} in all) are still {_db(floor)} "
+            "LUFS: that is hiss, hum or room noise. Check cables, gain and noisy gear, or "
+            "clean the gaps when editing."
         ),
     )
 
@@ -182,6 +212,19 @@ def noise_floor(report: Report, targets: Targets, delivery: Delivery) -> Check |
 def dc_offset(report: Report, targets: Targets, delivery: Delivery) -> Check | None:
     if not report.dc_offset:
         return None
+    if report.duration_s < targets.dc_offset_min_duration_s:
+        return Check(
+            id="dc_offset",
+            stages=AUDIO_STAGES,
+            status=Status.SKIP,
+            measured=None,
+            target=f"at most {targets.dc_offset_max:g} of full scale",
+            unit="full scale",
+            message=(
+                f"At {_seconds(report.duration_s)} the bounce is too short to tell a DC "
+                "offset from the bass, so it is not judged."
+            ),
+        )
     worst = max(abs(value) for value in report.dc_offset)
     ok = worst <= targets.dc_offset_max
     return Check(
@@ -362,6 +405,20 @@ def loudness_range(report: Report, targets: Targets, delivery: Delivery) -> Chec
     if value is None:
         return None
     low, high = targets.loudness_range_min_lu, targets.loudness_range_max_lu
+    if report.duration_s < targets.loudness_range_min_duration_s:
+        return Check(
+            id="loudness_range",
+            stages=("mixing", "mastering"),
+            status=Status.SKIP,
+            measured=value,
+            target=f"{low:g} to {high:g} LU",
+            unit="LU",
+            message=(
+                f"At {clock(report.duration_s)} this is an excerpt: loudness range describes how "
+                f"a whole song moves (it measured {value:.1f} LU), so it is not judged. Bounce "
+                f"at least {clock(targets.loudness_range_min_duration_s)} to have it judged."
+            ),
+        )
     if value < low:
         status = Status.WARN
         message = (
@@ -398,11 +455,14 @@ def integrated_loudness(report: Report, targets: Targets, delivery: Delivery) ->
         return Check(
             id="integrated_loudness",
             stages=MASTERING,
-            status=Status.WARN,
+            status=Status.SKIP,
             measured=None,
             target=phrase,
             unit="LUFS",
-            message="The bounce is too short or too quiet to measure its loudness.",
+            message=(
+                "The bounce is too short or too quiet to measure its loudness, so it is not "
+                "judged. Bounce the whole song."
+            ),
         )
     difference = value - target
     distance = abs(difference)

@@ -75,7 +75,7 @@ def analyse(
     with open_stream(fileobj, fmt, targets) as stream, threadpool_limits(limits=1):
         measured = _measure(stream.blocks(), stream.info, targets)
     _check_complete(measured.frames, stream.info)
-    report = _report(measured, stream.info, fmt, size, metadata, stage)
+    report = _report(measured, stream.info, fmt, size, metadata, stage, targets)
     return replace(
         report,
         checks=checks.evaluate(report, targets, stage, delivery),
@@ -175,6 +175,7 @@ def _report(
     size: int,
     metadata: Metadata,
     stage: str | None,
+    targets: Targets,
 ) -> Report:
     rate = info.sample_rate
     frames = measured.frames
@@ -204,6 +205,7 @@ def _report(
     if true_peak_dbtp is not None and loudness.integrated_lufs is not None:
         plr = true_peak_dbtp - loudness.integrated_lufs
     first, last = health.first_sound, health.last_sound
+    floor, pause_s = _noise_floor(loudness, first, last, rate, targets)
     lows, highs = measured.waveform.result()
     return Report(
         integrated_lufs=loudness.integrated_lufs,
@@ -220,7 +222,8 @@ def _report(
         balance_db=health.balance_db,
         leading_silence_s=duration if first is None else first / rate,
         trailing_silence_s=duration if last is None else (frames - 1 - last) / rate,
-        noise_floor_lufs=_noise_floor(loudness, first, last, rate),
+        noise_floor_lufs=floor,
+        pause_s=pause_s,
         start_peak_dbfs=_db(health.start_peak),
         end_peak_dbfs=_db(health.end_peak),
         sample_rate=rate,
@@ -251,18 +254,42 @@ def _report(
 
 
 def _noise_floor(
-    loudness: LoudnessResult, first: int | None, last: int | None, rate: int
-) -> float | None:
-    """Quietest 400 ms between the first and the last sound (digital silence left out)."""
-    if first is None or last is None:
-        return None
+    loudness: LoudnessResult, first: int | None, last: int | None, rate: int, targets: Targets
+) -> tuple[float | None, float]:
+    """The loudness of the pauses between the first and the last sound, and how long they
+    last in all. A pause is a run of momentary (400 ms) blocks, together at least
+    `pause_min_s` long, each at least `pause_depth_lu` below the integrated loudness: quiet
+    music is not a pause. The floor is the pauses' quietest block; silent pauses (edited to
+    digital silence) have none."""
+    if first is None or last is None or loudness.integrated_lufs is None:
+        return None, 0.0
     blocks = loudness.momentary_blocks
     starts = np.arange(len(blocks)) * _STEP_S
     inside = (starts >= first / rate) & (starts + _MOMENTARY_S <= (last + 1) / rate)
-    candidates = blocks[inside & (blocks > 0.0)]
-    if len(candidates) == 0:
-        return None
-    return lufs(float(candidates.min()))
+    threshold = 10.0 ** ((loudness.integrated_lufs - targets.pause_depth_lu + 0.691) / 10.0)
+    quiet = inside & (blocks < threshold)
+    needed = max(1, math.ceil((targets.pause_min_s - _MOMENTARY_S) / _STEP_S - 1e-9) + 1)
+    in_pause = np.zeros(len(blocks), dtype=bool)
+    run_start = None
+    for index, is_quiet in enumerate([*quiet.tolist(), False]):
+        if is_quiet and run_start is None:
+            run_start = index
+        elif not is_quiet and run_start is not None:
+            if index - run_start >= needed:
+                in_pause[run_start:index] = True
+            run_start = None
+    if not in_pause.any():
+        return None, 0.0
+    # Seconds covered by the pause blocks (overlapping windows counted once).
+    window = round(_MOMENTARY_S / _STEP_S)
+    covered = np.zeros(len(blocks) + window, dtype=bool)
+    for start in np.flatnonzero(in_pause).tolist():
+        covered[start : start + window] = True
+    pause_s = float(covered.sum() * _STEP_S)
+    # The floor is the quietest 400 ms of the pauses: blocks near a pause's edges still
+    # hold the music's tail.
+    power = float(blocks[in_pause].min())
+    return (lufs(power) if power > 0.0 else None), pause_s
 
 
 def _curve(short_term: np.ndarray) -> LoudnessCurve:

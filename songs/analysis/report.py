@@ -58,6 +58,12 @@ class Status(enum.StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
+    SKIP = "skip"
+    """Not judged: the measurement cannot support a verdict here (the message says why)."""
+
+    @property
+    def label(self) -> str:
+        return "not judged" if self is Status.SKIP else self.value
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,11 @@ class Report:
     leading_silence_s: float
     trailing_silence_s: float
     noise_floor_lufs: float | None
-    """Quietest momentary loudness between the first and last sound."""
+    """The quietest 400 ms of the pauses (see pause_s); None without a pause, or when the
+    pauses are digital silence."""
+    pause_s: float
+    """Seconds of pause between the first and last sound: stretches of at least
+    Targets.pause_min_s at least Targets.pause_depth_lu below the integrated loudness."""
     start_peak_dbfs: float | None
     end_peak_dbfs: float | None
     # File facts.
@@ -204,6 +214,7 @@ class Report:
             "leading_silence_s": _num(self.leading_silence_s),
             "trailing_silence_s": _num(self.trailing_silence_s),
             "noise_floor_lufs": _num(self.noise_floor_lufs),
+            "pause_s": _num(self.pause_s, 1),
             "start_peak_dbfs": _num(self.start_peak_dbfs),
             "end_peak_dbfs": _num(self.end_peak_dbfs),
             "sample_rate": self.sample_rate,
@@ -258,6 +269,7 @@ class Report:
             leading_silence_s=data.get("leading_silence_s", 0.0),
             trailing_silence_s=data.get("trailing_silence_s", 0.0),
             noise_floor_lufs=data.get("noise_floor_lufs"),
+            pause_s=data.get("pause_s") or 0.0,
             start_peak_dbfs=data.get("start_peak_dbfs"),
             end_peak_dbfs=data.get("end_peak_dbfs"),
             sample_rate=data["sample_rate"],

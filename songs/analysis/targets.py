@@ -146,6 +146,9 @@ class Targets:
     """Below this loudness range the master sounds flattened (warning)."""
     loudness_range_max_lu: float = 15.0
     """Above this, quiet passages get lost on phones and in cars (warning)."""
+    loudness_range_min_duration_s: float = 30.0
+    """A bounce shorter than this is an excerpt: its loudness range says little about how
+    the song moves, so it is not judged."""
     plr_min_db: float = 8.0
     """Lowest peak-to-loudness ratio before the master counts as over-limited (warning)."""
 
@@ -157,7 +160,12 @@ class Targets:
     mix_peak_max_dbfs: float = -3.0
     """A mix sent to mastering should peak at or below this."""
     noise_floor_max_lufs: float = -45.0
-    """Quietest moment inside a recording above this suggests hiss or hum (warning)."""
+    """Pauses inside a recording louder than this suggest hiss or hum (warning)."""
+    pause_min_s: float = 1.0
+    """A pause, to hear the noise floor in, lasts at least this long..."""
+    pause_depth_lu: float = 20.0
+    """...and stays at least this far below the integrated loudness; without one, the
+    noise floor is not judged (quiet music is not noise)."""
 
     # --- Signal health --------------------------------------------------------------------
     clip_level_dbfs: float = -0.01
@@ -166,6 +174,8 @@ class Targets:
     """This many consecutive full-scale samples on a channel count as a clip."""
     dc_offset_max: float = 0.001
     """Largest DC offset per channel that passes, as a fraction of full scale (-60 dBFS)."""
+    dc_offset_min_duration_s: float = 3.0
+    """Shorter than this, the mean of a bass note is not yet near zero: DC is not judged."""
     correlation_warn_below: float = 0.1
     """Left/right correlation below this risks thinning out in mono (warning)."""
     correlation_fail_below: float = -0.2

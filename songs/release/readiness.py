@@ -187,7 +187,12 @@ def _file_items(
         if judged is None:
             items.append(Item(item_id, label, Status.FAIL, _without_master(item_id, song)))
             continue
-        present = [judged[check_id] for check_id in check_ids if check_id in judged]
+        # A check that could not judge (an excerpt's loudness range, say) decides nothing.
+        present = [
+            judged[check_id]
+            for check_id in check_ids
+            if check_id in judged and judged[check_id].status != Status.SKIP
+        ]
         if not present:
             items.append(
                 Item(

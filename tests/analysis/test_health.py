@@ -6,8 +6,9 @@ import unittest
 
 import numpy as np
 
+from songs.analysis import Check, Status
 from songs.analysis.health import HealthMeter, chunk_extremes
-from tests.analysis.signals import join, report_for, silence, tone
+from tests.analysis.signals import join, music, report_for, silence, tone
 
 
 def health_of(signal: np.ndarray, *, block: int, chunk: int = 64) -> object:
@@ -151,3 +152,52 @@ class SilenceAndEdgesTests(unittest.TestCase):
         self.assertAlmostEqual(report.noise_floor_lufs, -40.0 + 3.0 + 3.3 - 0.7, delta=1.0)
         check = next(check for check in report.checks if check.id == "noise_floor")
         self.assertEqual(check.status, "warn")
+
+
+class VerdictOnlyWhereMeasuredTests(unittest.TestCase):
+    """A check that cannot know does not warn: it says, as "not judged", why it cannot."""
+
+    def checks(self, signal: np.ndarray, stage: str, rate: int = 44100) -> dict[str, Check]:
+        return {check.id: check for check in report_for(signal, rate, stage=stage).checks}
+
+    def test_a_continuous_take_has_no_pause_so_its_noise_floor_is_not_judged(self) -> None:
+        report = report_for(music(20.0), 44100, stage="recording")
+        self.assertEqual(report.pause_s, 0.0)
+        self.assertIsNone(report.noise_floor_lufs)
+        check = next(check for check in report.checks if check.id == "noise_floor")
+        self.assertEqual(check.status, Status.SKIP)
+        self.assertIn("There is no pause in this take", check.message)
+        self.assertNotIn("hiss, hum or room noise under", check.message)
+
+    def test_a_quiet_passage_of_music_is_not_a_pause(self) -> None:
+        rate = 44100
+        loud, quiet = music(8.0), music(4.0, seed=1) * 10 ** (-12 / 20)  # 12 LU down
+        check = self.checks(join(loud, quiet, loud), "recording", rate)["noise_floor"]
+        self.assertEqual(check.status, Status.SKIP)
+
+    def test_digitally_silent_pauses_pass_as_silence(self) -> None:
+        rate = 44100
+        take = join(music(5.0), silence(2.0, rate=rate), music(5.0, seed=2))
+        report = report_for(take, rate, stage="editing")
+        self.assertAlmostEqual(report.pause_s, 2.0, delta=0.2)
+        check = next(check for check in report.checks if check.id == "noise_floor")
+        self.assertEqual(check.status, Status.PASS)
+        self.assertIn("digital silence", check.message)
+
+    def test_an_excerpt_has_its_loudness_range_measured_but_not_judged(self) -> None:
+        excerpt = self.checks(music(6.0), "mixing")["loudness_range"]
+        self.assertEqual(excerpt.status, Status.SKIP)
+        self.assertIn("this is an excerpt", excerpt.message)
+        whole = self.checks(music(40.0), "mixing")["loudness_range"]
+        self.assertNotEqual(whole.status, Status.SKIP)
+
+    def test_a_bass_note_too_short_to_average_out_is_not_called_dc(self) -> None:
+        rate = 44100
+        note = tone(1.0, -6, rate=rate, freq=55.0)
+        check = self.checks(note, "editing", rate)["dc_offset"]
+        self.assertEqual(check.status, Status.SKIP)
+
+    def test_no_integrated_loudness_means_loudness_is_not_judged(self) -> None:
+        rate = 44100
+        check = self.checks(tone(0.3, -10, rate=rate), "mastering", rate)["integrated_loudness"]
+        self.assertEqual(check.status, Status.SKIP)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from coaching.models import Notification, Review, Snippet
 from songs import services
-from tests.base import BaseTestCase, audio_bytes, make_user, store_bounce, upload_file
+from stages.models import StageRecord
+from tests.base import BaseTestCase, audio_bytes, make_song, make_user, store_bounce, upload_file
 
 
 class SnippetTests(BaseTestCase):
@@ -149,6 +150,58 @@ class TendencyTests(BaseTestCase):
         self.assertEqual((production.self_mean, production.coach_mean), (2, -3))
         self.assertIn("5.0 further towards chaos", production.sentence)
         self.assertContains(page, "Paper Lanterns · round 1")
+
+    def review(self, record: StageRecord, round_: int, own: int | None, coach: int) -> None:
+        Review.objects.create(
+            record=record,
+            round=round_,
+            coach=self.bob,
+            verdict="changes_requested",
+            summary="s",
+            coach_balance=coach,
+            balance_comment="c",
+            self_balance=own,
+        )
+
+    def test_only_rounds_both_placed_are_compared_and_counted(self) -> None:
+        first = self.started("songwriting")
+        self.review(first, 1, own=-2, coach=2)  # both placed: 4.0 towards heart
+        second = self.started("songwriting", song=make_song(self.alice, self.cohort, "B"))
+        self.review(second, 1, own=None, coach=3)  # the coach alone
+        StageRecord.objects.filter(pk=second.pk).update(self_balance=5)  # not reviewed yet
+        self.client.force_login(self.alice)
+        page = self.client.get(f"/people/{self.alice.pk}/tendencies/")
+        songwriting = page.context["stages"][1]
+        self.assertEqual(songwriting.paired_rounds, 1)
+        self.assertEqual((songwriting.self_mean, songwriting.coach_mean), (-2, 2))
+        self.assertEqual(
+            songwriting.sentence,
+            "Your placements sit 4.0 further towards heart than your coaches' (over the 1 "
+            "round you and a coach both placed).",
+        )
+
+    def test_a_coach_reads_the_sentence_about_the_student(self) -> None:
+        self.review(self.started("songwriting"), 1, own=-2, coach=2)
+        self.client.force_login(self.bob)
+        page = self.client.get(f"/people/{self.alice.pk}/tendencies/")
+        sentence = page.context["stages"][1].sentence
+        self.assertTrue(sentence.startswith("Alice's placements sit 4.0 further"), sentence)
+        self.assertNotIn("You", sentence)
+
+    def test_the_coaches_tendencies_link_opens_a_student_picker(self) -> None:
+        self.client.force_login(self.bob)
+        home = self.client.get("/")
+        self.assertContains(home, 'href="/people/tendencies/">Tendencies')
+        picker = self.client.get("/people/tendencies/")
+        self.assertEqual(
+            [p.username for p in picker.context["page"].object_list], ["alice", "carol"]
+        )
+        found = self.client.get("/people/tendencies/?q=car")
+        self.assertEqual([p.username for p in found.context["page"].object_list], ["carol"])
+        self.client.force_login(self.alice)
+        self.assertRedirects(
+            self.client.get("/people/tendencies/"), f"/people/{self.alice.pk}/tendencies/"
+        )
 
     def test_the_students_coaches_and_admins_may_look_nobody_else(self) -> None:
         url = f"/people/{self.alice.pk}/tendencies/"

@@ -84,6 +84,8 @@ RULES: dict[str, Rule] = {
     "coaching:open_notification": (("GET",), {OWNER}),
     "coaching:read_all": (("POST",), LOGGED_IN),
     "coaching:tendencies": (("GET",), SEES_SONG),
+    # Coaches and admins pick a student; a student is sent on to their own page.
+    "coaching:tendencies_people": (("GET",), LOGGED_IN),
     "coaching:cohorts": (("GET",), COACHES),
     "coaching:cohort_new": (("GET", "POST"), {ADMIN}),
     "coaching:cohort": (("GET",), {COACH, ADMIN}),
