@@ -43,12 +43,33 @@ def level_ticks(scale: Scale, step: float) -> list[tuple[float, str]]:
     return ticks
 
 
-def time_ticks(total_s: float, scale: Scale, *, most: int = 8) -> list[tuple[float, str]]:
+@dataclass(frozen=True)
+class TimeTick:
+    x: float
+    label: str
+    anchor: str
+    """SVG text-anchor: labels at the ends sit inside the chart rather than cut off."""
+
+
+LABEL_HALF_WIDTH = 16
+"""About half the width of a m:ss label at the charts' font size, in viewBox units."""
+
+
+def time_ticks(total_s: float, scale: Scale, *, most: int = 8) -> list[TimeTick]:
     """Time labels at a round step that gives at most `most` of them."""
     step = next(
         (s for s in (5, 10, 15, 30, 60, 120, 300, 600, 1200, 1800) if total_s / s <= most), 3600
     )
-    return [(scale(float(t)), clock(t)) for t in range(0, int(total_s) + 1, step)]
+    ticks = []
+    for t in range(0, int(total_s) + 1, step):
+        x = scale(float(t))
+        anchor = "middle"
+        if x + LABEL_HALF_WIDTH > scale.end:
+            anchor = "end"
+        elif x - LABEL_HALF_WIDTH < scale.start:
+            anchor = "start"
+        ticks.append(TimeTick(x, clock(t), anchor))
+    return ticks
 
 
 # --- Loudness over time (the bounce page) ---------------------------------------------------
@@ -76,18 +97,23 @@ class LoudnessChart:
     target_y: float | None
     target_label: str
     ticks: list[tuple[float, str]]
-    time_ticks: list[tuple[float, str]]
+    time_ticks: list[TimeTick]
 
 
 def loudness_over_time(
     short_term_lufs: Sequence[float | None], *, step_s: float, target_lufs: float | None
 ) -> LoudnessChart | None:
     """Short-term loudness as SVG polyline points, with the target as a line."""
-    if not any(value is not None for value in short_term_lufs):
+    measured = [value for value in short_term_lufs if value is not None]
+    if not measured:
         return None
     right = LOUDNESS_WIDTH - LOUDNESS_RIGHT
     bottom = LOUDNESS_HEIGHT - LOUDNESS_BOTTOM
-    y = Scale(LOUDNESS_CEILING_LUFS, LOUDNESS_FLOOR_LUFS, LOUDNESS_TOP, bottom)
+    # The axis reaches above 0 LUFS when the bounce does (a +2.1 LUFS file is not drawn on
+    # the 0 line), in steps of the gridlines.
+    loudest = max([*measured, target_lufs if target_lufs is not None else LOUDNESS_FLOOR_LUFS])
+    ceiling = max(LOUDNESS_CEILING_LUFS, math.ceil(loudest / 10) * 10.0)
+    y = Scale(ceiling, LOUDNESS_FLOOR_LUFS, LOUDNESS_TOP, bottom)
     total_s = SHORT_TERM_WINDOW_S + step_s * max(len(short_term_lufs) - 1, 1)
     x = Scale(0.0, total_s, LOUDNESS_LEFT, right)
     points = " ".join(

@@ -21,6 +21,7 @@ from coaching.http import AuthenticatedHttpRequest
 from coaching.models import ActionMark, StageDeadline
 from songs.views import bounces_context
 from stages import services as stage_services
+from stages.balance import BALANCE_MAX, BALANCE_MIN
 from stages.forms import BalanceForm, JournalForm, TickForm
 from stages.models import StageRecord, StageRuleError, Status
 
@@ -147,15 +148,16 @@ def place_balance(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -
         except StageRuleError as exc:
             error = str(exc)
     else:
-        error = "Choose a place on the scale from -5 to +5."
+        error = f"Choose a place on the scale from {BALANCE_MIN} to +{BALANCE_MAX}."
     if request.htmx:
+        # Only the status is swapped: the slider stays under the student's hand (a whole
+        # new block swapped in while arrow keys still arrive lost steps).
         return render(
             request,
-            "stages/_balance.html",
+            "stages/_balance_status.html",
             {
                 "record": record,
                 "stage": record.stage,
-                "can_edit": True,
                 "balance_error": error,
                 "balance_saved": not error,
             },

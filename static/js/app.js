@@ -115,6 +115,16 @@
     }
   });
 
+  // Where a key press is typing, not a shortcut: text fields, text areas, drop-downs and
+  // editable text. A checkbox, a range or a button is not typing.
+  function isTyping(target) {
+    if (!target || !target.closest) return false;
+    if (target.closest("textarea, select, [contenteditable]")) return true;
+    var input = target.closest("input");
+    if (!input) return false;
+    return ["checkbox", "radio", "range", "button", "submit", "reset", "file"].indexOf(input.type) === -1;
+  }
+
   // m:ss (h:mm:ss from an hour on), rounded down: songs/analysis/units.py clock().
   function clock(seconds) {
     var whole = Math.max(0, Math.floor(seconds));
@@ -322,10 +332,14 @@
       });
     }
     document.addEventListener("keydown", function (event) {
-      if (event.target.closest("input, textarea, select")) return;
+      if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+      var handled = true;
       if (event.key === "a" || event.key === "A") choose("a");
       else if (event.key === "b" || event.key === "B") choose("b");
-      else if (event.key === " ") { event.preventDefault(); playButton.click(); }
+      else if (event.key === " ") playButton.click();
+      else handled = false;
+      // A focused checkbox or button would take Space (and the click) for itself.
+      if (handled) event.preventDefault();
     });
     volumes();
     box.dataset.current = current;

@@ -92,5 +92,20 @@ class CoachingJourneyTests(BrowserTestCase):
         self.assertLess(abs(state["a"] - state["b"]), 0.3)
         self.assertGreater(state["b"], 1.0)
         self.assertEqual((state["aMuted"], state["bMuted"]), (True, False))
+
+        # After a click on the loudness-matched box, the keys still drive the player.
+        match = page.locator("[data-ab-match]")
+        match.click()
+        self.assertFalse(match.is_checked())
+        page.keyboard.press("a")
+        page.keyboard.press(" ")
+        keys = page.evaluate(
+            """() => ({
+                current: document.querySelector('[data-ab]').dataset.current,
+                paused: document.querySelector('[data-ab-a]').paused,
+                checked: document.querySelector('[data-ab-match]').checked,
+            })"""
+        )
+        self.assertEqual(keys, {"current": "a", "paused": True, "checked": False})
         self.screenshot("10-ab-compare")
         self.assertEqual(self.console_errors, [])

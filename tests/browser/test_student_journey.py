@@ -62,8 +62,8 @@ class StudentJourneyTests(BrowserTestCase):
 
         # Place the balance slider.
         page.locator("#id_self_balance").fill("-2")
-        page.get_by_text("Leaning towards control (-2)").wait_for()
-        page.locator("#balance").get_by_text("Saved").wait_for()
+        page.locator("#balance-reading").get_by_text("Leaning towards control (-2)").wait_for()
+        page.locator("#balance-status").get_by_text("Saved").wait_for()
         record.refresh_from_db()
         self.assertEqual(record.self_balance, -2)
 
@@ -122,6 +122,25 @@ class StudentJourneyTests(BrowserTestCase):
         page.get_by_text("Voice memo of the chorus idea").wait_for()
         self.assertEqual(record.status, Status.IN_PROGRESS)
         self.assertEqual(self.console_errors, [])
+
+    def test_quick_arrow_keys_on_the_balance_slider_save_the_last_place(self) -> None:
+        self.log_in("ada", "lanterns-at-dusk")
+        song = make_song(self.student, self.student.cohorts.get(), title="Keys")
+        record = song.records.select_related("song__cohort", "stage").get(stage__slug="production")
+        record.start()
+        record.place_balance(5)
+        self.go(f"/songs/{song.pk}/stages/production/")
+        slider = self.page.locator("#id_self_balance")
+        slider.focus()
+        for _ in range(4):
+            self.page.keyboard.press("ArrowLeft")
+        self.page.locator("#balance-status [data-saved-value='1']").wait_for()
+        reading = self.page.locator("#balance-reading").inner_text()
+        self.assertEqual(reading.strip(), "Leaning towards chaos (+1)")
+        self.assertEqual(slider.input_value(), "1")
+        record.refresh_from_db()
+        self.assertEqual(record.self_balance, 1)
+        self.screenshot("05a-balance-after-quick-keys")
 
     def test_an_over_limit_file_is_refused_before_upload(self) -> None:
         with self.settings(BOUNCE_MAX_UPLOAD_BYTES=100_000):

@@ -4,7 +4,7 @@ from django.core import mail
 
 from coaching.models import Comment, Notification, Review
 from stages.models import Status
-from tests.base import BaseTestCase, audio_bytes, count_queries, make_song, store_bounce
+from tests.base import HTMX, BaseTestCase, audio_bytes, count_queries, make_song, store_bounce
 
 
 class ReviewTestCase(BaseTestCase):
@@ -146,13 +146,28 @@ class ReviewPageTests(ReviewTestCase):
         Comment.objects.create(record=record, author=self.bob, body="Fix the hook", blocking=True)
         self.client.force_login(self.bob)
         response = self.verdict(record)
-        self.assertContains(response, "1 blocking comment still open")
+        self.assertContains(response, "1 blocking comment still open", count=1)
+        self.assertContains(response, "Not approved: 1 blocking comment")
         self.assertContains(response, "Clear purpose, strong hook.")  # the input is kept
         record.refresh_from_db()
         self.assertEqual(record.status, Status.SUBMITTED)
         self.verdict(record, "changes_requested")
         record.refresh_from_db()
         self.assertEqual(record.status, Status.CHANGES_REQUESTED)
+
+    def test_resolving_the_blocking_comment_refreshes_the_verdict_panel(self) -> None:
+        record = self.submitted()
+        comment = Comment.objects.create(
+            record=record, author=self.bob, body="Fix the hook", blocking=True
+        )
+        self.client.force_login(self.bob)
+        page = self.client.get(f"/coach/review/{record.pk}/")
+        self.assertContains(page, 'hx-trigger="comments-changed from:body"')
+        resolved = self.client.post(f"/comments/{comment.pk}/resolve/", headers=HTMX)
+        self.assertEqual(resolved["HX-Trigger"], "comments-changed")
+        notice = self.client.get(f"/coach/review/{record.pk}/blocking/", headers=HTMX)
+        self.assertTemplateUsed(notice, "coaching/_review_blocking.html")
+        self.assertNotContains(notice, "still open")
 
     def test_a_missing_mark_or_summary_keeps_the_rest(self) -> None:
         record = self.submitted()

@@ -217,8 +217,9 @@ class BalanceTests(RecordPageTestCase):
         response = self.client.post(
             self.url(suffix="balance/"), {"self_balance": "3"}, headers=HTMX
         )
-        self.assertTemplateUsed(response, "stages/_balance.html")
-        self.assertContains(response, "Leaning towards chaos (+3)")
+        self.assertTemplateUsed(response, "stages/_balance_status.html")
+        self.assertContains(response, "Saved: Leaning towards chaos (+3)")
+        self.assertNotContains(response, 'type="range"')  # the slider is left alone
         self.assertEqual(self.record().self_balance, 3)
 
     def test_a_balance_out_of_range_is_refused(self) -> None:
