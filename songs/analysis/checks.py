@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 
 from songs.analysis.formats import label_of
-from songs.analysis.metadata import format_isrc
+from songs.analysis.metadata import RIFF_INFO_ISRC, format_isrc
 from songs.analysis.report import STAGE_SLUGS, Check, Report, Status
 from songs.analysis.targets import STANDARD_SAMPLE_RATES_HZ, Delivery, Targets
 from songs.analysis.units import clock
@@ -674,6 +674,14 @@ def isrc(report: Report, targets: Targets, delivery: Delivery) -> Check:
         status, message = (
             Status.PASS,
             f"The ISRC {format_isrc(report.isrc)} is embedded and well formed.",
+        )
+    if report.isrc is not None and report.isrc_field == RIFF_INFO_ISRC:
+        message += (
+            " It sits in the WAV's RIFF INFO “ISRC” field, where ffmpeg and some DAWs write "
+            "it; the RIFF standard calls that field the source of the material, and "
+            "distributors take the ISRC you type into their upload form, so enter it there. "
+            "Players and stores that read tags look for an ID3 tag: export with one to "
+            "embed it where they look."
         )
     return Check(
         id="isrc",

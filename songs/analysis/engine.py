@@ -238,6 +238,7 @@ def _report(
         tags=metadata.tags,
         isrc=metadata.isrc,
         isrc_valid=metadata.isrc_valid,
+        isrc_field=metadata.isrc_field,
         artwork=metadata.artwork,
         checks=(),
         streaming=(),

@@ -132,8 +132,28 @@ class Metadata:
     tags: dict[str, str]
     isrc: str | None
     isrc_valid: bool
+    isrc_field: str | None
+    """Where the ISRC was found (see ISRC_FIELDS); None without one."""
     artwork: Artwork | None
     flags: tuple[str, ...]
+
+
+RIFF_INFO_ISRC = "RIFF INFO ISRC"
+"""The WAV field ffmpeg (`-metadata ISRC=...`) and some DAWs write an ISRC into. The RIFF
+standard calls it the source of the material; distributors do not read it."""
+ISRC_FIELDS = {
+    AudioFormat.MP3: "ID3 tag",
+    AudioFormat.WAV: "ID3 chunk",
+    AudioFormat.AIFF: "ID3 chunk",
+    AudioFormat.FLAC: "Vorbis comment",
+    AudioFormat.OGG: "Vorbis comment",
+    AudioFormat.M4A: "MP4 atom",
+}
+"""Where each format keeps a recording's ISRC, as tag editors and players read it."""
+_CODE_IN_TEXT = re.compile(r"\b[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[0-9]{2}-?[0-9]{5}\b")
+_ISRC_LABEL_REACH = 120
+"""In BWF XML, an ISRC-shaped code counts when "ISRC" labels it within this many characters
+before it (an element name, an attribute, or a typeLabel)."""
 
 
 def normalise_isrc(raw: str) -> str:
@@ -181,6 +201,10 @@ def read_metadata(fileobj: BinaryFile, fmt: AudioFormat, *, max_artwork_pixels: 
         fileobj.seek(0)
 
     isrc = normalise_isrc(tags["isrc"]) if tags.get("isrc") else None
+    field = ISRC_FIELDS[fmt] if isrc else None
+    if not isrc and fmt is AudioFormat.WAV:
+        isrc, field = _wave_isrc(fileobj, tags)
+        fileobj.seek(0)
     artwork = None
     if pictures:
         data, _ = max(pictures, key=lambda picture: picture[1] == 3)  # front cover first
@@ -190,6 +214,7 @@ def read_metadata(fileobj: BinaryFile, fmt: AudioFormat, *, max_artwork_pixels: 
         tags=ordered,
         isrc=isrc or None,
         isrc_valid=bool(isrc and isrc_is_valid(isrc)),
+        isrc_field=field if isrc else None,
         artwork=artwork,
         flags=tuple(flags),
     )
@@ -281,6 +306,26 @@ def _read_wave(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -
                     _put(tags, _RIFF_INFO[field_id], [_text(value)])
     fileobj.seek(0)
     _id3_tags(WAVE(fileobj).tags, tags, pictures)
+
+
+def _wave_isrc(fileobj: BinaryFile, tags: dict[str, str]) -> tuple[str | None, str | None]:
+    """A WAV without an ID3 ISRC: look in its BWF XML chunks (axml, iXML), then in the RIFF
+    INFO "ISRC" field, where only a code shaped like an ISRC counts as one."""
+    try:
+        for chunk_id, data in _chunks(fileobj, "<", wanted={b"axml", b"iXML"}):
+            text = _text(data)
+            for found in _CODE_IN_TEXT.finditer(text):
+                if (
+                    "isrc"
+                    in text[max(0, found.start() - _ISRC_LABEL_REACH) : found.start()].lower()
+                ):
+                    return normalise_isrc(found[0]), f"BWF {chunk_id.decode()} chunk"
+    except (OSError, struct.error):
+        return None, None
+    source = normalise_isrc(tags.get("source", ""))
+    if source and isrc_is_valid(source):
+        return source, RIFF_INFO_ISRC
+    return None, None
 
 
 def _read_aiff(fileobj: BinaryFile, tags: dict[str, str], pictures: _Pictures) -> None:

@@ -184,6 +184,8 @@ class Report:
     tags: Mapping[str, str]
     isrc: str | None
     isrc_valid: bool
+    isrc_field: str | None
+    """Where the ISRC sits in the file: "ID3 tag", "Vorbis comment", "RIFF INFO ISRC", ..."""
     artwork: Artwork | None
     # Judgements and views.
     checks: tuple[Check, ...]
@@ -229,6 +231,7 @@ class Report:
             "tags": dict(self.tags),
             "isrc": self.isrc,
             "isrc_valid": self.isrc_valid,
+            "isrc_field": self.isrc_field,
             "artwork": None if self.artwork is None else _artwork_dict(self.artwork),
             "checks": [check.to_dict() for check in self.checks],
             "streaming": [_streaming_dict(preview) for preview in self.streaming],
@@ -284,6 +287,7 @@ class Report:
             tags=dict(data["tags"]),
             isrc=data["isrc"],
             isrc_valid=data["isrc_valid"],
+            isrc_field=data.get("isrc_field"),
             artwork=None if artwork is None else Artwork(**artwork),
             checks=tuple(
                 Check(

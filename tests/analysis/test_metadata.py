@@ -175,26 +175,61 @@ class TaggedFilesTests(unittest.TestCase):
                 self.assertEqual(report.tags["comment"], "take 4")
 
 
-def riff_info_wav(fields: dict[bytes, bytes]) -> bytes:
-    """A WAV with a hand-made LIST/INFO chunk (libsndfile has no field for ISRC)."""
+def riff_info_wav(
+    fields: dict[bytes, bytes], *, extra: list[tuple[bytes, bytes]] | None = None
+) -> bytes:
+    """A WAV with a hand-made LIST/INFO chunk (libsndfile has no field for ISRC), and any
+    `extra` chunks (id, data) after it."""
     wav = encode(audio(), RATE, subtype="PCM_16")
     body = b"INFO"
     for key, value in fields.items():
         value += b"\x00"
         body += key + struct.pack("<I", len(value)) + value + (b"\x00" if len(value) % 2 else b"")
-    chunk = b"LIST" + struct.pack("<I", len(body)) + body
-    data = wav + chunk
+    data = wav + b"LIST" + struct.pack("<I", len(body)) + body
+    for chunk_id, chunk in extra or []:
+        data += (
+            chunk_id + struct.pack("<I", len(chunk)) + chunk + (b"\x00" if len(chunk) % 2 else b"")
+        )
     return data[:4] + struct.pack("<I", len(data) - 8) + data[8:]
 
 
 class RiffInfoTests(unittest.TestCase):
-    def test_info_isrc_means_source_not_a_recording_code(self) -> None:
+    def test_an_isrc_in_the_riff_info_field_is_recognised_and_named(self) -> None:
+        # What `ffmpeg -metadata ISRC=GBABC2500001 out.wav` writes.
         data = riff_info_wav({b"INAM": b"Night Bus", b"ISRC": b"GBABC2500001"})
         report = analyse(io.BytesIO(data), stage="mastering")
-        self.assertIsNone(report.isrc)
-        self.assertFalse(report.isrc_valid)
+        self.assertEqual((report.isrc, report.isrc_valid), ("GBABC2500001", True))
+        self.assertEqual(report.isrc_field, "RIFF INFO ISRC")
         self.assertEqual(report.tags["source"], "GBABC2500001")
         self.assertEqual(report.tags["title"], "Night Bus")
+        check = next(check for check in report.checks if check.id == "isrc")
+        self.assertIn("RIFF INFO “ISRC” field", check.message)
+        self.assertIn("distributors take the ISRC you type into their upload form", check.message)
+        self.assertNotIn("No ISRC is embedded", check.message)
+
+    def test_a_riff_info_source_that_is_no_isrc_stays_a_source(self) -> None:
+        data = riff_info_wav({b"INAM": b"Night Bus", b"ISRC": b"Studio B tape 4"})
+        report = analyse(io.BytesIO(data), stage="mastering")
+        self.assertIsNone(report.isrc)
+        self.assertEqual(report.tags["source"], "Studio B tape 4")
+
+    def test_an_isrc_in_a_bwf_axml_chunk_is_read(self) -> None:
+        xml = b'<ebucore:identifier typeLabel="ISRC"><dc:identifier>GB-ABC-25-00002'
+        xml += b"</dc:identifier></ebucore:identifier>"
+        data = riff_info_wav({b"INAM": b"Night Bus"}, extra=[(b"axml", xml)])
+        report = analyse(io.BytesIO(data), stage="mastering")
+        self.assertEqual((report.isrc, report.isrc_field), ("GBABC2500002", "BWF axml chunk"))
+
+    def test_the_id3_chunk_of_a_wav_wins_over_its_riff_info(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "both.wav"
+            path.write_bytes(riff_info_wav({b"ISRC": b"GBABC2500001"}))
+            wave = WAVE(path)
+            wave.add_tags()
+            wave.tags.add(TSRC(encoding=3, text="USRC17607839"))
+            wave.save()
+            report = analyse(io.BytesIO(path.read_bytes()), stage="mastering")
+        self.assertEqual((report.isrc, report.isrc_field), ("USRC17607839", "ID3 chunk"))
 
     def test_latin1_text_is_read(self) -> None:
         report = analyse(io.BytesIO(riff_info_wav({b"IART": "Zoë".encode("latin-1")})))
