@@ -38,7 +38,9 @@ def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
     own = _threads(Comment.objects.filter(bounce=bounce))
     carried = _threads(
         Comment.objects.unresolved().filter(
-            record_id=bounce.record_id, bounce__version__lt=bounce.version
+            record_id=bounce.record_id,
+            bounce__version__lt=bounce.version,
+            bounce__hidden_at__isnull=True,  # a version set aside takes its threads along
         )
     )
     markers = [Marker(c, False) for c in own if c.at_s is not None]

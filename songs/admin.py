@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from songs.models import Bounce, DeliveryProfile, Song
 
@@ -36,12 +38,23 @@ class BounceAdmin(admin.ModelAdmin[Bounce]):
         "true_peak_dbtp",
         "uploaded_by",
         "created_at",
+        "hidden_at",
     ]
-    list_filter = ["audio_format", "analysis_state"]
+    list_filter = ["audio_format", "analysis_state", ("hidden_at", admin.EmptyFieldListFilter)]
     list_select_related = ["record__song", "record__stage", "uploaded_by"]
     search_fields = ["original_name", "record__song__title", "sha256"]
     # Uploads and their analyses are records of what happened: only the note is editable.
     readonly_fields = [f.name for f in Bounce._meta.fields if f.name not in {"id", "note"}]
+    actions = ["restore"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Bounce]:
+        # Staff see the versions students set aside too, to bring them back.
+        return Bounce.everything.get_queryset()
+
+    @admin.action(description="Bring back the selected versions a student set aside")
+    def restore(self, request: HttpRequest, queryset: QuerySet[Bounce]) -> None:
+        for bounce in queryset.filter(hidden_at__isnull=False):
+            bounce.restore()
 
 
 @admin.register(DeliveryProfile)

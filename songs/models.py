@@ -28,7 +28,7 @@ from songs.analysis import Check, Report, Targets
 from songs.analysis.checks import needs_delivery
 from songs.analysis.formats import AudioFormat
 from songs.analysis.metadata import format_isrc, isrc_is_valid, normalise_isrc
-from stages.models import StageRecord, Status
+from stages.models import StageRecord, StageRuleError, Status
 
 TEMPO_MIN_BPM = 20
 TEMPO_MAX_BPM = 400
@@ -559,8 +559,25 @@ class BounceQuerySet(models.QuerySet["Bounce"]):
             return finished
         return finished.filter(
             models.Q(record__song__cohort__in=Cohort.objects.coached_by(user))
-            | models.Q(record__song__owner=user, analysis_state=AnalysisState.FAILED)
+            | models.Q(
+                record__song__owner=user,
+                analysis_state=AnalysisState.FAILED,
+                analysis_retryable=True,
+            )
         )
+
+
+_BounceManager = models.Manager.from_queryset(BounceQuerySet)
+
+
+class ShownBounceManager(_BounceManager["Bounce"]):
+    """Bounces that are not set aside: what every page, list and workflow sees (the
+    related `record.bounces` too). `Bounce.everything` includes the set-aside ones."""
+
+    def get_queryset(self) -> BounceQuerySet:
+        shown = super().get_queryset().filter(hidden_at__isnull=True)
+        assert isinstance(shown, BounceQuerySet)
+        return shown
 
 
 class Bounce(models.Model):
@@ -597,11 +614,24 @@ class Bounce(models.Model):
     sample_rate = models.PositiveIntegerField(null=True, blank=True)
     checks_failed = models.PositiveSmallIntegerField(default=0)
     checks_warned = models.PositiveSmallIntegerField(default=0)
+    analysis_retryable = models.BooleanField(
+        default=False,
+        help_text="Whether trying the analysis again could fix its failure (a time limit or "
+        "a storage outage), unlike a broken file.",
+    )
+    # Set aside by its student (a failed or unwanted version): gone from every page, kept
+    # in storage; staff restore it in the admin.
+    hidden_at = models.DateTimeField("set aside", null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
-    objects = BounceQuerySet.as_manager()
+    objects = ShownBounceManager()
+    everything = BounceQuerySet.as_manager()
 
     class Meta:
         ordering = ["record", "-version"]
+        base_manager_name = "everything"
         indexes = [models.Index(fields=["analysis_state", "analysis_queued_at"])]
         constraints = [
             models.UniqueConstraint(fields=["record", "version"], name="bounce_version_once"),
@@ -644,7 +674,7 @@ class Bounce(models.Model):
         kills the decoder's process is not retried forever.
         """
         with transaction.atomic():
-            locked = Bounce.objects.select_for_update().get(pk=self.pk)
+            locked = Bounce.everything.select_for_update().get(pk=self.pk)
             now = timezone.now()
             if locked.analysis_state == AnalysisState.RUNNING:
                 stale = locked.analysis_started_at is None or (
@@ -734,8 +764,31 @@ class Bounce(models.Model):
         self.checks_failed = statuses.count(analysis.Status.FAIL)
         self.checks_warned = statuses.count(analysis.Status.WARN)
 
-    def mark_failed(self, reason: str) -> None:
-        self._fail(reason)
+    def mark_failed(self, reason: str, *, retryable: bool = False) -> None:
+        """Fail the analysis with a reason for the student; `retryable` when trying again
+        could work (a time limit, a storage outage), not for a broken file."""
+        self._fail(reason, retryable=retryable)
+
+    def hide(self, *, by: User) -> bool:
+        """Set this version aside (a failed or unwanted upload). The file is kept and staff
+        can restore it; hiding twice is a quiet no-op."""
+        self.record.song.ensure_open()
+        if self.hidden_at is not None:
+            return False
+        if not (self.record.is_open or self.analysis_state == AnalysisState.FAILED):
+            raise StageRuleError(
+                f"{self.record.stage.name} is {self.record.get_status_display().lower()}: "
+                f"reopen it to set {self.label} aside."
+            )
+        self.hidden_at = timezone.now()
+        self.hidden_by = by
+        self.save(update_fields=["hidden_at", "hidden_by"])
+        return True
+
+    def restore(self) -> None:
+        self.hidden_at = None
+        self.hidden_by = None
+        self.save(update_fields=["hidden_at", "hidden_by"])
 
     def requeue(self) -> None:
         """Start over: a fresh analysis with a fresh attempt count (a re-run or a retry)."""
@@ -754,16 +807,25 @@ class Bounce(models.Model):
             ]
         )
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str, *, retryable: bool = False) -> None:
         self.analysis_state = AnalysisState.FAILED
         self.analysis_error = reason
+        self.analysis_retryable = retryable
         self.analysed_at = timezone.now()
-        self.save(update_fields=["analysis_state", "analysis_error", "analysed_at"])
+        self.save(
+            update_fields=[
+                "analysis_state",
+                "analysis_error",
+                "analysis_retryable",
+                "analysed_at",
+            ]
+        )
 
     def _take(self, other: Bounce) -> None:
         for name in (
             "analysis_state",
             "analysis_error",
+            "analysis_retryable",
             "analysis_task_id",
             "analysis_attempts",
             "analysis_started_at",

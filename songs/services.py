@@ -129,7 +129,7 @@ def upload_bounce(
             .get(pk=record.pk)
         )
         if request_key is not None:
-            existing = Bounce.objects.filter(record=locked, request_key=request_key).first()
+            existing = Bounce.everything.filter(record=locked, request_key=request_key).first()
             if existing is not None:
                 return existing
         if not locked.is_open:
@@ -137,7 +137,9 @@ def upload_bounce(
                 f"{locked.stage.name} is {locked.get_status_display().lower()}; bounces can be "
                 "added while a stage is in progress or has changes requested."
             )
-        latest = locked.bounces.aggregate(latest=Max("version"))["latest"] or 0
+        # Versions set aside keep their numbers: the next upload comes after them all.
+        everything = Bounce.everything.filter(record=locked)
+        latest = everything.aggregate(latest=Max("version"))["latest"] or 0
         bounce = Bounce(
             record=locked,
             version=latest + 1,
@@ -156,7 +158,7 @@ def upload_bounce(
         except IntegrityError:
             bounce.file.delete(save=False)
             if request_key is not None:
-                existing = Bounce.objects.filter(record=locked, request_key=request_key).first()
+                existing = Bounce.everything.filter(record=locked, request_key=request_key).first()
                 if existing is not None:
                     return existing
             raise UploadRejected(
@@ -268,10 +270,25 @@ def rejudge(*, song: Song) -> None:
         bounce.store_checks(bounce.judge(targets))
 
 
-def fail_analysis(*, bounce_id: int, reason: str) -> None:
+def fail_analysis(*, bounce_id: int, reason: str, retryable: bool = False) -> None:
     bounce = Bounce.objects.filter(pk=bounce_id).first()
     if bounce is not None and bounce.analysis_state != AnalysisState.DONE:
-        bounce.mark_failed(reason)
+        bounce.mark_failed(reason, retryable=retryable)
+
+
+def hide_bounce(*, bounce: Bounce, by: User) -> bool:
+    """Set a failed or unwanted version aside (kept in storage; staff can restore it)."""
+    changed = bounce.hide(by=by)
+    if changed:
+        record = bounce.record
+        activity.log(
+            actor=by,
+            verb="bounce_hidden",
+            message=f"{by.display_name} set {bounce.label} of {record.stage.name} of "
+            f"“{record.song.title}” aside.",
+            song=record.song,
+        )
+    return changed
 
 
 def sweep_analyses(*, now: dt.datetime | None = None) -> list[int]:

@@ -32,6 +32,7 @@ def analyse_bounce(self: Task[[int], None], bounce_id: int) -> None:
             bounce_id=bounce_id,
             reason=f"The analysis took longer than {minutes:.0f} minutes and was stopped. "
             "Try again later; if it happens again, export a shorter file.",
+            retryable=True,
         )
     except TRANSIENT as exc:
         # Storage or database trouble is usually brief: retry with growing pauses.
@@ -40,6 +41,7 @@ def analyse_bounce(self: Task[[int], None], bounce_id: int) -> None:
                 bounce_id=bounce_id,
                 reason="The analysis could not reach the file store or the database. "
                 "Use “Try again” in a few minutes.",
+                retryable=True,
             )
             return
         raise self.retry(exc=exc, countdown=10 * 3**self.request.retries) from exc

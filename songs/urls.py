@@ -33,6 +33,7 @@ urlpatterns = [
     path("bounces/<int:pk>/compare/<int:other_pk>/", views.compare_bounces, name="compare"),
     path("bounces/<int:pk>/analysis/", views.bounce_analysis, name="bounce_analysis"),
     path("bounces/<int:pk>/analyse/", views.reanalyse_bounce, name="reanalyse"),
+    path("bounces/<int:pk>/set-aside/", views.hide_bounce, name="hide_bounce"),
     path("bounces/<int:pk>/waveform.png", views.bounce_waveform, name="bounce_waveform"),
     path("bounces/<int:pk>/audio/", views.bounce_audio, name="bounce_audio"),
     path("bounces/<int:pk>/download/", views.bounce_download, name="bounce_download"),

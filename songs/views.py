@@ -27,7 +27,7 @@ from songs.media import protected_file_response
 from songs.models import Bounce, Song, SongProgress
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
-from stages.models import Stage, StageRecord, Status
+from stages.models import Stage, StageRecord, StageRuleError, Status
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -311,6 +311,34 @@ def _analysis_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def bounce_analysis(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The analysis panel alone; pages poll it while the analysis is queued or running."""
     return _analysis_panel(request, pk)
+
+
+@login_required
+@require_POST
+def hide_bounce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The student sets a failed or unwanted version aside (staff can restore it)."""
+    bounce = get_object_or_404(
+        Bounce.objects.visible_to(request.user).select_related(
+            "record__song__owner", "record__song__cohort", "record__stage"
+        ),
+        pk=pk,
+    )
+    record = bounce.record
+    if record.song.owner_id != request.user.pk:
+        raise Http404("Only the song's owner sets its versions aside.")
+    error = ""
+    try:
+        if services.hide_bounce(bounce=bounce, by=request.user):
+            messages.success(request, f"{bounce.label} is set aside.")
+    except StageRuleError as exc:
+        error = str(exc)
+        messages.error(request, error)
+    if request.htmx:
+        context = {"record": record, "bounce_error": error}
+        return render(
+            request, "songs/_bounces.html", context | bounces_context(request.user, record)
+        )
+    return redirect("stages:record", song_pk=record.song_id, stage=record.stage.slug)
 
 
 # --- The bounce page -------------------------------------------------------------------------

@@ -61,6 +61,7 @@ RULES: dict[str, Rule] = {
     "songs:compare": (("GET",), SEES_SONG),
     "songs:bounce_analysis": (("GET",), SEES_SONG),
     "songs:reanalyse": (("POST",), {COACH, ADMIN}),
+    "songs:hide_bounce": (("POST",), {OWNER}),
     "songs:bounce_waveform": (("GET",), SEES_SONG),
     "songs:bounce_audio": (("GET",), SEES_SONG),
     "songs:bounce_download": (("GET",), SEES_SONG),
@@ -219,7 +220,7 @@ class MatrixTestCase(BaseTestCase):
             return by_name[name]()
         if name.startswith("stages:"):
             return {"song_pk": song.pk, "stage": "mixing"}
-        if name.startswith("songs:bounce") or name == "songs:reanalyse":
+        if name.startswith("songs:bounce") or name in {"songs:reanalyse", "songs:hide_bounce"}:
             return {"pk": self.bounce.pk}
         if name.startswith("songs:") and name not in {"songs:home", "songs:new"}:
             return {"pk": song.pk}

@@ -68,6 +68,7 @@ REFUSED: dict[str, tuple[str, Payload]] = {
         lambda t: {"note": "v3", "file": SimpleUploadedFile("v3.wav", audio_bytes())},
     ),
     "songs:reanalyse": (COACH, lambda t: {}),
+    "songs:hide_bounce": (OWNER, lambda t: {}),
     "stages:tick": (OWNER, lambda t: {"done": "on"}),
     "stages:journal": (OWNER, lambda t: {"journal": "A new line."}),
     "stages:balance": (OWNER, lambda t: {"self_balance": "3"}),

@@ -83,7 +83,27 @@ class UploadToReportTests(PipelineTestCase):
         self.assertTrue(bounce.file.storage.exists(bounce.file.name))
         page = self.client.get(f"/songs/{self.song.pk}/stages/mastering/")
         self.assertContains(page, bounce.analysis_error)
-        self.assertContains(page, "Try again")
+        # Trying again would meet the same file: the page offers to set it aside instead.
+        self.assertNotContains(page, "Try again")
+        self.assertContains(page, "Set v1 aside")
+
+    def test_a_failed_version_is_set_aside_and_the_next_upload_comes_after_it(self) -> None:
+        bounce = self.upload(broken_wav(), "cut-off.wav")
+        response = self.client.post(f"/bounces/{bounce.pk}/set-aside/", headers=HTMX)
+        self.assertTemplateUsed(response, "songs/_bounces.html")
+        self.assertNotContains(response, "cut-off.wav")
+        bounce.refresh_from_db()
+        self.assertIsNotNone(bounce.hidden_at)
+        self.assertTrue(bounce.file.storage.exists(bounce.file.name))  # kept for staff
+        self.assertEqual(self.client.get(f"/bounces/{bounce.pk}/").status_code, 404)
+        nxt = self.upload()
+        self.assertEqual(nxt.version, 2)
+        page = self.client.get(f"/songs/{self.song.pk}/stages/mastering/")
+        self.assertNotContains(page, "cut-off.wav")
+        bounce.restore()
+        self.assertContains(
+            self.client.get(f"/songs/{self.song.pk}/stages/mastering/"), "cut-off.wav"
+        )
 
     def test_running_twice_keeps_one_report_and_one_waveform(self) -> None:
         bounce = self.upload()
@@ -239,15 +259,20 @@ class ReanalyseTests(PipelineTestCase):
         self.client.force_login(self.bob)
         self.assertContains(self.client.get(f"/bounces/{bounce.pk}/"), "Analyse again")
 
-    def test_the_student_may_retry_a_failed_analysis_only(self) -> None:
+    def test_the_student_may_retry_only_a_failure_a_retry_could_fix(self) -> None:
         done = self.upload()
         self.assertEqual(self.client.post(self.url(done)).status_code, 404)
-        failed = self.upload(broken_wav())
+        broken = self.upload(broken_wav())
+        self.assertFalse(broken.analysis_retryable)
+        self.assertEqual(self.client.post(self.url(broken)).status_code, 404)
+        timed_out = self.stored()
+        services.fail_analysis(bounce_id=timed_out.pk, reason="Took too long.", retryable=True)
+        self.assertContains(self.client.get(f"/bounces/{timed_out.pk}/"), "Try again")
         with self.captureOnCommitCallbacks(execute=True):
-            response = self.client.post(self.url(failed) + "?view=summary", headers=HTMX)
+            response = self.client.post(self.url(timed_out) + "?view=summary", headers=HTMX)
         self.assertTemplateUsed(response, "songs/_analysis_summary.html")
-        failed.refresh_from_db()
-        self.assertEqual(failed.analysis_attempts, 1)  # a fresh count for the retry
+        timed_out.refresh_from_db()
+        self.assertEqual(timed_out.analysis_attempts, 1)  # a fresh count for the retry
 
     def test_nobody_else_may_rerun(self) -> None:
         bounce = self.upload()
