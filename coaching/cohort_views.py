@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import itertools
 
 from django.conf import settings
 from django.contrib import messages
@@ -366,6 +367,9 @@ def cohort_analytics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     return render(request, "coaching/analytics.html", {"cohort": cohort, "figures": figures})
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -377,8 +381,11 @@ def cohort_export(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpRe
     cohort = _overseen(request, pk)
     writer = csv.writer(_Echo())
     rows = progress.export_rows(cohort, today=timezone.localdate())
+    lines = (writer.writerow([progress.spreadsheet_safe(v) for v in row]) for row in rows)
     response = StreamingHttpResponse(
-        (writer.writerow([progress.spreadsheet_safe(v) for v in row]) for row in rows),
+        # A byte-order mark first: spreadsheet programs then read the file as UTF-8 and
+        # show accented names as they are (and CSV readers skip it).
+        itertools.chain([BYTE_ORDER_MARK], lines),
         content_type="text/csv; charset=utf-8",
     )
     slug = "".join(c if c.isalnum() else "-" for c in cohort.name.lower()).strip("-")[:60]

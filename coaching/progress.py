@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypedDict, cast
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
-from coaching.models import Cohort, Membership, Review, Role, User
+from coaching.models import Cohort, Membership, Review, Role, User, Verdict
 from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status
 
@@ -247,8 +247,6 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
         "song__owner__username",
     ):
         by_song[record.song_id].append(record)
-        if record.status == Status.CHANGES_REQUESTED:
-            figures[record.stage_id].changes_requested += 1
         if record.status == Status.APPROVED and record.started_at and record.approved_at:
             days = (record.approved_at - record.started_at).total_seconds() / 86400
             durations[record.stage_id].append((days, record.song.owner.display_name))
@@ -268,6 +266,12 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
         figures[stage_pk].median_days = round(statistics.median(all_days), 1)
         figures[stage_pk].slowest_days = round(slowest[0], 1)
         figures[stage_pk].slowest_student = slowest[1]
+
+    # Every send-back counts, not only the stages still sent back now.
+    for stage_id in Review.objects.filter(
+        record__song__cohort=cohort, verdict=Verdict.CHANGES_REQUESTED
+    ).values_list("record__stage_id", flat=True):
+        figures[stage_id].changes_requested += 1
 
     turnarounds: list[float] = []
     per_coach: dict[str, list[float]] = defaultdict(list)

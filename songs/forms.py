@@ -7,7 +7,7 @@ from django import forms
 
 from coaching.models import User
 from songs.analysis.formats import ACCEPT_ATTRIBUTE
-from songs.models import TEMPO_MAX_BPM, TEMPO_MIN_BPM, Song
+from songs.models import KEY_CHOICES, TEMPO_MAX_BPM, TEMPO_MIN_BPM, Song
 
 
 class SongForm(forms.ModelForm[Song]):
@@ -27,6 +27,9 @@ class SongForm(forms.ModelForm[Song]):
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["tempo_bpm"].widget.attrs.update(min=TEMPO_MIN_BPM, max=TEMPO_MAX_BPM)
+        key = self.fields["key"]
+        assert isinstance(key, forms.TypedChoiceField)
+        key.choices = [("", "Not decided yet"), *KEY_CHOICES]
         if self.instance.pk:
             # A song stays in its cohort; moving students is a course admin's job.
             del self.fields["cohort"]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -208,7 +208,17 @@ def bounces_context(
     user: User, record: StageRecord, form: BounceForm | None = None
 ) -> dict[str, Any]:
     """The stage's bounces and the upload form, for the stage page and its fragment."""
-    bounces = record.bounces.with_reanalyse_permission(user).order_by("-version")
+    open_threads = Q(comments__parent__isnull=True, comments__resolved_at__isnull=True)
+    bounces = (
+        record.bounces.with_reanalyse_permission(user)
+        .annotate(
+            open_comments=Count("comments", filter=open_threads, distinct=True),
+            blocking_comments=Count(
+                "comments", filter=open_threads & Q(comments__blocking=True), distinct=True
+            ),
+        )
+        .order_by("-version")
+    )
     return {
         # The list shows the key-figure columns; the full report stays in the database.
         "bounces": list(bounces.defer("report")),

@@ -40,6 +40,13 @@ def journey(records: Sequence[StageRecord], reviews: Iterable[Review]) -> list[S
     ]
 
 
+def started(song: Song, records: Sequence[StageRecord]) -> datetime:
+    """When the song's journey began: its creation, or its first stage if that is earlier
+    (work brought in from before the song was entered)."""
+    starts = [record.started_at for record in records if record.started_at is not None]
+    return min([song.created_at, *starts])
+
+
 def history(records: Sequence[StageRecord]) -> list[Bounce]:
     """Every bounce of the song in the order it was uploaded (across stages)."""
     bounces = [bounce for record in records for bounce in record.bounces.all()]
@@ -96,6 +103,7 @@ def dossier_json(
             "tempo_bpm": song.tempo_bpm,
             "key": song.key,
             "created_at": _iso(song.created_at),
+            "started_at": _iso(started(song, stages_records(stages))),
             "released_at": _iso(song.released_at),
             "archived_at": _iso(song.archived_at),
             "artwork": (
@@ -152,6 +160,10 @@ def dossier_json(
             else None
         ),
     }
+
+
+def stages_records(stages: Sequence[StageJourney]) -> list[StageRecord]:
+    return [step.record for step in stages]
 
 
 def _stage_json(step: StageJourney) -> dict[str, Any]:

@@ -75,6 +75,7 @@ def artwork_context(song: Song) -> dict[str, Any]:
             "min_px": artwork.MIN_PX,
             "recommended_px": artwork.RECOMMENDED_PX,
             "max_upload": format_size(artwork.MAX_UPLOAD_BYTES),
+            "max_file": format_size(artwork.MAX_FILE_BYTES),
             "accept": artwork.ACCEPT_ATTRIBUTE,
         },
     }
@@ -304,6 +305,7 @@ def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
     stages = dossiers.journey(records, reviews)
     return {
         "song": song,
+        "started": dossiers.started(song, records),
         "stages": stages,
         "any_reviews": any(step.reviews for step in stages),
         "versions": versions,

@@ -146,6 +146,16 @@ class AnalyticsAndExportTests(BaseTestCase):
             submitted_at=submitted,
         )
         Review.objects.filter(pk=review.pk).update(created_at=submitted + dt.timedelta(hours=6))
+        self.complete(record)
+        Review.objects.create(
+            record=record,
+            round=1,
+            coach=self.bob,
+            verdict="changes_requested",
+            summary="s",
+            coach_balance=0,
+            balance_comment="c",
+        )
         StageRecord.objects.filter(pk=record.pk).update(status="changes_requested")
         self.client.force_login(self.bob)
         figures = self.client.get(f"/cohorts/{self.cohort.pk}/analytics/").context["figures"]
@@ -153,6 +163,32 @@ class AnalyticsAndExportTests(BaseTestCase):
         self.assertEqual((first.approved, first.median_days), (1, 4.0))
         self.assertEqual(figures.median_turnaround_hours, 6.0)
         self.assertEqual(figures.stuck[0].stage.slug, "songwriting")
+
+    def test_every_send_back_counts_not_only_the_ones_still_open(self) -> None:
+        record = self.started("production")
+        for round_ in (1, 2):
+            Review.objects.create(
+                record=record,
+                round=round_,
+                coach=self.bob,
+                verdict="changes_requested",
+                summary="s",
+                coach_balance=0,
+                balance_comment="c",
+            )
+        Review.objects.create(
+            record=record,
+            round=3,
+            coach=self.bob,
+            verdict="approved",
+            summary="s",
+            coach_balance=0,
+            balance_comment="c",
+        )
+        StageRecord.objects.filter(pk=record.pk).update(status="approved")
+        self.client.force_login(self.bob)
+        figures = self.client.get(f"/cohorts/{self.cohort.pk}/analytics/").context["figures"]
+        self.assertEqual(figures.stages[0].changes_requested, 2)
 
     def test_the_export_has_a_row_per_student_song_and_stage(self) -> None:
         record = self.started("recording")
@@ -164,7 +200,9 @@ class AnalyticsAndExportTests(BaseTestCase):
         response = self.client.get(f"/cohorts/{self.cohort.pk}/export.csv")
         self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
         self.assertIn("attachment;", response["Content-Disposition"])
-        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        body = b"".join(response.streaming_content)
+        self.assertTrue(body.startswith(b"\xef\xbb\xbf"))  # UTF-8 byte-order mark
+        rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
         self.assertEqual(len(rows), 14)  # alice: one song x 7; carol: no song x 7
         recording = next(r for r in rows if r["student"] == "Alice" and r["stage"] == "Recording")
         self.assertEqual(recording["status"], "in_progress")
@@ -173,6 +211,15 @@ class AnalyticsAndExportTests(BaseTestCase):
         production = next(r for r in rows if r["student"] == "Alice" and r["stage_order"] == "1")
         self.assertEqual(production["review_rounds"], "0")
         self.assertTrue(production["approved_at"])
+
+    def test_accented_names_survive_the_export(self) -> None:
+        type(self.carol).objects.filter(pk=self.carol.pk).update(
+            first_name="Zoë", last_name="Ångström"
+        )
+        self.client.force_login(self.bob)
+        body = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
+        self.assertIn("Zoë Ångström".encode(), body)
+        self.assertTrue(body.decode("utf-8").startswith("\ufeffstudent,"))
 
     def test_cells_that_start_like_formulas_are_neutralised(self) -> None:
         for title in ["=1+1", "+cmd", "-2+3", "@SUM(A1)"]:

@@ -175,6 +175,16 @@ class HostileArtworkTests(ReleaseTestCase):
             reason = self.refused("huge.jpg", b"\xff\xd8\xff" + b"\x00" * 200_000)
         self.assertIn("covers can be up to 49 KB", reason)
 
+    def test_the_upload_hint_states_the_limits_the_checks_use(self) -> None:
+        self.client.force_login(self.alice)
+        with (
+            mock.patch.object(artwork, "MAX_UPLOAD_BYTES", 50_000),
+            mock.patch.object(artwork, "MAX_FILE_BYTES", 20_000),
+        ):
+            page = self.client.get(self.song.get_absolute_url())
+        self.assertContains(page, "up to 49 KB to upload; distributors take covers of up to 20 KB")
+        self.assertNotContains(page, "30 MB")
+
 
 class CheckTests(ReleaseTestCase):
     def checks(self, **facts: object) -> dict[str, tuple[str, str]]:

@@ -3,6 +3,7 @@ the song page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from coaching.models import Review, Verdict
@@ -104,6 +105,17 @@ class DossierContentTests(ReleaseTestCase):
         self.assertEqual(len(data["readiness"]["items"]), 9)
         self.assertEqual(data["master"]["report"]["integrated_lufs"], -14.2)
         self.assertEqual(len(data["loudness_history"]), 1)
+
+    def test_the_song_started_no_later_than_its_first_stage(self) -> None:
+        early = self.song.created_at - dt.timedelta(days=9)
+        StageRecord.objects.filter(song=self.song, stage__slug="production").update(
+            started_at=early
+        )
+        self.client.force_login(self.alice)
+        page = self.client.get(self.song_url("dossier"))
+        self.assertEqual(page.context["started"], early)
+        data = json.loads(self.client.get(self.song_url("dossier_json")).content)
+        self.assertEqual(data["song"]["started_at"], early.isoformat())
 
     def test_the_json_leaves_out_the_long_waveform_arrays(self) -> None:
         mastering = self.record("mastering")

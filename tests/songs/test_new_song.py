@@ -29,6 +29,8 @@ class NewSongTests(BaseTestCase):
         page = self.client.get(URL)
         self.assertContains(page, "Start a new song")
         self.assertContains(page, 'name="request_key"')
+        self.assertContains(page, '<option value="" selected>Not decided yet</option>')
+        self.assertNotContains(page, "---------")
 
     def test_a_new_song_is_created_with_seven_stage_records(self) -> None:
         self.client.force_login(self.alice)

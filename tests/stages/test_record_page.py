@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from django.utils import timezone
+
+from coaching.models import Comment
 from stages.models import JOURNAL_MAX_CHARS, Status
-from tests.base import HTMX, BaseTestCase, make_user
+from tests.base import HTMX, BaseTestCase, audio_bytes, count_queries, make_user, store_bounce
 
 
 class RecordPageTestCase(BaseTestCase):
@@ -233,3 +236,41 @@ class BalanceTests(RecordPageTestCase):
         response = self.client.post(self.url(suffix="balance/"), {"self_balance": "-1"})
         self.assertRedirects(response, self.url())
         self.assertEqual(self.record().self_balance, -1)
+
+
+class BounceCommentCountTests(RecordPageTestCase):
+    def test_each_bounce_shows_its_open_and_blocking_comments_with_a_link(self) -> None:
+        record = self.started("mixing")
+        bounce = store_bounce(record, audio_bytes("WAV", 1.0))
+        quiet = store_bounce(record, audio_bytes("WAV", 1.0))
+        Comment.objects.create(record=record, bounce=bounce, author=self.bob, body="a")
+        Comment.objects.create(
+            record=record, bounce=bounce, author=self.bob, body="b", blocking=True
+        )
+        done = Comment.objects.create(
+            record=record, bounce=bounce, author=self.bob, body="c", resolved_at=timezone.now()
+        )
+        Comment.objects.create(
+            record=record, bounce=bounce, author=self.alice, body="r", parent=done
+        )
+        self.client.force_login(self.alice)
+        page = self.client.get(self.url("mixing"))
+        self.assertContains(
+            page, f'href="/bounces/{bounce.pk}/#comments-{bounce.pk}">2 open comments'
+        )
+        self.assertContains(page, "1 blocking")
+        self.assertNotContains(page, f"/bounces/{quiet.pk}/#comments-")
+
+    def test_the_stage_page_runs_the_same_queries_for_1_and_6_commented_bounces(self) -> None:
+        record = self.started("mixing")
+        self.client.force_login(self.alice)
+
+        def add_bounce() -> None:
+            bounce = store_bounce(record, audio_bytes("WAV", 1.0))
+            Comment.objects.create(record=record, bounce=bounce, author=self.bob, body="x")
+
+        add_bounce()
+        one = count_queries(lambda: self.client.get(self.url("mixing")))
+        for _ in range(5):
+            add_bounce()
+        self.assertEqual(count_queries(lambda: self.client.get(self.url("mixing"))), one)

@@ -262,8 +262,10 @@ class Command(BaseCommand):
             for record in StageRecord.objects.filter(song=song).select_related("stage")
         }
         stages = list(Stage.objects.prefetch_related("core_actions"))
-        # Spread the history over the past weeks so the board and dates look lived-in.
+        # Spread the history over the past weeks so the board and dates look lived-in; the
+        # song starts the day its first stage does.
         moment = timezone.now() - dt.timedelta(days=4 * (demo.approved + 1) + seed % 5)
+        Song.objects.filter(pk=song.pk).update(created_at=moment)
         for stage in stages:
             record = records[stage.slug]
             done = stage.order <= demo.approved
