@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The app on its embedded defaults: SQLite, tasks in-process, local media, console e-mail.
+# PORT=8080 make run serves another port.
+PORT ?= 8000
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Every test. Runs against PostgreSQL when it answers on 127.0.0.1:5432 (see tests/services.py).
 test: install

@@ -468,10 +468,17 @@ class Notification(models.Model):
     url = models.CharField(max_length=300)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Comments are e-mailed together once a sitting ends (coaching.services.send_comment_mail);
+    # until then the notification is owed an e-mail.
+    mail_due = models.BooleanField(default=False)
+    mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["mail_due", "recipient"]),
+        ]
 
     def __str__(self) -> str:
         return self.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable, Mapping
@@ -41,19 +42,41 @@ class ApprovalBlocked(CoachingError):
 # --- Notifications -------------------------------------------------------------------------
 
 
+Mail = tuple[str, str, str, list[str]]
+
+
 def notify(
-    *, recipients: Iterable[User], kind: str, message: str, url: str, actor: User | None = None
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    message: str,
+    url: str,
+    actor: User | None = None,
+    details: str = "",
+    batched: bool = False,
 ) -> list[Notification]:
-    """Tell people in the app and by e-mail (sent once the transaction commits)."""
+    """Tell people in the app at once, and by e-mail: sent once the transaction commits, or
+    (`batched`, for comments) together with the others of the same sitting."""
     people = {person.pk: person for person in recipients if actor is None or person.pk != actor.pk}
+    later = batched and settings.COMMENT_MAIL_SITTING_S > 0
+    later = later and not settings.CELERY_TASK_ALWAYS_EAGER
     notes = Notification.objects.bulk_create(
-        Notification(recipient=person, kind=kind, message=message[:300], url=url)
+        Notification(
+            recipient=person,
+            kind=kind,
+            message=message[:300],
+            url=url,
+            mail_due=later and bool(person.email),
+        )
         for person in people.values()
     )
+    if later:
+        return notes
+    body = f"{message}\n\n{details}\n" if details else f"{message}\n"
     mails = [
         (
             f"Stagecoach: {message[:120]}",
-            f"{message}\n\nOpen it here: {settings.SITE_URL}{url}\n",
+            f"{body}\nOpen it here: {settings.SITE_URL}{url}\n",
             settings.DEFAULT_FROM_EMAIL,
             [person.email],
         )
@@ -63,6 +86,38 @@ def notify(
     if mails:
         transaction.on_commit(functools.partial(_send, tuple(mails)))
     return notes
+
+
+def send_comment_mail(*, now: dt.datetime | None = None) -> int:
+    """E-mail each reader the comments of a sitting that has ended, as one message: no new
+    comment for COMMENT_MAIL_SITTING_S, or the first waiting three times that. Returns the
+    number of e-mails sent."""
+    now = now or timezone.now()
+    sitting = dt.timedelta(seconds=settings.COMMENT_MAIL_SITTING_S)
+    due = Notification.objects.filter(mail_due=True).select_related("recipient")
+    by_reader: dict[int, list[Notification]] = {}
+    for note in due.order_by("created_at", "pk"):
+        by_reader.setdefault(note.recipient_id, []).append(note)
+    mails: list[Mail] = []
+    sent: list[int] = []
+    for notes in by_reader.values():
+        if notes[-1].created_at > now - sitting and notes[0].created_at > now - 3 * sitting:
+            continue  # the sitting goes on
+        mails.append(_digest(notes))
+        sent += [note.pk for note in notes]
+    if mails:
+        _send(tuple(mails))
+        Notification.objects.filter(pk__in=sent).update(mail_due=False, mailed_at=now)
+    return len(mails)
+
+
+def _digest(notes: list[Notification]) -> Mail:
+    count = len(notes)
+    things = "comment" if count == 1 else "comments"
+    subject = f"Stagecoach: {count} new {things}"
+    lines = [f"{note.message}\n  {settings.SITE_URL}{note.url}" for note in notes]
+    body = "\n\n".join(lines)
+    return (subject, f"{body}\n", settings.DEFAULT_FROM_EMAIL, [notes[0].recipient.email])
 
 
 def _send(mails: tuple[tuple[str, str, str, list[str]], ...]) -> None:
@@ -168,20 +223,24 @@ def review_record(
                 locked.request_changes()
         except StageRuleError as exc:
             raise CoachingError(str(exc)) from None
-        outcome = "approved" if verdict == Verdict.APPROVED else "sent back with changes to make"
+        what = f"{locked.stage.name} of “{locked.song.title}”"
+        if verdict == Verdict.APPROVED:
+            done = f"{coach.display_name} approved {what}"
+        else:
+            done = f"{coach.display_name} sent {what} back with changes to make"
         activity.log(
             actor=coach,
             verb=verdict,
-            message=f"{coach.display_name} {outcome} {locked.stage.name} of “{locked.song.title}” "
-            f"(round {locked.round}).",
+            message=f"{done} (round {locked.round}).",
             song=locked.song,
         )
         notify(
             recipients=[locked.song.owner],
             kind=Notification.Kind.REVIEWED,
-            message=f"{coach.display_name} {outcome} {locked.stage.name} of “{locked.song.title}”.",
+            message=f"{done}.",
             url=reverse("stages:record", args=[locked.song_id, locked.stage.slug]) + "#reviews",
             actor=coach,
+            details=f"{coach.display_name}'s summary:\n{summary}",
         )
     record.refresh_from_db()
     return review
@@ -248,7 +307,16 @@ def _notify_comment(comment: Comment) -> None:
         recipients = [comment.parent.author]
     else:
         recipients = coaches_of(record)
-    where = comment.bounce.label if comment.bounce else record.stage.name
+    where = f"{record.stage.name} of “{record.song.title}”"
+    if comment.bounce is not None:
+        where = f"{comment.bounce.label} of {where}"
+    moment = f" at {comment.moment_label}" if comment.moment_label else ""
+    who = comment.author.display_name
+    if comment.parent is not None:
+        whose = "your" if comment.parent.author_id in {r.pk for r in recipients} else "the"
+        said = f"{who} replied to {whose} comment on {where}"
+    else:
+        said = f"{who} commented on {where}{moment}"
     url = (
         reverse("songs:bounce", args=[comment.bounce_id])
         if comment.bounce_id
@@ -257,10 +325,10 @@ def _notify_comment(comment: Comment) -> None:
     notify(
         recipients=recipients,
         kind=Notification.Kind.COMMENTED,
-        message=f"{comment.author.display_name} commented on {where} of "
-        f"“{record.song.title}”: {comment.body[:120]}",
+        message=f"{said}: {comment.body[:120]}",
         url=f"{url}#comment-{comment.pk}",
         actor=comment.author,
+        batched=True,
     )
 
 

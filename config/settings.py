@@ -262,11 +262,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# Comments made in one sitting reach their reader as one e-mail: it goes once no new
+# comment has come for this long (or the first has waited three times as long). In the app
+# they show at once. With tasks run in-process (no broker) there is no beat to wait for,
+# so each comment's e-mail goes at once.
+COMMENT_MAIL_SITTING_S = env_int("STAGECOACH_COMMENT_MAIL_SITTING_S", 300)
 CELERY_BEAT_SCHEDULE = {
     "sweep-analyses": {
         "task": "songs.tasks.sweep_analyses",
         "schedule": float(ANALYSIS_SWEEP_INTERVAL_S),
-    }
+    },
+    "send-comment-mail": {
+        "task": "coaching.tasks.send_comment_mail",
+        "schedule": 60.0,
+    },
 }
 
 # Audio targets and thresholds: overrides of the engine's documented defaults

@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
+
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from coaching import services
 from coaching.models import Comment, Notification
 from tests.base import HTMX, BaseTestCase, audio_bytes, make_user, store_bounce
 
@@ -178,3 +185,36 @@ class CommentNotificationTests(CommentTestCase):
         )
         page = self.client.get(f"/songs/{self.song.pk}/stages/mixing/")
         self.assertContains(page, "Is the chorus too long?")
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False, COMMENT_MAIL_SITTING_S=300)
+class CommentMailTests(CommentTestCase):
+    """In the app a comment shows at once; by e-mail, a sitting's comments come together."""
+
+    def test_four_comments_in_one_sitting_make_one_e_mail(self) -> None:
+        for at in ("0.5", "1.5", "2.5", "3.5"):
+            with self.captureOnCommitCallbacks(execute=True):
+                self.comment(self.bob, body=f"Note at {at}", at_s=at)
+        self.assertEqual(Notification.objects.filter(recipient=self.alice).count(), 4)
+        self.assertEqual(len(mail.outbox), 0)
+        self.assertEqual(services.send_comment_mail(now=timezone.now()), 0)  # still going
+        later = timezone.now() + dt.timedelta(minutes=6)
+        self.assertEqual(services.send_comment_mail(now=later), 1)
+        self.assertEqual(len(mail.outbox), 1)
+        message = mail.outbox[0]
+        self.assertEqual(message.to, ["alice@example.com"])
+        self.assertEqual(message.subject, "Stagecoach: 4 new comments")
+        for at in ("0.5", "1.5", "2.5", "3.5"):
+            self.assertIn(f"Note at {at}", message.body)
+        self.assertIn("Bob commented on v1 of Mixing of “Paper Lanterns” at 0:00", message.body)
+        self.assertEqual(services.send_comment_mail(now=later), 0)  # sent once
+
+    def test_a_reply_says_it_is_a_reply(self) -> None:
+        self.comment(self.bob, body="Kick is too loud here")
+        thread = Comment.objects.get()
+        self.comment(self.alice, body="Turned it down 2 dB.", parent=thread.pk)
+        note = Notification.objects.get(recipient=self.bob)
+        self.assertTrue(
+            note.message.startswith("Alice replied to your comment on v1 of Mixing"), note.message
+        )
+        self.assertNotIn("commented on", note.message)

@@ -107,6 +107,7 @@ class ReviewPageTests(ReviewTestCase):
         self.assertEqual(len(mail.outbox), 1)
         self.assertEqual(mail.outbox[-1].to, ["alice@example.com"])
         self.assertIn(f"/songs/{self.song.pk}/stages/production/", mail.outbox[-1].body)
+        self.assertIn("Bob's summary:\nClear purpose, strong hook.", mail.outbox[-1].body)
         self.client.force_login(self.alice)
         tick = record.stage.core_actions.first()
         refused = self.client.post(
@@ -118,13 +119,18 @@ class ReviewPageTests(ReviewTestCase):
     def test_changes_requested_then_resubmission_starts_round_two(self) -> None:
         record = self.submitted()
         self.client.force_login(self.bob)
-        self.verdict(
-            record,
-            "changes_requested",
-            **{f"mark_{record.stage.core_actions.last().pk}": "needs_work"},
-        )
+        with self.captureOnCommitCallbacks(execute=True):
+            self.verdict(
+                record,
+                "changes_requested",
+                **{f"mark_{record.stage.core_actions.last().pk}": "needs_work"},
+            )
         record.refresh_from_db()
         self.assertEqual(record.status, Status.CHANGES_REQUESTED)
+        self.assertEqual(
+            mail.outbox[-1].subject,
+            "Stagecoach: Bob sent Music Production of “Paper Lanterns” back with changes to make.",
+        )
         self.client.force_login(self.alice)
         self.client.post(f"/songs/{self.song.pk}/stages/production/submit/")
         record.refresh_from_db()
