@@ -98,6 +98,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         StageRecord.objects.filter(
             song__owner=user, status__in=[Status.CHANGES_REQUESTED, Status.SUBMITTED]
         )
+        .at_work()
         .select_related("song", "stage")
         .order_by("submitted_at")
     )

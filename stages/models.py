@@ -85,9 +85,18 @@ class StageRecordQuerySet(models.QuerySet["StageRecord"]):
             return records
         return records.filter(song__cohort__in=Cohort.objects.coached_by(user))
 
+    def at_work(self) -> StageRecordQuerySet:
+        """Records of songs still being worked on: not in an archived cohort, not released
+        or set aside (the queryset form of Song.read_only_reason, for lists)."""
+        return self.filter(
+            song__cohort__archived_at__isnull=True,
+            song__released_at__isnull=True,
+            song__archived_at__isnull=True,
+        )
+
     def awaiting_review(self) -> StageRecordQuerySet:
-        """Submitted and waiting, in open cohorts: what a review queue lists."""
-        return self.filter(status=Status.SUBMITTED, song__cohort__archived_at__isnull=True)
+        """Submitted and waiting on songs at work: what a review queue lists."""
+        return self.filter(status=Status.SUBMITTED).at_work()
 
 
 class StageRecord(models.Model):

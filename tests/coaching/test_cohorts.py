@@ -180,6 +180,19 @@ class MembershipTests(BaseTestCase):
         self.client.force_login(self.alice)
         self.assertEqual(self.client.get(f"/songs/{self.song.pk}/").status_code, 200)
 
+    def test_move_and_remove_ask_first_and_name_each_cohort_in_full(self) -> None:
+        Cohort.objects.filter(pk=self.other_cohort.pk).update(
+            name="Production Foundations · Spring 2027", course="Production Foundations"
+        )
+        self.client.force_login(self.frank)
+        page = self.client.get(f"/cohorts/{self.cohort.pk}/")
+        self.assertContains(page, '<summary class="button secondary small">Move…</summary>')
+        self.assertContains(page, '<summary class="button secondary small">Remove…</summary>')
+        self.assertContains(page, "Yes, remove Carol")
+        self.assertContains(
+            page, ">Production Foundations · Spring 2027 · Production Foundations</option>"
+        )
+
     def test_moving_a_student_moves_their_songs_to_the_new_coaches(self) -> None:
         membership = Membership.objects.get(user=self.alice, cohort=self.cohort)
         self.client.force_login(self.frank)

@@ -237,3 +237,27 @@ class ReadOnlyTests(MatrixTestCase):
             )
         )
         self.assertFalse(Membership.objects.filter(pk=membership.pk).exists())
+
+
+class SettledListsTests(MatrixTestCase):
+    def test_lists_and_the_songs_own_rule_agree_on_what_is_still_at_work(self) -> None:
+        from songs.models import Song
+        from stages.models import StageRecord
+
+        states = {
+            "open": {},
+            "released": {"released_at": timezone.now()},
+            "set aside": {"archived_at": timezone.now()},
+        }
+        for name, change in states.items():
+            for archived_cohort in (False, True):
+                with self.subTest(song=name, archived_cohort=archived_cohort):
+                    Song.objects.filter(pk=self.song.pk).update(
+                        **({"released_at": None, "archived_at": None} | change)
+                    )
+                    Cohort.objects.filter(pk=self.cohort.pk).update(
+                        archived_at=timezone.now() if archived_cohort else None
+                    )
+                    song = Song.objects.select_related("cohort").get(pk=self.song.pk)
+                    listed = StageRecord.objects.at_work().filter(song=song).exists()
+                    self.assertEqual(listed, not song.read_only_reason)

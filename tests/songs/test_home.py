@@ -36,6 +36,12 @@ class HomeBoardTests(BaseTestCase):
         self.assertContains(page, "Next: write the retrospective")
         self.assertNotContains(page, "All seven approved")
 
+    def test_a_song_updated_a_moment_ago_says_just_now(self) -> None:
+        self.client.force_login(self.alice)
+        page = self.client.get(URL)
+        self.assertContains(page, "Updated just now")
+        self.assertNotContains(page, "0 minutes ago")
+
     def test_the_board_lists_what_is_waiting_on_the_student(self) -> None:
         record = self.complete(self.record("production"))
         record.request_changes()
