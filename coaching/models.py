@@ -312,6 +312,29 @@ class Review(models.Model):
         return f"{self.record} · round {self.round} · {self.get_verdict_display()}"
 
 
+class ReviewDraft(models.Model):
+    """A coach's review of one round as it is being written, saved as it is typed and given
+    back when the coach returns; gone once the review is sent."""
+
+    record = models.ForeignKey(
+        "stages.StageRecord", on_delete=models.CASCADE, related_name="review_drafts"
+    )
+    round = models.PositiveSmallIntegerField()
+    coach = models.ForeignKey(User, on_delete=models.CASCADE, related_name="review_drafts")
+    data = models.JSONField(default=dict, help_text="The verdict form's fields as typed.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "round", "coach"], name="one_draft_per_coach_and_round"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft by {self.coach} of {self.record} round {self.round}"
+
+
 class ActionMark(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="marks")
     action = models.ForeignKey("stages.CoreAction", on_delete=models.PROTECT, related_name="+")
@@ -338,6 +361,12 @@ class CommentQuerySet(models.QuerySet["Comment"]):
         return self.filter(parent__isnull=True, resolved_at__isnull=True)
 
 
+def voice_upload_to(instance: Comment, filename: str) -> str:
+    # The stored name is generated; nothing of the browser's file name is kept.
+    extension = filename.rsplit(".", 1)[-1][:5] if "." in filename else "webm"
+    return f"voice/{instance.record_id}/{secrets.token_hex(16)}.{extension}"
+
+
 class Comment(models.Model):
     """A remark on a stage record, optionally on a bounce at a moment (or a range) in it.
 
@@ -354,7 +383,13 @@ class Comment(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="comments")
-    body = models.TextField(max_length=5000)
+    body = models.TextField(max_length=5000, blank=True)
+    # A spoken comment, recorded in the browser: stored under a generated name and served
+    # only through the comment's own permission-checked view.
+    voice = models.FileField(upload_to=voice_upload_to, max_length=200, blank=True)
+    voice_content_type = models.CharField(max_length=40, blank=True)
+    voice_duration_s = models.FloatField(null=True, blank=True)
+    voice_size_bytes = models.PositiveIntegerField(null=True, blank=True)
     at_s = models.FloatField(null=True, blank=True, help_text="Seconds into the bounce.")
     until_s = models.FloatField(null=True, blank=True, help_text="End of a marked range.")
     blocking = models.BooleanField(

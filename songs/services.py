@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 import logging
 import re
 import uuid
@@ -246,14 +247,20 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
         )
         return bounce
 
-    previous = bounce.waveform.name
-    name = bounce.waveform.storage.save(
+    previous = [name for name in (bounce.waveform.name, bounce.peaks.name) if name]
+    storage = bounce.waveform.storage
+    picture = storage.save(
         bounce.waveform.field.generate_filename(bounce, "waveform.png"),
         ContentFile(report.waveform_png),
     )
-    bounce.store_report(report, waveform_name=name)
-    if previous and previous != name:
-        bounce.waveform.storage.delete(previous)
+    peaks = storage.save(
+        bounce.peaks.field.generate_filename(bounce, "peaks.json"),
+        ContentFile(json.dumps(report.peaks_dict(), separators=(",", ":")).encode()),
+    )
+    bounce.store_report(report, waveform_name=picture, peaks_name=peaks)
+    for name in previous:
+        if name not in {picture, peaks}:
+            storage.delete(name)
     return bounce
 
 

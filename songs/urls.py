@@ -35,6 +35,7 @@ urlpatterns = [
     path("bounces/<int:pk>/analyse/", views.reanalyse_bounce, name="reanalyse"),
     path("bounces/<int:pk>/set-aside/", views.hide_bounce, name="hide_bounce"),
     path("bounces/<int:pk>/waveform.png", views.bounce_waveform, name="bounce_waveform"),
+    path("bounces/<int:pk>/peaks.json", views.bounce_peaks, name="bounce_peaks"),
     path("bounces/<int:pk>/audio/", views.bounce_audio, name="bounce_audio"),
     path("bounces/<int:pk>/download/", views.bounce_download, name="bounce_download"),
 ]

@@ -381,6 +381,22 @@ def bounce_waveform(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseB
     )
 
 
+@login_required
+@require_safe
+def bounce_peaks(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    """The waveform's peaks at every resolution, for the interactive player."""
+    bounce = get_object_or_404(Bounce.objects.visible_to(request.user), pk=pk)
+    if not bounce.peaks.name or not bounce.peaks.storage.exists(bounce.peaks.name):
+        raise Http404("This bounce has no peaks yet.")
+    return protected_file_response(
+        request,
+        bounce.peaks,
+        content_type="application/json",
+        filename=f"{bounce.label}-peaks.json",
+        as_attachment=False,
+    )
+
+
 def _bounce_file(
     request: AuthenticatedHttpRequest, pk: int, *, as_attachment: bool
 ) -> HttpResponseBase:

@@ -27,7 +27,7 @@ from songs.analysis.report import STAGE_SLUGS, LoudnessCurve, Report, Waveform
 from songs.analysis.targets import Delivery, Targets
 from songs.analysis.truepeak import TruePeakMeter
 from songs.analysis.units import clock
-from songs.analysis.waveform import COLUMNS, PeakCollector, render_png
+from songs.analysis.waveform import COLUMNS, DETAIL_COLUMNS, PeakCollector, render_png
 
 CURVE_POINTS = 600
 """Most points in the loudness-over-time curve: plenty for a chart, small in JSON."""
@@ -102,6 +102,7 @@ class _Measured:
             edge_frames=round(targets.edge_window_ms / 1000 * rate),
         )
         self.waveform = PeakCollector(COLUMNS)
+        self.detail = PeakCollector(DETAIL_COLUMNS)
 
 
 def _chunk_size(info: StreamInfo) -> int:
@@ -132,7 +133,9 @@ def _measure(blocks: Iterator[np.ndarray], info: StreamInfo, targets: Targets) -
         measured.loudness.add(block)
         measured.true_peak.add(block, peaks)
         measured.health.add(block, measured.chunk, peaks)
-        measured.waveform.add(highs.max(axis=0), lows.min(axis=0))
+        column_highs, column_lows = highs.max(axis=0), lows.min(axis=0)
+        measured.waveform.add(column_highs, column_lows)
+        measured.detail.add(column_highs, column_lows)
     measured.true_peak.finish()
     return measured
 
@@ -207,6 +210,7 @@ def _report(
     first, last = health.first_sound, health.last_sound
     floor, pause_s = _noise_floor(loudness, first, last, rate, targets)
     lows, highs = measured.waveform.result()
+    detail_lows, detail_highs = measured.detail.result()
     return Report(
         integrated_lufs=loudness.integrated_lufs,
         loudness_range_lu=loudness.loudness_range_lu,
@@ -217,6 +221,7 @@ def _report(
         plr_db=plr,
         clipped_samples=health.clipped_samples,
         clip_events=health.clip_events,
+        clip_regions=tuple((first / rate, after / rate) for first, after in health.clip_regions),
         dc_offset=health.dc_offset,
         correlation=health.correlation,
         balance_db=health.balance_db,
@@ -251,6 +256,11 @@ def _report(
         stage=stage,
         flags=(*flags, *metadata.flags),
         waveform_png=render_png(lows, highs),
+        waveform_detail=Waveform(
+            seconds_per_column=duration / len(detail_highs) if len(detail_highs) else 0.0,
+            mins=tuple(detail_lows.tolist()),
+            maxs=tuple(detail_highs.tolist()),
+        ),
     )
 
 

@@ -30,6 +30,9 @@ class Health:
     """Largest absolute sample value (linear)."""
     clipped_samples: int
     clip_events: int
+    clip_regions: tuple[tuple[int, int], ...]
+    """Where the clips are: (first frame, frame after the last), merged across channels and
+    within MERGE_FRAMES of each other, at most MAX_CLIP_REGIONS of them."""
     dc_offset: tuple[float, ...]
     correlation: float | None
     balance_db: float | None
@@ -39,6 +42,12 @@ class Health:
     last_sound: int | None
     start_peak: float
     end_peak: float
+
+
+MAX_CLIP_REGIONS = 200
+"""Located clips kept for the waveform (the count of events is always exact)."""
+MAX_CLIP_RUNS = 20_000
+"""Clip runs remembered before merging, so a file that clips everywhere stays bounded."""
 
 
 class HealthMeter:
@@ -60,6 +69,8 @@ class HealthMeter:
         self._sums = np.zeros(channels)
         self._products = np.zeros((2, 2))
         self._open_runs = np.zeros(channels, dtype=np.int64)
+        self._open_starts = np.zeros(channels, dtype=np.int64)
+        self._runs: list[tuple[int, int]] = []
         self._clipped = 0
         self._events = 0
         self._first_sound: int | None = None
@@ -77,7 +88,7 @@ class HealthMeter:
         self._sums += block.sum(axis=1)
         if len(block) >= 2:
             self._products += block[:2] @ block[:2].T
-        self._clipping(block, chunk_peaks)
+        self._clipping(block, chunk_peaks, start)
         self._sound(block, chunk, chunk_peaks, start)
         if start < self._edge_frames:
             head = block[:, : self._edge_frames - start]
@@ -86,11 +97,11 @@ class HealthMeter:
             :, -self._edge_frames :
         ]
 
-    def _clipping(self, block: np.ndarray, chunk_peaks: np.ndarray) -> None:
+    def _clipping(self, block: np.ndarray, chunk_peaks: np.ndarray, start: int) -> None:
         loud = chunk_peaks.max(axis=1) >= self._clip_level
         for channel in range(len(block)):
             if not loud[channel]:
-                self._close_run(channel)
+                self._close_run(channel, end=start)
                 continue
             full = np.abs(block[channel]) >= self._clip_level
             edges = np.diff(full.astype(np.int8), prepend=0, append=0)
@@ -98,26 +109,40 @@ class HealthMeter:
             ends = np.flatnonzero(edges == -1)
             lengths = ends - starts
             if len(lengths) == 0:
-                self._close_run(channel)
+                self._close_run(channel, end=start)
                 continue
-            if starts[0] == 0:
+            run_starts = starts + start
+            if starts[0] == 0 and self._open_runs[channel]:
                 lengths[0] += self._open_runs[channel]
+                run_starts[0] = self._open_starts[channel]
             elif self._open_runs[channel]:
-                self._close_run(channel)
+                self._close_run(channel, end=start)
+            run_ends = ends + start
             # A run touching the block's end may go on in the next block.
             carried = lengths[-1] if ends[-1] == len(full) else 0
-            closed = lengths[:-1] if carried else lengths
-            self._count(closed)
+            if carried:
+                self._open_starts[channel] = run_starts[-1]
+                lengths, run_starts, run_ends = lengths[:-1], run_starts[:-1], run_ends[:-1]
+            self._count(lengths, run_starts, run_ends)
             self._open_runs[channel] = carried
 
-    def _close_run(self, channel: int) -> None:
-        self._count(self._open_runs[channel : channel + 1])
+    def _close_run(self, channel: int, *, end: int) -> None:
+        if self._open_runs[channel]:
+            self._count(
+                self._open_runs[channel : channel + 1],
+                self._open_starts[channel : channel + 1],
+                np.array([end]),
+            )
         self._open_runs[channel] = 0
 
-    def _count(self, lengths: np.ndarray) -> None:
-        clips = lengths[lengths >= self._clip_run]
-        self._clipped += int(clips.sum())
-        self._events += len(clips)
+    def _count(self, lengths: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        clips = lengths >= self._clip_run
+        self._clipped += int(lengths[clips].sum())
+        self._events += int(clips.sum())
+        if clips.any():
+            self._runs.extend(zip(starts[clips].tolist(), ends[clips].tolist(), strict=True))
+            if len(self._runs) > MAX_CLIP_RUNS:
+                self._runs = _merged(self._runs, gap=MERGE_FRAMES * 8)
 
     def _sound(self, block: np.ndarray, chunk: int, chunk_peaks: np.ndarray, start: int) -> None:
         loud_chunks = np.flatnonzero(chunk_peaks.max(axis=0) >= self._silence_level)
@@ -134,7 +159,7 @@ class HealthMeter:
 
     def result(self) -> Health:
         for channel in range(len(self._open_runs)):
-            self._close_run(channel)
+            self._close_run(channel, end=self._position)
         frames = max(self._position, 1)
         correlation = balance = None
         silent_channel = False
@@ -148,6 +173,7 @@ class HealthMeter:
             sample_peak=self._peak,
             clipped_samples=self._clipped,
             clip_events=self._events,
+            clip_regions=_located(self._runs),
             dc_offset=tuple(float(total / frames) for total in self._sums),
             correlation=correlation,
             balance_db=balance,
@@ -157,3 +183,27 @@ class HealthMeter:
             start_peak=self._start_peak,
             end_peak=float(np.abs(self._tail).max(initial=0.0)),
         )
+
+
+MERGE_FRAMES = 2_205
+"""Clips closer than this (50 ms at 44.1 kHz) show as one region."""
+
+
+def _merged(runs: list[tuple[int, int]], *, gap: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for first, after in sorted(runs):
+        if merged and first - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], after))
+        else:
+            merged.append((first, after))
+    return merged
+
+
+def _located(runs: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """The clip runs of all channels as regions, merged until there are few enough."""
+    gap = MERGE_FRAMES
+    regions = _merged(runs, gap=gap)
+    while len(regions) > MAX_CLIP_REGIONS:
+        gap *= 4
+        regions = _merged(regions, gap=gap)
+    return tuple(regions)

@@ -154,6 +154,8 @@ class Report:
     clipped_samples: int
     """Samples in runs of consecutive samples at full scale (see Targets.clip_run_samples)."""
     clip_events: int
+    clip_regions: tuple[tuple[float, float], ...]
+    """Where the clips are, as (start, end) seconds: merged, at most 200 (for the waveform)."""
     dc_offset: tuple[float, ...]
     """Mean sample value per channel, as a fraction of full scale."""
     correlation: float | None
@@ -198,6 +200,25 @@ class Report:
     engine_version: str = ENGINE_VERSION
     waveform_png: bytes = field(default=b"", repr=False, compare=False)
     """The waveform drawn as a PNG; not part of to_dict (store it as a file)."""
+    waveform_detail: Waveform | None = field(default=None, repr=False, compare=False)
+    """Finer peaks for the zoomed player (up to DETAIL_COLUMNS); not part of to_dict (store
+    them as a file with `peaks_dict`)."""
+
+    def peaks_dict(self) -> dict[str, Any]:
+        """The waveform at every resolution the engine measured, for an interactive player:
+        the overview and, when measured, the detail (JSON-safe, store it as a file)."""
+        levels = [self.waveform] + ([self.waveform_detail] if self.waveform_detail else [])
+        return {
+            "duration_s": _num(self.duration_s),
+            "levels": [
+                {
+                    "seconds_per_peak": _num(level.seconds_per_column, 6),
+                    "min": [_num(value, 3) for value in level.mins],
+                    "max": [_num(value, 3) for value in level.maxs],
+                }
+                for level in levels
+            ],
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -210,6 +231,7 @@ class Report:
             "plr_db": _num(self.plr_db),
             "clipped_samples": self.clipped_samples,
             "clip_events": self.clip_events,
+            "clip_regions": [[_num(a, 3), _num(b, 3)] for a, b in self.clip_regions],
             "dc_offset": [_num(value, 6) for value in self.dc_offset],
             "correlation": _num(self.correlation),
             "balance_db": _num(self.balance_db),
@@ -266,6 +288,7 @@ class Report:
             plr_db=data["plr_db"],
             clipped_samples=data["clipped_samples"],
             clip_events=data.get("clip_events", 0),
+            clip_regions=tuple((a, b) for a, b in data.get("clip_regions") or ()),
             dc_offset=tuple(data["dc_offset"]),
             correlation=data["correlation"],
             balance_db=data.get("balance_db"),

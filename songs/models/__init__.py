@@ -15,6 +15,7 @@ from songs.models.bounce import (
     BounceQuerySet,
     ShownBounceManager,
     bounce_upload_to,
+    peaks_upload_to,
     waveform_upload_to,
 )
 from songs.models.delivery import CD_QUALITY, DeliveryProfile, DeliveryProfileQuerySet
@@ -55,6 +56,7 @@ __all__ = [
     "artwork_upload_to",
     "bounce_upload_to",
     "normalise_isrc_input",
+    "peaks_upload_to",
     "validate_isrc",
     "waveform_upload_to",
 ]

@@ -30,9 +30,14 @@ def waveform_upload_to(instance: Bounce, filename: str) -> str:
     return f"waveforms/{instance.record.song_id}/{uuid.uuid4().hex}.png"
 
 
+def peaks_upload_to(instance: Bounce, filename: str) -> str:
+    return f"waveforms/{instance.record.song_id}/{uuid.uuid4().hex}.json"
+
+
 _REPORT_FIELDS = [
     "report",
     "waveform",
+    "peaks",
     "integrated_lufs",
     "true_peak_dbtp",
     "loudness_range_lu",
@@ -116,6 +121,9 @@ class Bounce(models.Model):
     analysed_at = models.DateTimeField(null=True, blank=True)
     report = models.JSONField(null=True, blank=True)
     waveform = models.FileField(upload_to=waveform_upload_to, max_length=200, blank=True)
+    # The waveform's peaks at every resolution the engine measured (Report.peaks_dict), as
+    # JSON for the interactive player: nothing is decoded in the browser.
+    peaks = models.FileField(upload_to=peaks_upload_to, max_length=200, blank=True)
     # Key figures as columns, so lists can show and sort them without reading the report.
     integrated_lufs = models.FloatField(null=True, blank=True)
     true_peak_dbtp = models.FloatField(null=True, blank=True)
@@ -236,10 +244,11 @@ class Bounce(models.Model):
         self.__dict__["_judged"] = (targets, judged)
         return judged
 
-    def store_report(self, report: Report, *, waveform_name: str) -> None:
+    def store_report(self, report: Report, *, waveform_name: str, peaks_name: str = "") -> None:
         stored = report.to_dict()
         self.report = stored
         self.waveform.name = waveform_name
+        self.peaks.name = peaks_name
         # The columns hold the stored (rounded) figures, the same the report shows.
         self.integrated_lufs = stored["integrated_lufs"]
         self.true_peak_dbtp = stored["true_peak_dbtp"]

@@ -201,3 +201,35 @@ class VerdictOnlyWhereMeasuredTests(unittest.TestCase):
         rate = 44100
         check = self.checks(tone(0.3, -10, rate=rate), "mastering", rate)["integrated_loudness"]
         self.assertEqual(check.status, Status.SKIP)
+
+
+class LocatedProblemsTests(unittest.TestCase):
+    def test_clipped_regions_are_located_in_seconds(self) -> None:
+        rate = 44100
+        loud = np.clip(tone(0.5, 3, rate=rate), -1, 1)  # half a second cut flat
+        report = report_for(join(tone(1, -6, rate=rate), loud, tone(1, -6, rate=rate)), rate)
+        self.assertEqual(len(report.clip_regions), 1)
+        start, end = report.clip_regions[0]
+        self.assertAlmostEqual(start, 1.0, delta=0.01)
+        self.assertAlmostEqual(end, 1.5, delta=0.01)
+
+    def test_a_file_that_clips_everywhere_keeps_a_bounded_list(self) -> None:
+        rate = 44100
+        clicks = np.zeros((rate * 20, 2))
+        clicks[:: rate // 40, :] = 1.0  # 40 separate clipped spots a second, 20 s long
+        for offset in (1, 2):
+            clicks[offset :: rate // 40, :] = 1.0
+        report = report_for(clicks, rate)
+        self.assertGreater(report.clip_events, 800)
+        self.assertLessEqual(len(report.clip_regions), 200)
+        self.assertAlmostEqual(report.clip_regions[-1][1], 20.0, delta=0.1)
+
+    def test_the_peaks_come_at_an_overview_and_a_finer_resolution(self) -> None:
+        rate = 44100
+        report = report_for(music(30.0), rate)
+        peaks = report.peaks_dict()
+        overview, detail = peaks["levels"]
+        self.assertEqual(len(overview["max"]), 1200)
+        self.assertGreaterEqual(len(detail["max"]), 100 * 30)  # at least 100 a second
+        self.assertAlmostEqual(detail["seconds_per_peak"] * len(detail["max"]), 30.0, delta=0.1)
+        self.assertNotIn("levels", report.to_dict())  # the report stays small

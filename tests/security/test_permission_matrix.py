@@ -63,6 +63,7 @@ RULES: dict[str, Rule] = {
     "songs:reanalyse": (("POST",), {COACH, ADMIN}),
     "songs:hide_bounce": (("POST",), {OWNER}),
     "songs:bounce_waveform": (("GET",), SEES_SONG),
+    "songs:bounce_peaks": (("GET",), SEES_SONG),
     "songs:bounce_audio": (("GET",), SEES_SONG),
     "songs:bounce_download": (("GET",), SEES_SONG),
     "stages:record": (("GET",), SEES_SONG),

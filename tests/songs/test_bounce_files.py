@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
+
 from django.test import override_settings
 
 from songs import services
-from tests.base import BaseTestCase, audio_bytes, make_user, upload_file
+from tests.base import BaseTestCase, audio_bytes, make_user, store_bounce, upload_file
 
 
 class BounceFileTests(BaseTestCase):
@@ -78,3 +80,19 @@ class BounceFileTests(BaseTestCase):
     def test_media_is_not_published_under_a_url(self) -> None:
         self.client.force_login(self.alice)
         self.assertEqual(self.client.get("/media/" + self.bounce.file.name).status_code, 404)
+
+
+class PeaksTests(BaseTestCase):
+    def test_the_peaks_are_served_to_those_who_see_the_song_and_nobody_else(self) -> None:
+        bounce = store_bounce(self.started("mixing"), audio_bytes("WAV", seconds=2.0))
+        services.analyse_bounce(bounce_id=bounce.pk, task_id="peaks")
+        url = f"/bounces/{bounce.pk}/peaks.json"
+        self.client.force_login(self.bob)
+        response = self.client.get(url)
+        self.assertEqual(response["Content-Type"], "application/json")
+        data = json.loads(b"".join(response.streaming_content))
+        self.assertAlmostEqual(data["duration_s"], 2.0, places=2)
+        self.assertEqual(len(data["levels"]), 2)
+        for user in self.other_users():
+            self.client.force_login(user)
+            self.assertEqual(self.client.get(url).status_code, 404, user)
