@@ -47,13 +47,42 @@ class ReviewForm(forms.Form):
     def marks(self) -> dict[int, str]:
         return {action.pk: self.cleaned_data[f"mark_{action.pk}"] for action in self.actions}
 
+    def typed(self) -> dict[str, str]:
+        """The review as typed so far, complete or not (what a draft keeps): this form's
+        fields only, text cut to its field's length, and a mark, verdict or place kept only
+        when it is one the form takes."""
+        typed: dict[str, str] = {}
+        for name, field in self.fields.items():
+            value = self.data.get(name)
+            if not isinstance(value, str):
+                continue
+            if isinstance(field, forms.CharField):
+                typed[name] = value[: field.max_length]
+                continue
+            try:
+                field.clean(value)
+            except forms.ValidationError:
+                continue
+            typed[name] = value
+        return typed
+
+    def every_mark(self, mark: str) -> dict[str, str]:
+        """The same mark for every core action, as the form's fields ("All done well")."""
+        return {f"mark_{action.pk}": mark for action in self.actions}
+
 
 class CommentForm(forms.Form):
+    # Text, a voice note or both: the service refuses a comment with neither.
     body = forms.CharField(
         label="Comment",
+        required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Write something first."},
+    )
+    voice = forms.FileField(
+        label="Voice note",
+        required=False,
+        error_messages={"empty": "The recording is empty: nothing was recorded. Record it again."},
     )
     bounce = forms.IntegerField(required=False, widget=forms.HiddenInput)
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)

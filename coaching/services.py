@@ -6,24 +6,32 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from coaching import activity
+from coaching import activity, voice
 from coaching.models import (
     ActionMark,
     Comment,
     Mark,
     Notification,
     Review,
+    ReviewDraft,
     Role,
+    StageDeadline,
     User,
     Verdict,
 )
+from songs.analysis.units import clock
 from songs.models import Bounce
 from stages.balance import BALANCE_MAX, BALANCE_MIN
 from stages.models import StageRecord, StageRuleError, Status
@@ -37,6 +45,10 @@ class CoachingError(Exception):
 
 class ApprovalBlocked(CoachingError):
     """An approval refused while blocking comments are open (the page already lists them)."""
+
+
+class VoiceNoteRefused(CoachingError):
+    """A voice note refused for its content, length or size; the text typed with it is kept."""
 
 
 # --- Notifications -------------------------------------------------------------------------
@@ -213,6 +225,8 @@ def review_record(
                 )
         except IntegrityError:
             raise CoachingError("This round has already been reviewed.") from None
+        # The round is reviewed: every draft of it (anyone's) has served its purpose.
+        ReviewDraft.objects.filter(record=locked, round=locked.round).delete()
         ActionMark.objects.bulk_create(
             ActionMark(review=review, action=actions[pk], mark=mark) for pk, mark in marks.items()
         )
@@ -246,6 +260,106 @@ def review_record(
     return review
 
 
+# --- Review drafts --------------------------------------------------------------------------
+
+
+def review_draft(*, record: StageRecord, coach: User) -> ReviewDraft | None:
+    """The coach's review of the current round as typed so far, if there is one."""
+    return ReviewDraft.objects.filter(record=record, round=record.round, coach=coach).first()
+
+
+def save_review_draft(*, record: StageRecord, coach: User, data: Mapping[str, str]) -> ReviewDraft:
+    """Keep the coach's review of the current round as typed so far (one draft per coach and
+    round); sending the review deletes it. Refused once the song is settled, or once the
+    round is no longer waiting for a review."""
+    record.song.ensure_open()
+    if record.status != Status.SUBMITTED:
+        raise CoachingError(
+            f"{record.stage.name} is {record.get_status_display().lower()}, not waiting for a "
+            "review: the draft was not saved."
+        )
+    draft, _ = ReviewDraft.objects.update_or_create(
+        record=record, round=record.round, coach=coach, defaults={"data": dict(data)}
+    )
+    return draft
+
+
+# --- The review queue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """Which part of the queue a coach works through: a cohort, a stage, a student (each
+    optional). Review pages carry them in their links, so the order stays the queue's."""
+
+    cohort: int | None = None
+    stage: str = ""
+    student: int | None = None
+
+    @property
+    def query_string(self) -> str:
+        """The filters as a query string to append to a URL ("?cohort=3"), or ""."""
+        chosen = {"cohort": self.cohort, "stage": self.stage, "student": self.student}
+        query = urlencode({name: value for name, value in chosen.items() if value})
+        return f"?{query}" if query else ""
+
+
+def review_queue(*, coach: User, filters: QueueFilters) -> QuerySet[StageRecord]:
+    """The submissions waiting for `coach`, oldest first, as the queue lists them."""
+    waiting = StageRecord.objects.reviewable_by(coach).awaiting_review()
+    if filters.cohort:
+        waiting = waiting.filter(song__cohort_id=filters.cohort)
+    if filters.stage:
+        waiting = waiting.filter(stage__slug=filters.stage)
+    if filters.student:
+        waiting = waiting.filter(song__owner_id=filters.student)
+    return waiting.order_by("submitted_at", "pk")
+
+
+def with_due_dates(
+    records: QuerySet[StageRecord], *, today: dt.date | None = None
+) -> QuerySet[StageRecord]:
+    """Records with `due_on` (the cohort's date for the stage, or None) and `late` (that date
+    has passed and the stage is not approved), in the same query."""
+    today = today or timezone.localdate()
+    due = StageDeadline.objects.filter(
+        cohort_id=OuterRef("song__cohort_id"), stage_id=OuterRef("stage_id")
+    ).values("due_on")[:1]
+    return records.annotate(due_on=Subquery(due)).annotate(
+        late=ExpressionWrapper(
+            Q(due_on__lt=today) & ~Q(status=Status.APPROVED), output_field=BooleanField()
+        )
+    )
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a record sits in a coach's queue, and the submissions either side of it."""
+
+    total: int
+    position: int | None = None  # from 1; None when the record is not waiting in this queue
+    previous: int | None = None
+    next: int | None = None
+    skip_to: int | None = None  # the next one, or after the last the oldest other one waiting
+
+
+def queue_place(*, record: StageRecord, coach: User, filters: QueueFilters) -> QueuePlace:
+    """The record's place in the queue (with these filters) and its neighbours, in one query."""
+    waiting = list(review_queue(coach=coach, filters=filters).values_list("pk", flat=True))
+    if record.pk not in waiting:
+        return QueuePlace(total=len(waiting), skip_to=waiting[0] if waiting else None)
+    index = waiting.index(record.pk)
+    following = waiting[index + 1] if index + 1 < len(waiting) else None
+    oldest_other = next((pk for pk in waiting if pk != record.pk), None)
+    return QueuePlace(
+        total=len(waiting),
+        position=index + 1,
+        previous=waiting[index - 1] if index else None,
+        next=following,
+        skip_to=following or oldest_other,
+    )
+
+
 # --- Comments -------------------------------------------------------------------------------
 
 
@@ -263,10 +377,12 @@ def add_comment(
     at_s: float | None = None,
     until_s: float | None = None,
     blocking: bool = False,
+    voice_note: UploadedFile[bytes] | None = None,
 ) -> Comment:
+    """A comment: text, a voice note (a recording, checked by its content), or both."""
     record.song.ensure_open()
     body = body.strip()
-    if not body:
+    if not body and voice_note is None:
         raise CoachingError("Write something first.")
     if bounce is not None and bounce.record_id != record.pk:
         raise CoachingError("That bounce belongs to another stage.")
@@ -284,7 +400,8 @@ def add_comment(
             until_s = None
     if blocking and not may_review(author, record):
         raise CoachingError("Only a coach can mark a comment as blocking.")
-    comment = Comment.objects.create(
+    note = _voice_note(voice_note) if voice_note is not None else None
+    comment = Comment(
         record=record,
         bounce=bounce,
         parent=parent,
@@ -294,8 +411,30 @@ def add_comment(
         until_s=until_s,
         blocking=blocking,
     )
+    if note is not None:
+        comment.voice_content_type = note.content_type
+        comment.voice_duration_s = note.duration_s
+        comment.voice_size_bytes = note.size_bytes
+        # Stored under a generated name (coaching.models.voice_upload_to); only the
+        # extension of the container it was copied into is kept.
+        comment.voice.save(f"note.{note.extension}", ContentFile(note.data), save=False)
+    try:
+        comment.save()
+    except Exception:
+        if comment.voice:  # no row holds the stored note: do not leave it behind
+            comment.voice.delete(save=False)
+        raise
     _notify_comment(comment)
     return comment
+
+
+def _voice_note(upload: UploadedFile[bytes]) -> voice.VoiceNote:
+    if upload.file is None:
+        raise VoiceNoteRefused("The recording is empty: nothing was recorded. Record it again.")
+    try:
+        return voice.prepare(upload.file, size_bytes=upload.size)
+    except voice.VoiceRefused as exc:
+        raise VoiceNoteRefused(str(exc)) from None
 
 
 def _notify_comment(comment: Comment) -> None:
@@ -322,10 +461,14 @@ def _notify_comment(comment: Comment) -> None:
         if comment.bounce_id
         else reverse("stages:record", args=[record.song_id, record.stage.slug])
     )
+    text = comment.body[:120]
+    if comment.voice:
+        spoken = f"a voice note ({clock(comment.voice_duration_s or 0)})"
+        text = f"{text} (with {spoken})" if text else spoken
     notify(
         recipients=recipients,
         kind=Notification.Kind.COMMENTED,
-        message=f"{said}: {comment.body[:120]}",
+        message=f"{said}: {text}",
         url=f"{url}#comment-{comment.pk}",
         actor=comment.author,
         batched=True,

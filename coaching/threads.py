@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
+from coaching import voice
 from coaching.forms import CommentForm
 from coaching.models import Comment, Snippet, User
 from coaching.services import may_review
@@ -15,11 +16,30 @@ from songs.models import Bounce
 from songs.targets import audio_targets
 from stages.models import StageRecord
 
+PALETTE_SIZE = 6  # person-0 … person-5 in app.css
+
 
 @dataclass(frozen=True)
 class Marker:
     comment: Comment
     carried: bool  # from an earlier version, still unresolved
+    person: int  # the author's colour on this page
+
+
+@dataclass(frozen=True)
+class Person:
+    user: User
+    colour: int
+
+
+def people_of(comments: list[Comment]) -> dict[int, Person]:
+    """A colour for everyone who wrote a thread here, in the order they first wrote, so a
+    new comment never recolours the people before it (the palette repeats after six)."""
+    people: dict[int, Person] = {}
+    for comment in sorted(comments, key=lambda c: c.created_at):
+        if comment.author_id not in people:
+            people[comment.author_id] = Person(comment.author, len(people) % PALETTE_SIZE)
+    return people
 
 
 def _threads(comments: Any) -> list[Comment]:
@@ -43,13 +63,15 @@ def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
             bounce__hidden_at__isnull=True,  # a version set aside takes its threads along
         )
     )
-    markers = [Marker(c, False) for c in own if c.at_s is not None]
-    markers += [Marker(c, True) for c in carried if c.at_s is not None]
+    people = people_of(own + carried)
+    markers = [Marker(c, False, people[c.author_id].colour) for c in own if c.at_s is not None]
+    markers += [Marker(c, True, people[c.author_id].colour) for c in carried if c.at_s is not None]
     return {
         "bounce": bounce,
         "threads": own,
         "carried": carried,
         "markers": markers,
+        "people": people,
         "comment_form": CommentForm(initial={"bounce": bounce.pk}),
         "snippets": snippets_for(user, bounce),
         "may_block": may_review(user, bounce.record),
@@ -66,9 +88,10 @@ def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
 
 
 def _openness(record: StageRecord) -> dict[str, Any]:
-    """Whether the conversation takes new comments: not once the song is settled."""
+    """Whether the conversation takes new comments: not once the song is settled; and the
+    limits of a voice note, which the recorder states and keeps to."""
     reason = record.song.read_only_reason
-    return {"can_comment": not reason, "read_only_reason": reason}
+    return {"can_comment": not reason, "read_only_reason": reason, "voice_limits": voice.limits()}
 
 
 def snippets_for(user: User, bounce: Bounce | None) -> list[Snippet]:

@@ -2,23 +2,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from coaching import services, threads
+from coaching import services, threads, voice
 from coaching.forms import CommentForm, ReviewForm, SnippetForm
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import ActionMark, Cohort, Comment, Role, Snippet, User
+from coaching.models import ActionMark, Cohort, Comment, Mark, Role, Snippet, User
 from coaching.tendencies import tendencies
 from songs.analysis import CHECK_IDS
 from songs.display import analysis_context
+from songs.media import protected_file_response
 from songs.models import Bounce
+from songs.uploads import SizeLimitUploadHandler
 from stages.models import Stage, StageRecord
 
 QUEUE_PAGE_SIZE = 50
@@ -36,6 +41,15 @@ def _int(value: str | None) -> int | None:
 # --- Review queue and review page ---------------------------------------------------------
 
 
+def _queue_filters(request: AuthenticatedHttpRequest) -> services.QueueFilters:
+    """The queue's filters, from its own form or from a review page's links."""
+    return services.QueueFilters(
+        cohort=_int(request.GET.get("cohort")),
+        stage=(request.GET.get("stage") or "")[:40],
+        student=_int(request.GET.get("student")),
+    )
+
+
 @login_required
 @require_safe
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -43,32 +57,22 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not user.coaches_anyone():
         raise Http404("The review queue is for coaches.")
-    waiting = StageRecord.objects.reviewable_by(user).awaiting_review()
     cohorts = list(Cohort.objects.overseen_by(user).active().order_by("name"))
     students = list(
         User.objects.filter(memberships__cohort__in=cohorts, memberships__role=Role.STUDENT)
         .distinct()
         .order_by("first_name", "username")
     )
-    cohort_id = _int(request.GET.get("cohort"))
-    stage_slug = request.GET.get("stage") or ""
-    student_id = _int(request.GET.get("student"))
-    chosen = {"cohort": cohort_id, "stage": stage_slug, "student": student_id}
-    if cohort_id:
-        waiting = waiting.filter(song__cohort_id=cohort_id)
-    if stage_slug:
-        waiting = waiting.filter(stage__slug=stage_slug)
-    if student_id:
-        waiting = waiting.filter(song__owner_id=student_id)
-    waiting = waiting.select_related("song__owner", "song__cohort", "stage").order_by(
-        "submitted_at", "pk"
-    )
+    chosen = _queue_filters(request)
+    waiting = services.with_due_dates(services.review_queue(coach=user, filters=chosen))
+    waiting = waiting.select_related("song__owner", "song__cohort", "stage")
     page = Paginator(waiting, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "coaching/queue.html",
         {
             "page": page,
+            "late_count": waiting.filter(Q(late=True)).count(),
             "cohorts": cohorts,
             "stages": list(Stage.objects.all()),
             "students": students,
@@ -115,9 +119,16 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     record = get_object_or_404(records, pk=pk)
     actions = list(record.stage.core_actions.all())
-    form = ReviewForm(request.POST or None, actions=actions)
+    filters = _queue_filters(request)
+    place = services.queue_place(record=record, coach=request.user, filters=filters)
+    draft = services.review_draft(record=record, coach=request.user)
+    form = ReviewForm(request.POST or None, initial=draft.data if draft else None, actions=actions)
     approval_refused = False
-    if request.method == "POST" and form.is_valid():
+    if "all_done_well" in request.POST:
+        # Without JavaScript, "All done well" sends the form back with every mark set.
+        typed = form.typed() | form.every_mark(Mark.DONE_WELL)
+        form = ReviewForm(initial=typed, actions=actions)
+    elif request.method == "POST" and form.is_valid():
         try:
             verdict = services.review_record(
                 record=record,
@@ -139,17 +150,42 @@ def review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 request,
                 f"{record.stage.name} of “{record.song.title}” {outcome}; the student is told.",
             )
-            following = (
-                StageRecord.objects.reviewable_by(request.user)
-                .awaiting_review()
-                .order_by("submitted_at", "pk")
-                .first()
-            )
-            if following is not None:
-                return redirect("coaching:review", pk=following.pk)
-            return redirect("coaching:queue")
-    context = _review_context(request, record, form) | {"approval_refused": approval_refused}
+            if place.skip_to is not None:
+                following = reverse("coaching:review", args=[place.skip_to])
+                return redirect(following + filters.query_string)
+            return redirect(reverse("coaching:queue") + filters.query_string)
+    context = _review_context(request, record, form) | {
+        "approval_refused": approval_refused,
+        "place": place,
+        "filters": filters,
+        "restored": draft if request.method != "POST" else None,
+    }
     return render(request, "coaching/review.html", context)
+
+
+@login_required
+@require_POST
+def review_draft(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The verdict form as typed so far, saved while the coach writes (the page sends it
+    a moment after each change) and given back when they return."""
+    records = StageRecord.objects.reviewable_by(request.user).select_related(
+        "song__cohort", "stage"
+    )
+    record = get_object_or_404(records, pk=pk)
+    form = ReviewForm(request.POST, actions=list(record.stage.core_actions.all()))
+    draft, error = None, ""
+    try:
+        draft = services.save_review_draft(record=record, coach=request.user, data=form.typed())
+    except services.CoachingError as exc:
+        error = str(exc)
+    if request.htmx:
+        context = {"draft": draft, "error": error}
+        return render(request, "coaching/_review_draft_status.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Draft saved.")
+    return redirect("coaching:review", pk=record.pk)
 
 
 @login_required
@@ -185,15 +221,29 @@ def _thread_response(
     return render(request, "coaching/_record_comments.html", context)
 
 
+@csrf_exempt
 @login_required
 @require_POST
 def add_comment(request: AuthenticatedHttpRequest, record_pk: int) -> HttpResponse:
+    # A voice note's size limit must be in place before anything (the CSRF check included)
+    # reads the body, so CSRF is checked just below, once the handler is installed.
+    request.upload_handlers.insert(
+        0, SizeLimitUploadHandler(request, settings.VOICE_MAX_BYTES, refusal=voice.too_large)
+    )
+    return _add_comment(request, record_pk)
+
+
+@csrf_protect
+def _add_comment(request: AuthenticatedHttpRequest, record_pk: int) -> HttpResponse:
     record = get_object_or_404(
         StageRecord.objects.visible_to(request.user).select_related("song__owner", "stage"),
         pk=record_pk,
     )
+    record.song.ensure_open()  # settled first: before a refused recording is explained
     form: CommentForm | None  # None once the comment is saved: there is no form to show again
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, request.FILES)
+    # A voice note over the size limit was stopped while it streamed in: the text stays.
+    refused = getattr(request, "upload_refused", "")
     bounce = None
     if form.is_valid():
         if form.cleaned_data["bounce"]:
@@ -202,6 +252,8 @@ def add_comment(request: AuthenticatedHttpRequest, record_pk: int) -> HttpRespon
         if form.cleaned_data["parent"]:
             parent = get_object_or_404(record.comments.all(), pk=form.cleaned_data["parent"])
         try:
+            if refused:
+                raise services.VoiceNoteRefused(refused)
             services.add_comment(
                 record=record,
                 author=request.user,
@@ -211,9 +263,11 @@ def add_comment(request: AuthenticatedHttpRequest, record_pk: int) -> HttpRespon
                 at_s=form.cleaned_data["at_s"],
                 until_s=form.cleaned_data["until_s"],
                 blocking=form.cleaned_data["blocking"],
+                voice_note=form.cleaned_data["voice"],
             )
         except services.CoachingError as exc:
-            form.add_error("body", str(exc))
+            field = "voice" if isinstance(exc, services.VoiceNoteRefused) else "body"
+            form.add_error(field, str(exc))
         else:
             form = None
     elif bounce_pk := _int(request.POST.get("bounce")):
@@ -255,6 +309,25 @@ def resolve_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("songs:bounce", pk=bounce.pk)
     record = comment.record
     return redirect("stages:record", song_pk=record.song_id, stage=record.stage.slug)
+
+
+@login_required
+@require_safe
+def comment_voice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
+    """A comment's voice note, for whoever may see its stage (with range requests, for the
+    player); anyone else gets a 404."""
+    comment = get_object_or_404(Comment.objects.visible_to(request.user).exclude(voice=""), pk=pk)
+    name = comment.voice.name or ""
+    if not name or not comment.voice.storage.exists(name):
+        raise Http404("The stored voice note is missing.")
+    extension = name.rsplit(".", 1)[-1]
+    return protected_file_response(
+        request,
+        comment.voice,
+        content_type=voice.served_type(comment.voice_content_type),
+        filename=f"voice-note-{comment.pk}.{extension}",
+        as_attachment=False,
+    )
 
 
 # --- Snippets -------------------------------------------------------------------------------

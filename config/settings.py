@@ -206,6 +206,10 @@ MEDIA_ACCEL_PREFIX = env_str("STAGECOACH_MEDIA_ACCEL_PREFIX", "/protected-media/
 
 # Uploads: the bounce size limit is enforced while the request streams in.
 BOUNCE_MAX_UPLOAD_BYTES = env_int("STAGECOACH_MAX_UPLOAD_MB", 250) * 1024 * 1024
+# Voice notes (spoken comments recorded in the browser): the longest and the largest taken;
+# the size is enforced while the upload streams in too.
+VOICE_MAX_S = env_int("STAGECOACH_VOICE_MAX_S", 300)
+VOICE_MAX_BYTES = env_int("STAGECOACH_VOICE_MAX_MB", 10) * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- E-mail -----------------------------------------------------------------------------
@@ -295,9 +299,11 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF],
+        # The waveform player writes one <style> into its shadow DOM, marked with the nonce.
+        "style-src": [SELF, NONCE],
         "img-src": [SELF],
-        "media-src": [SELF],
+        # blob: is the voice-note recorder's preview of a recording not yet sent.
+        "media-src": [SELF, "blob:"],
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],

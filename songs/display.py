@@ -57,10 +57,12 @@ def analysis_context(bounce: Bounce, user: User) -> dict[str, Any]:
     report = bounce.analysis
     if report is not None:
         targets = audio_targets()
+        checks = ordered(bounce.judge(targets))
         context |= {
             "report": report,
             "figures": figures(report),
-            "checks": ordered(bounce.judge(targets)),
+            "checks": checks,
+            "waveform_marks": waveform_marks(report, checks),
             "streaming": streaming_rows(report),
             "chart": charts.loudness_over_time(
                 report.loudness_curve.short_term_lufs,
@@ -69,6 +71,34 @@ def analysis_context(bounce: Bounce, user: User) -> dict[str, Any]:
             ),
         }
     return context
+
+
+@dataclass(frozen=True)
+class WaveformMark:
+    """A located problem, drawn on the player's waveform: a span of the bounce in seconds."""
+
+    start_s: float
+    end_s: float
+    label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": round(self.start_s, 3), "end": round(self.end_s, 3), "label": self.label}
+
+
+def waveform_marks(report: Report, checks: Sequence[Check]) -> list[dict[str, Any]]:
+    """Where the engine located a problem: every clip, and the silence at either end when
+    its check did not pass (silence within the limit is no problem)."""
+    flagged = {c.id for c in checks if c.status in {Status.WARN, Status.FAIL}}
+    marks = [
+        WaveformMark(start, end, f"Clipping at {clock(start)}")
+        for start, end in report.clip_regions
+    ]
+    if "leading_silence" in flagged and report.leading_silence_s > 0:
+        marks.append(WaveformMark(0.0, report.leading_silence_s, "Silence before the music"))
+    if "trailing_silence" in flagged and report.trailing_silence_s > 0 and report.duration_s:
+        start = report.duration_s - report.trailing_silence_s
+        marks.append(WaveformMark(start, report.duration_s, "Silence after the music"))
+    return [mark.to_dict() for mark in marks]
 
 
 def _fmt(value: float | None, unit: str, digits: int = 1, signed: bool = False) -> str:

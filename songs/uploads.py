@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -21,12 +22,19 @@ class SizeLimitUploadHandler(FileUploadHandler):
 
     Django then closes (and so deletes) the partial temporary file; the view finds the
     reason on `request.upload_refused` and tells the student. Install it before anything
-    reads request.POST (see `songs.views.upload_bounce`).
+    reads request.POST (see `songs.views.upload_bounce`). `refusal` writes that reason from
+    the size and the limit; the bounce's by default.
     """
 
-    def __init__(self, request: HttpRequest, limit_bytes: int) -> None:
+    def __init__(
+        self,
+        request: HttpRequest,
+        limit_bytes: int,
+        refusal: Callable[[int, int], str] | None = None,
+    ) -> None:
         super().__init__(request)
         self.limit_bytes = limit_bytes
+        self.refusal = refusal or bounce_too_large
         self.declared_bytes = 0
         self.received_bytes = 0
         request.upload_refused = ""  # type: ignore[attr-defined]
@@ -53,9 +61,15 @@ class SizeLimitUploadHandler(FileUploadHandler):
 
     def _refuse(self, size_bytes: int) -> None:
         assert self.request is not None  # the handler is always made with its request
-        self.request.upload_refused = (  # type: ignore[attr-defined]
-            f"This file is about {format_size(size_bytes)}; bounces can be up to "
-            f"{format_size(self.limit_bytes)}. Export a shorter or compressed version "
-            "(FLAC keeps full quality at about half the size of WAV)."
+        self.request.upload_refused = self.refusal(  # type: ignore[attr-defined]
+            size_bytes, self.limit_bytes
         )
         raise StopUpload(connection_reset=False)
+
+
+def bounce_too_large(size_bytes: int, limit_bytes: int) -> str:
+    return (
+        f"This file is about {format_size(size_bytes)}; bounces can be up to "
+        f"{format_size(limit_bytes)}. Export a shorter or compressed version "
+        "(FLAC keeps full quality at about half the size of WAV)."
+    )

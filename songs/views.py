@@ -305,9 +305,26 @@ def bounce_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = (
         display.analysis_context(bounce, request.user)
         | threads.bounce_threads(bounce, request.user)
-        | {"record": bounce.record, "song": bounce.record.song, "versions": versions}
+        | {
+            "record": bounce.record,
+            "song": bounce.record.song,
+            "versions": versions,
+            "start_at": _moment(request.GET.get("at"), bounce.duration_s),
+        }
     )
     return render(request, "songs/bounce.html", context)
+
+
+def _moment(value: str | None, duration_s: float | None) -> float | None:
+    """A moment asked for in the address (`?at=12.5`, as the compare page's C sends), when
+    it is one inside the bounce; anything else is ignored."""
+    try:
+        at = float(value or "")
+    except ValueError:
+        return None
+    if duration_s is None or not 0 <= at <= duration_s:
+        return None
+    return at
 
 
 def _analysis_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -440,6 +457,7 @@ def compare_bounces(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -
         {
             "a": first,
             "b": second,
+            "versions": [(first, "a"), (second, "b")],
             "record": a.record,
             "song": a.record.song,
             "match": display.loudness_match(first, second),

@@ -189,3 +189,31 @@ def m4a_bytes(codec: str = "aac", seconds: float = 1.0) -> bytes:
         for packet in stream.encode(None):
             container.mux(packet)
     return buffer.getvalue()
+
+
+@functools.cache
+def voice_bytes(seconds: float = 2.0, fmt: str = "webm") -> bytes:
+    """A short voice note as a browser's MediaRecorder sends it: mono Opus at 48 kHz in WebM
+    written as a live stream (so, like a recorder's, it states no duration), or in Ogg."""
+    import io
+
+    import av
+    import numpy as np
+
+    rate = 48_000
+    moments = np.arange(int(seconds * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 220 * moments) * (1 + 0.5 * np.sin(2 * np.pi * 3 * moments))
+    samples = (tone / 1.5 * 32767).astype(np.int16)[None, :]
+    buffer = io.BytesIO()
+    options = {"live": "1"} if fmt == "webm" else {}
+    with av.open(buffer, mode="w", format=fmt, options=options) as container:
+        stream = container.add_stream("libopus", rate=rate, layout="mono")
+        for start in range(0, samples.shape[1], 960):
+            chunk = np.ascontiguousarray(samples[:, start : start + 960])
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()

@@ -14,7 +14,7 @@ hours; still a few hundred kilobytes at most."""
 PNG_WIDTH = 1200
 PNG_HEIGHT = 160
 _BACKGROUND = (255, 255, 255, 0)
-_INK = (38, 70, 120, 255)
+_INK = (110, 134, 172, 255)  # reads on the dark player and on paper (the dossier)
 _AXIS = (190, 198, 210, 255)
 
 

@@ -191,8 +191,9 @@
     }
 
     if (duration > 0) {
+      // Once the interactive player is drawn (player.js), it takes the pointer.
       box.addEventListener("mousedown", function (event) {
-        if (event.target.closest(".marker")) return;
+        if (box.classList.contains("is-live") || event.target.closest(".marker")) return;
         event.preventDefault();
         start = secondsAt(event);
       });
@@ -263,88 +264,6 @@
     });
   }
 
-  // A/B: both versions run together, one audible; switching keeps the position.
-  function setupAB(box) {
-    var a = box.querySelector("[data-ab-a]");
-    var b = box.querySelector("[data-ab-b]");
-    var playButton = box.querySelector("[data-ab-play]");
-    var seekBar = box.querySelector("[data-ab-seek]");
-    var time = box.querySelector("[data-ab-time]");
-    var match = box.querySelector("[data-ab-match]");
-    var current = "a";
-
-    function volumes() {
-      var matched = !match || match.checked;
-      a.volume = matched ? parseFloat(box.dataset.volumeA || "1") : 1;
-      b.volume = matched ? parseFloat(box.dataset.volumeB || "1") : 1;
-      a.muted = current !== "a";
-      b.muted = current !== "b";
-    }
-
-    function active() { return current === "a" ? a : b; }
-
-    function choose(which) {
-      var from = active();
-      current = which;
-      var to = active();
-      var other = to === a ? b : a;
-      to.currentTime = from.currentTime;
-      other.currentTime = from.currentTime;
-      volumes();
-      box.querySelectorAll("[data-ab-choose]").forEach(function (button) {
-        button.setAttribute("aria-pressed", button.dataset.abChoose === which ? "true" : "false");
-      });
-      box.dataset.current = which;
-    }
-
-    playButton.addEventListener("click", function () {
-      if (a.paused) {
-        var at = active().currentTime;
-        a.currentTime = at;
-        b.currentTime = at;
-        a.play(); b.play();
-        playButton.textContent = "Pause";
-      } else {
-        a.pause(); b.pause();
-        playButton.textContent = "Play";
-      }
-    });
-    box.querySelectorAll("[data-ab-choose]").forEach(function (button) {
-      button.addEventListener("click", function () { choose(button.dataset.abChoose); });
-    });
-    if (match) match.addEventListener("change", volumes);
-    function sync() {
-      var on = active();
-      var off = on === a ? b : a;
-      var length = on.duration || 0;
-      if (time) time.textContent = clock(on.currentTime);
-      if (seekBar && length) seekBar.value = Math.round((on.currentTime / length) * 1000);
-      // Keep the silent one in step with the audible one, so a switch lands on the same moment.
-      if (!on.paused && Math.abs(off.currentTime - on.currentTime) > 0.08) off.currentTime = on.currentTime;
-    }
-    a.addEventListener("timeupdate", sync);
-    b.addEventListener("timeupdate", sync);
-    if (seekBar) {
-      seekBar.addEventListener("input", function () {
-        var at = (parseInt(seekBar.value, 10) / 1000) * (a.duration || 0);
-        a.currentTime = at;
-        b.currentTime = at;
-      });
-    }
-    document.addEventListener("keydown", function (event) {
-      if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
-      var handled = true;
-      if (event.key === "a" || event.key === "A") choose("a");
-      else if (event.key === "b" || event.key === "B") choose("b");
-      else if (event.key === " ") playButton.click();
-      else handled = false;
-      // A focused checkbox or button would take Space (and the click) for itself.
-      if (handled) event.preventDefault();
-    });
-    volumes();
-    box.dataset.current = current;
-  }
-
   function init(root) {
     guardDoubleSubmit(root);
     root.querySelectorAll("[data-dropzone]").forEach(setupDropzone);
@@ -354,8 +273,10 @@
     layoutMarkers(root);
     setupSeeking(root);
     setupSnippets(root);
-    root.querySelectorAll("[data-ab]").forEach(setupAB);
   }
+
+  // What the player (player.js) shares with this script.
+  window.Stagecoach = {clock: clock, isTyping: isTyping};
 
   if (window.htmx) {
     window.htmx.onLoad(init);

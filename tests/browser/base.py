@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 
@@ -27,10 +27,20 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
 
 class ChromiumMixin:
-    """One Chromium per test class, a fresh context per test, screenshots as artifacts."""
+    """One Chromium per test class, a fresh context per test, screenshots as artifacts.
 
+    A class adds its own launch flags in `extra_chromium_args` (a fake microphone, say)."""
+
+    extra_chromium_args: ClassVar[tuple[str, ...]] = ()
     playwright: Any
     browser: Any
     base_url: str
@@ -43,7 +53,8 @@ class ChromiumMixin:
         super().setUpClass()
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else None, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else None,
+            args=[*CHROMIUM_ARGS, *cls.extra_chromium_args],
         )
 
     @classmethod
@@ -58,6 +69,9 @@ class ChromiumMixin:
         ensure_stage_catalogue()
         self.context = self.browser.new_context(viewport={"width": 1360, "height": 900})
         self.context.set_default_timeout(15_000)
+        # A refusal by the Content Security Policy shows as a console error, so it fails
+        # the test like any other (see tearDown).
+        self.context.add_init_script(script=CSP_REPORTER)
         self.page = self.context.new_page()
         self.console_errors: list[str] = []
         self.page.on(
@@ -68,6 +82,8 @@ class ChromiumMixin:
 
     def tearDown(self) -> None:
         self.context.close()
+        errors, self.console_errors = self.console_errors, []
+        self.assertEqual(errors, [], "the browser reported errors")  # type: ignore[attr-defined]
 
     def go(self, path: str) -> None:
         self.page.goto(self.base_url + path)

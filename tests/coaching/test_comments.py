@@ -95,7 +95,7 @@ class BounceCommentTests(CommentTestCase):
         self.assertContains(page, "Still open from earlier versions")
         self.assertContains(page, "Still open")
         self.assertNotContains(page, "Already fixed")
-        self.assertContains(page, "marker carried")
+        self.assertContains(page, "marker person-0 carried")
 
     def test_other_users_get_404_when_commenting(self) -> None:
         for user in [self.carol, self.dave, self.erin, make_user("visitor")]:

@@ -25,7 +25,7 @@ class ContentSecurityPolicyTests(BaseTestCase):
             "default-src 'self'",
             "object-src 'none'",
             "frame-ancestors 'none'",
-            "style-src 'self'",
+            "style-src 'self' 'nonce-",
             "form-action 'self'",
         ]:
             self.assertIn(directive, policy)

@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -22,7 +23,7 @@ from PIL import Image
 from coaching.models import Comment, Invite, Membership, Notification, Role, Snippet
 from songs import services
 from songs.release import artwork
-from tests.base import BaseTestCase, audio_bytes, store_bounce
+from tests.base import BaseTestCase, audio_bytes, store_bounce, voice_bytes
 
 ANON, OWNER, PEER, OUTSIDER, COACH, OTHER_COACH, ADMIN = (
     "anonymous",
@@ -77,10 +78,12 @@ RULES: dict[str, Rule] = {
     "coaching:queue": (("GET",), COACHES),
     "coaching:review": (("GET", "POST"), {COACH, ADMIN}),
     "coaching:review_blocking": (("GET",), {COACH, ADMIN}),
+    "coaching:review_draft": (("POST",), {COACH, ADMIN}),
     "coaching:snippets": (("GET", "POST"), COACHES),
     "coaching:delete_snippet": (("POST",), {COACH}),
     "coaching:add_comment": (("POST",), SEES_SONG),
     "coaching:resolve_comment": (("POST",), SEES_SONG),
+    "coaching:comment_voice": (("GET",), SEES_SONG),
     "coaching:notifications": (("GET",), LOGGED_IN),
     "coaching:bell": (("GET",), LOGGED_IN),
     "coaching:open_notification": (("GET",), {OWNER}),
@@ -174,6 +177,13 @@ class MatrixTestCase(BaseTestCase):
         self.comment = Comment.objects.create(
             record=self.submitted, bounce=self.bounce, author=self.bob, body="x", at_s=0.5
         )
+        # The comment speaks too: its voice note leaves only to those who see the song.
+        note = voice_bytes()
+        self.comment.voice.save("note.webm", ContentFile(note), save=False)
+        self.comment.voice_content_type = "audio/webm"
+        self.comment.voice_duration_s = 2.0
+        self.comment.voice_size_bytes = len(note)
+        self.comment.save()
         self.snippet = Snippet.objects.create(coach=self.bob, title="t", body="b")
         self.notification = Notification.objects.create(
             recipient=self.alice, kind="reviewed", message="m", url="/"
@@ -200,9 +210,11 @@ class MatrixTestCase(BaseTestCase):
             },
             "coaching:review": lambda: {"pk": record.pk},
             "coaching:review_blocking": lambda: {"pk": record.pk},
+            "coaching:review_draft": lambda: {"pk": record.pk},
             "coaching:delete_snippet": lambda: {"pk": self.snippet.pk},
             "coaching:add_comment": lambda: {"record_pk": record.pk},
             "coaching:resolve_comment": lambda: {"pk": self.comment.pk},
+            "coaching:comment_voice": lambda: {"pk": self.comment.pk},
             "coaching:open_notification": lambda: {"pk": self.notification.pk},
             "coaching:tendencies": lambda: {"pk": self.alice.pk},
             "coaching:invite_revoke": lambda: {"pk": self.invite.pk},

@@ -76,6 +76,10 @@ REFUSED: dict[str, tuple[str, Payload]] = {
     "stages:submit": (OWNER, lambda t: {}),
     "stages:reopen": (OWNER, lambda t: {}),
     "coaching:review": (COACH, lambda t: t.review_data()),
+    "coaching:review_draft": (
+        COACH,
+        lambda t: {"summary": "Half a thought.", "verdict": "approved"},
+    ),
     "coaching:add_comment": (COACH, lambda t: {"body": "One more thing."}),
     "coaching:resolve_comment": (COACH, lambda t: {}),
     "coaching:cohort_edit": (
