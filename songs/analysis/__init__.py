@@ -6,6 +6,9 @@ Nothing in this package imports Django; callers pass files and targets in:
                      delivery=Delivery(formats=("wav", "flac"), title="Glass Orchard"))
     report.to_dict()     # JSON-safe, the stored and printed form
     report.waveform_png  # PNG bytes for the caller to store
+
+    music = analyse_music(fileobj)  # the second pass: tempo, key, tuning, tonal balance
+    music.to_dict()      # JSON-safe, keys MUSIC_KEYS
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from songs.analysis.checks import CHECK_IDS, evaluate
 from songs.analysis.engine import analyse
 from songs.analysis.errors import AnalysisError
+from songs.analysis.music import MUSIC_KEYS, MusicReport, StereoWidth, analyse_music
 from songs.analysis.report import (
     CONTRACT_KEYS,
     STAGE_SLUGS,
@@ -36,19 +40,23 @@ __all__ = [
     "CHECK_IDS",
     "CONTRACT_KEYS",
     "DEFAULT_PLATFORMS",
+    "MUSIC_KEYS",
     "STAGE_SLUGS",
     "AnalysisError",
     "Artwork",
     "Check",
     "Delivery",
     "LoudnessCurve",
+    "MusicReport",
     "PlatformProfile",
     "Report",
     "Status",
+    "StereoWidth",
     "StreamingPreview",
     "Targets",
     "TargetsError",
     "Waveform",
     "analyse",
+    "analyse_music",
     "evaluate",
 ]

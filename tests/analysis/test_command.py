@@ -14,8 +14,9 @@ from django.core.management.base import CommandError
 from django.test import SimpleTestCase, TestCase, override_settings
 from PIL import Image
 
-from songs.analysis import CONTRACT_KEYS
-from tests.analysis.signals import encode, faded, tone
+from songs.analysis import CONTRACT_KEYS, MUSIC_KEYS
+from tests.analysis.music_signals import tonal_piece
+from tests.analysis.signals import encode, encode_m4a, faded, tone
 
 
 class AnalyseBounceCommandTests(SimpleTestCase):
@@ -36,6 +37,28 @@ class AnalyseBounceCommandTests(SimpleTestCase):
         self.assertEqual([key for key in CONTRACT_KEYS if key not in data], [])
         self.assertEqual(data["format"], "wav")
         self.assertAlmostEqual(data["integrated_lufs"], -10.0, delta=0.1)
+
+    def test_json_report_has_the_musical_keys_for_every_accepted_format(self) -> None:
+        song = tonal_piece(9, True, 8.0, timbre="piano", with_drums=True, bpm=120)
+        files = {
+            "wav": encode(song, 44100, subtype="PCM_24"),
+            "aiff": encode(song, 44100, fmt="AIFF", subtype="PCM_16"),
+            "flac": encode(song, 44100, fmt="FLAC", subtype="PCM_16"),
+            "ogg": encode(song, 44100, fmt="OGG", subtype="VORBIS"),
+            "mp3": encode(song, 44100, fmt="MP3", subtype="MPEG_LAYER_III"),
+            "m4a": encode_m4a(song, 44100),
+        }
+        for fmt, data in files.items():
+            with self.subTest(fmt):
+                path = self.folder / f"song.{fmt}"
+                path.write_bytes(data)
+                report = json.loads(self.run_command(str(path), "--json"))
+                self.assertEqual([key for key in MUSIC_KEYS if key not in report], [])
+                self.assertEqual([key for key in CONTRACT_KEYS if key not in report], [])
+                self.assertEqual(report["format"], fmt)
+                self.assertAlmostEqual(report["tempo_bpm"], 120.0, delta=120 * 0.04)
+                self.assertEqual(report["key"], "A minor")
+                self.assertEqual(len(report["band_levels_db"]), 21)
 
     def test_stage_selects_the_checks(self) -> None:
         data = json.loads(self.run_command(str(self.path), "--json", "--stage", "recording"))

@@ -10,7 +10,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from songs.analysis import STAGE_SLUGS, AnalysisError, Delivery, TargetsError, analyse
+from songs.analysis import (
+    STAGE_SLUGS,
+    AnalysisError,
+    Delivery,
+    TargetsError,
+    analyse,
+    analyse_music,
+)
 from songs.analysis.summary import render_text
 from songs.models import DeliveryProfile
 from songs.targets import audio_targets
@@ -59,6 +66,7 @@ class Command(BaseCommand):
                 report = analyse(
                     fileobj, targets=targets, stage=options["stage"], delivery=delivery
                 )
+                music = analyse_music(fileobj, targets=targets) if options["json"] else None
         except (AnalysisError, OSError) as error:
             if isinstance(error, OSError):
                 error = AnalysisError("unopenable", f"Cannot open {path}: {error.strerror}.")
@@ -69,6 +77,8 @@ class Command(BaseCommand):
         if options["waveform"]:
             Path(options["waveform"]).write_bytes(report.waveform_png)
         if options["json"]:
-            self.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False))
+            # The musical measurements' keys sit beside the loudness report's, which stay.
+            data = {**report.to_dict(), **(music.to_dict() if music else {})}
+            self.stdout.write(json.dumps(data, ensure_ascii=False, allow_nan=False))
         else:
             self.stdout.write(render_text(report))
