@@ -101,7 +101,31 @@ def count_queries(func: Any) -> int:
     return len(context.captured_queries)
 
 
-class BaseTestCase(TestCase):
+def add_cast(target: Any) -> None:
+    """The cast of the module docstring, set as attributes of `target` (a test class or a
+    test)."""
+    target.cohort = Cohort.objects.create(name="Autumn", course="Foundations")
+    target.other_cohort = Cohort.objects.create(name="Spring", course="Songwriting")
+    target.alice = make_user("alice")
+    target.bob = make_user("bob")
+    target.carol = make_user("carol")
+    target.dave = make_user("dave")
+    target.erin = make_user("erin")
+    target.frank = make_user("frank", is_course_admin=True)
+    for user, cohort, role in [
+        (target.alice, target.cohort, Role.STUDENT),
+        (target.carol, target.cohort, Role.STUDENT),
+        (target.bob, target.cohort, Role.COACH),
+        (target.dave, target.other_cohort, Role.STUDENT),
+        (target.erin, target.other_cohort, Role.COACH),
+    ]:
+        Membership.objects.create(user=user, cohort=cohort, role=role)
+    target.song = make_song(target.alice, target.cohort)
+
+
+class CastMixin:
+    """The cast's attributes and the helpers that move alice's song along."""
+
     alice: User
     bob: User
     carol: User
@@ -111,26 +135,6 @@ class BaseTestCase(TestCase):
     cohort: Cohort
     other_cohort: Cohort
     song: Song
-
-    @classmethod
-    def setUpTestData(cls) -> None:
-        cls.cohort = Cohort.objects.create(name="Autumn", course="Foundations")
-        cls.other_cohort = Cohort.objects.create(name="Spring", course="Songwriting")
-        cls.alice = make_user("alice")
-        cls.bob = make_user("bob")
-        cls.carol = make_user("carol")
-        cls.dave = make_user("dave")
-        cls.erin = make_user("erin")
-        cls.frank = make_user("frank", is_course_admin=True)
-        for user, cohort, role in [
-            (cls.alice, cls.cohort, Role.STUDENT),
-            (cls.carol, cls.cohort, Role.STUDENT),
-            (cls.bob, cls.cohort, Role.COACH),
-            (cls.dave, cls.other_cohort, Role.STUDENT),
-            (cls.erin, cls.other_cohort, Role.COACH),
-        ]:
-            Membership.objects.create(user=user, cohort=cohort, role=role)
-        cls.song = make_song(cls.alice, cls.cohort)
 
     def record(self, slug: str = "production", song: Song | None = None) -> StageRecord:
         return StageRecord.objects.select_related("stage", "song").get(
@@ -161,6 +165,12 @@ class BaseTestCase(TestCase):
         """Everyone who must get a 404 for alice's song: another student in her cohort,
         a student of another cohort and that cohort's coach."""
         return [self.carol, self.dave, self.erin]
+
+
+class BaseTestCase(CastMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        add_cast(cls)
 
 
 @functools.cache

@@ -29,8 +29,9 @@ CHROMIUM_ARGS = [
 
 CSP_REPORTER = """
 document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
-    + ` at ${event.sourceFile}:${event.lineNumber}`);
+  console.error(`CSP violation on ${location.pathname}: ${event.violatedDirective} blocked`
+    + ` ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber}`
+    + ` (${(event.sample || "").slice(0, 60)})`);
 });
 """
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from coaching.models import Cohort, Comment, Notification
 from songs.models import Song
 from tests.base import HTMX, BaseTestCase, audio_bytes, m4a_bytes, store_bounce, voice_bytes
-from tests.security.test_permission_matrix import png
+from tests.world import png
 
 
 def note(data: bytes | None = None, name: str = "voice-note.webm") -> SimpleUploadedFile:

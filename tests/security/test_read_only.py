@@ -30,8 +30,8 @@ from tests.security.test_permission_matrix import (
     OWNER,
     RULES,
     MatrixTestCase,
-    png,
 )
+from tests.world import png
 
 # The state-changing URLs that an archived cohort allows, and why.
 EXEMPT = {

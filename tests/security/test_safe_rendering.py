@@ -15,8 +15,8 @@ from tests.security.test_permission_matrix import (
     OWNER,
     RULES,
     MatrixTestCase,
-    url_names,
 )
+from tests.world import url_names
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)><b>bold</b>'
 DANGER = ["<script>alert(", "<img src=x", "<b>bold"]
