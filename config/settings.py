@@ -255,6 +255,9 @@ ANALYSIS_SWEEP_INTERVAL_S = env_int("STAGECOACH_ANALYSIS_SWEEP_S", 60)
 # A bounce still queued this long after its task was published is published again (the
 # broker may have been down); one running past the hard limit lost its worker.
 ANALYSIS_REPUBLISH_AFTER_S = env_int("STAGECOACH_ANALYSIS_REPUBLISH_S", 300)
+# The sweep publishes the musical pass of at most this many bounces each round (it backfills
+# bounces analysed before the pass existed without flooding the queue).
+MUSIC_SWEEP_BATCH = env_int("STAGECOACH_MUSIC_SWEEP_BATCH", 50)
 ANALYSIS_STUCK_AFTER_S = env_int("STAGECOACH_ANALYSIS_STUCK_S", ANALYSIS_HARD_TIME_LIMIT_S + 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Above the hard limit, so Redis never hands a running task to a second worker; a

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from songs.models import Bounce, DeliveryProfile, Song
+from songs.models import Bounce, DeliveryProfile, GenreProfile, ReferenceTrack, Song
 
 
 @admin.register(Song)
@@ -62,3 +62,23 @@ class DeliveryProfileAdmin(admin.ModelAdmin[DeliveryProfile]):
     list_display = ["name", "description", "min_sample_rate_hz", "min_bit_depth", "is_default"]
     list_editable = ["is_default"]
     ordering = ["position", "name"]
+
+
+@admin.register(GenreProfile)
+class GenreProfileAdmin(admin.ModelAdmin[GenreProfile]):
+    """Profiles are data: measure one from records with `manage.py measure_genre_profile`,
+    or edit the figures here; the source says where they come from."""
+
+    list_display = ["name", "measured_tracks", "source"]
+    search_fields = ["name", "source"]
+
+
+@admin.register(ReferenceTrack)
+class ReferenceTrackAdmin(admin.ModelAdmin[ReferenceTrack]):
+    """Reference tracks are the student's: staff see their state and reasons, and may not
+    change the analysis by hand."""
+
+    list_display = ["title", "song", "analysis_state", "music_state", "created_at"]
+    list_filter = ["analysis_state", "music_state"]
+    search_fields = ["title", "song__title"]
+    readonly_fields = ["report", "music", "analysis_error", "music_error"]

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import reverse
+
 from coaching.models import User
 from songs import charts
-from songs.analysis import Check, Report, Status
+from songs.analysis import Check, MusicReport, Report, Status, detected_fields
 from songs.analysis.formats import label_of
 from songs.analysis.units import clock
-from songs.models import Bounce
+from songs.models import Bounce, MusicState, ReferenceTrack
 from songs.targets import audio_targets
 
 _CHECK_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.SKIP: 2, Status.PASS: 3}
@@ -53,7 +55,7 @@ def analysis_context(bounce: Bounce, user: User) -> dict[str, Any]:
     context: dict[str, Any] = {
         "bounce": bounce,
         "is_coach_view": bounce.record.song.owner_id != user.pk,
-    }
+    } | music_context(bounce, user)
     report = bounce.analysis
     if report is not None:
         targets = audio_targets()
@@ -71,6 +73,92 @@ def analysis_context(bounce: Bounce, user: User) -> dict[str, Any]:
             ),
         }
     return context
+
+
+def music_context(bounce: Bounce, user: User) -> dict[str, Any]:
+    """The musical pass as the panel shows it: its figures, and the offer to fill the
+    song's empty tempo and key from it (to the student, while the song is open)."""
+    music = bounce.music_report
+    if music is None:
+        return {"music": None}
+    song = bounce.record.song
+    detected = detected_fields(music)
+    fillable = {name: value for name, value in detected.items() if not getattr(song, name)}
+    offer = None
+    if fillable and song.editable_by(user):
+        plays = []
+        if "tempo_bpm" in fillable:
+            plays.append(f"at {fillable['tempo_bpm']} BPM")
+        if "key" in fillable:
+            plays.append(f"in {fillable['key']}")
+        missing = " and ".join({"tempo_bpm": "tempo", "key": "key"}[name] for name in fillable)
+        offer = f"The song has no {missing} yet; {bounce.label} plays {' '.join(plays)}."
+    profile = song.genre.band_profile() if song.genre else None
+    reference = song.references.filter(music_state=MusicState.DONE).order_by("created_at").first()
+    heard = reference.music_report if reference is not None else None
+    overlay_label = reference.title if reference is not None and heard is not None else ""
+    return {
+        "music": music,
+        "music_figures": music_figures(music),
+        "fill_offer": offer,
+        "tonal_chart": charts.tonal_balance(
+            music.band_levels_db,
+            profile=profile,
+            overlay=heard.band_levels_db if heard else None,
+            overlay_label=overlay_label,
+        ),
+        "width_chart": charts.stereo_width(
+            music.stereo_width,
+            low_end_correlation=music.low_end_correlation,
+            overlay=heard.stereo_width if heard else None,
+            overlay_label=overlay_label,
+        ),
+    }
+
+
+def music_figures(music: MusicReport) -> list[Figure]:
+    """Tempo, key, tuning, tilt and width, each with what the figure rests on."""
+    figures = []
+    if music.tempo_bpm is None:
+        figures.append(Figure("Tempo", "—", "no steady beat found"))
+    else:
+        figures.append(
+            Figure(
+                "Tempo", f"{music.tempo_bpm:.1f} BPM", f"confidence {music.tempo_confidence:.2f}"
+            )
+        )
+    if music.key is None:
+        figures.append(Figure("Key", "—", "no clear key"))
+    else:
+        figures.append(Figure("Key", music.key, f"confidence {music.key_confidence:.2f}"))
+    if music.tuning_cents is not None:
+        reference = 440.0 * 2 ** (music.tuning_cents / 1200)
+        cents = round(music.tuning_cents)
+        shown = "0 cents" if cents == 0 else f"{cents:+d} cents"
+        figures.append(Figure("Tuning", shown, f"A = {reference:.1f} Hz"))
+    if music.spectral_tilt_db_per_octave is not None:
+        figures.append(
+            Figure(
+                "Spectral tilt",
+                f"{music.spectral_tilt_db_per_octave:+.1f} dB/octave",
+                "pink noise reads -3.0",
+            )
+        )
+    width = music.stereo_width
+    if width is None:
+        figures.append(Figure("Stereo width", "mono", ""))
+    else:
+        parts = [
+            f"{name} {value:.2f}"
+            for name, value in (("low", width.low), ("mid", width.mid), ("high", width.high))
+            if value is not None
+        ]
+        figures.append(Figure("Stereo width", " · ".join(parts), "side to mid, by band"))
+    if music.low_end_correlation is not None:
+        figures.append(
+            Figure("Low-end correlation", f"{music.low_end_correlation:+.2f}", "below 150 Hz")
+        )
+    return figures
 
 
 @dataclass(frozen=True)
@@ -175,7 +263,7 @@ class LoudnessMatch:
     possible: bool
 
 
-def loudness_match(a: Bounce, b: Bounce) -> LoudnessMatch:
+def loudness_match(a: Bounce | ReferenceTrack, b: Bounce | ReferenceTrack) -> LoudnessMatch:
     if a.integrated_lufs is None or b.integrated_lufs is None:
         return LoudnessMatch(1.0, 1.0, 0.0, 0.0, possible=False)
     quieter = min(a.integrated_lufs, b.integrated_lufs)
@@ -265,3 +353,119 @@ def _shown(value: float | int | None, unit: str) -> str:
 
 def _plain(value: object) -> str:
     return "—" if value is None or value == "" else str(value)
+
+
+# --- A bounce against a reference track -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareSide:
+    """One side of the A/B player (compare.html), as its view describes it: its name, where
+    its audio, peaks and picture are, and the page it links to. `comment`: that page takes
+    a comment at a moment, so C on the compare page goes there."""
+
+    which: str  # "a" or "b"
+    label: str
+    audio_url: str
+    peaks_url: str
+    waveform_url: str
+    link_url: str
+    link_text: str
+    report_text: str
+    comment: bool = False
+
+
+def bounce_side(bounce: Bounce, which: str) -> CompareSide:
+    """A version of a bounce as one side of the A/B player (C there comments on it)."""
+    return CompareSide(
+        which=which,
+        label=bounce.label,
+        audio_url=reverse("songs:bounce_audio", args=[bounce.pk]),
+        peaks_url=reverse("songs:bounce_peaks", args=[bounce.pk]) if bounce.peaks else "",
+        waveform_url=reverse("songs:bounce_waveform", args=[bounce.pk]) if bounce.waveform else "",
+        link_url=reverse("songs:bounce", args=[bounce.pk]),
+        link_text="open to comment",
+        report_text=f"{bounce.label} report",
+        comment=True,
+    )
+
+
+# (label, the musical report's attribute or stereo-width band, unit, digits)
+_MUSIC_COMPARED: tuple[tuple[str, str, str, int], ...] = (
+    ("Tempo", "tempo_bpm", "BPM", 1),
+    ("Tuning", "tuning_cents", "cents", 0),
+    ("Spectral tilt", "spectral_tilt_db_per_octave", "dB/octave", 1),
+    ("Stereo width, low", "low", "", 2),
+    ("Stereo width, mid", "mid", "", 2),
+    ("Stereo width, high", "high", "", 2),
+    ("Low-end correlation", "low_end_correlation", "", 2),
+)
+
+
+def reference_differences(bounce: Bounce, reference: ReferenceTrack) -> list[Difference]:
+    """How a bounce measures against a reference track: the loudness figures, the file, and
+    the music. The change column is the bounce minus the reference, and a row stands out
+    when the two read differently as shown (a record's tags are its own business, so
+    they are not compared)."""
+    ra, rb = bounce.analysis, reference.analysis
+    rows = []
+    for label, name, unit, change_unit in _COMPARED:
+        va, vb = _value(ra, name), _value(rb, name)
+        digits = 2 if name == "correlation" else 1
+        rows.append(_measured(label, va, vb, unit, change_unit, digits))
+    for label, describe in (("Format", format_facts), ("Duration", _duration)):
+        da = describe(ra) if ra else None
+        db = describe(rb) if rb else None
+        rows.append(Difference(label, _plain(da), _plain(db), "", da != db))
+    ma, mb = bounce.music_report, reference.music_report
+    key_a = ma.key if ma else None
+    key_b = mb.key if mb else None
+    for label, name, unit, digits in _MUSIC_COMPARED:
+        rows.append(
+            _measured(label, _music_value(ma, name), _music_value(mb, name), unit, unit, digits)
+        )
+        if name == "tempo_bpm":
+            rows.append(Difference("Key", _plain(key_a), _plain(key_b), "", key_a != key_b))
+    return rows
+
+
+def _duration(report: Report) -> str:
+    return clock(report.duration_s)
+
+
+def _measured(
+    label: str,
+    mine: float | int | None,
+    theirs: float | int | None,
+    unit: str,
+    change_unit: str,
+    digits: int,
+) -> Difference:
+    shown_mine, shown_theirs = _number(mine, unit, digits), _number(theirs, unit, digits)
+    change = ""
+    if mine is not None and theirs is not None:
+        change = _number(mine - theirs, change_unit, digits, signed=True)
+    return Difference(label, shown_mine, shown_theirs, change, shown_mine != shown_theirs)
+
+
+def _number(value: float | int | None, unit: str, digits: int, signed: bool = False) -> str:
+    """A figure as the table shows it; never "-0" (a value that rounds to nothing)."""
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return f"{value:+d}" if signed else str(value)
+    rounded = round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    text = f"{rounded:+.{digits}f}" if signed else f"{rounded:.{digits}f}"
+    return f"{text} {unit}".strip()
+
+
+def _music_value(music: MusicReport | None, name: str) -> float | None:
+    """A figure of the musical pass, or of its stereo width (the bands by name)."""
+    if music is None:
+        return None
+    if name in {"low", "mid", "high"}:
+        width = music.stereo_width
+        band = getattr(width, name) if width is not None else None
+        return float(band) if isinstance(band, int | float) else None
+    value = getattr(music, name)
+    return float(value) if isinstance(value, int | float) else None

@@ -16,7 +16,16 @@ class SongForm(forms.ModelForm[Song]):
 
     class Meta:
         model = Song
-        fields = ["title", "cohort", "purpose", "core_emotion", "hook", "tempo_bpm", "key"]
+        fields = [
+            "title",
+            "cohort",
+            "purpose",
+            "core_emotion",
+            "hook",
+            "tempo_bpm",
+            "key",
+            "genre",
+        ]
         widgets = {"purpose": forms.Textarea(attrs={"rows": 3})}
         labels = {"purpose": "Purpose (the story)"}
         error_messages = {
@@ -30,6 +39,9 @@ class SongForm(forms.ModelForm[Song]):
         key = self.fields["key"]
         assert isinstance(key, forms.TypedChoiceField)
         key.choices = [("", "Not decided yet"), *KEY_CHOICES]
+        genre = self.fields["genre"]
+        assert isinstance(genre, forms.ModelChoiceField)
+        genre.empty_label = "Not chosen"
         if self.instance.pk:
             # A song stays in its cohort; moving students is a course admin's job.
             del self.fields["cohort"]

@@ -22,16 +22,18 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from coaching import activity
 from coaching.models import User
-from songs.analysis import STAGE_SLUGS, AnalysisError, analyse
+from songs.analysis import STAGE_SLUGS, AnalysisError, analyse, analyse_music, detected_fields
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
 from songs.analysis.units import size as format_size
-from songs.models import AnalysisState, Bounce, Song
+from songs.models import AnalysisState, Bounce, MusicState, Song
 from songs.targets import audio_targets
 from stages.models import Stage, StageRecord
 
 ANALYSE_TASK = "songs.tasks.analyse_bounce"
 """The task is named, not imported: songs.tasks wraps these services, so it imports this
 module, and a Celery task is found by its name in any case."""
+MUSIC_TASK = "songs.tasks.analyse_music"
+"""The second pass (tempo, key, tuning, tonal balance, width), after the loudness report."""
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,23 @@ def save_song_details(*, song: Song) -> Song:
         song.save()
         rejudge(song=song)
     return song
+
+
+def fill_song_from_music(*, bounce: Bounce) -> list[str]:
+    """Fill the song's empty tempo and key from what the musical pass heard with
+    confidence (never over what the student chose). Returns the fields filled."""
+    song = bounce.record.song
+    song.ensure_open()
+    music = bounce.music_report
+    if music is None:
+        return []
+    detected = detected_fields(music)
+    filled = [name for name, value in detected.items() if value and not getattr(song, name)]
+    for name in filled:
+        setattr(song, name, detected[name])
+    if filled:
+        save_song_details(song=song)
+    return filled
 
 
 def clean_original_name(name: str) -> str:
@@ -191,13 +210,19 @@ def request_analysis(bounce: Bounce) -> None:
     transaction.on_commit(functools.partial(publish_analysis, bounce.pk))
 
 
-def publish_analysis(bounce_id: int) -> bool:
+def publish_analysis(bounce_id: int, task: str = ANALYSE_TASK) -> bool:
     try:
-        current_app.tasks[ANALYSE_TASK].apply_async((bounce_id,), retry=False)
+        current_app.tasks[task].apply_async((bounce_id,), retry=False)
     except (BrokerError, OSError) as exc:
         logger.warning("Broker unavailable; bounce %s waits for the sweep: %s", bounce_id, exc)
         return False
     return True
+
+
+def request_music(bounce: Bounce) -> None:
+    """Publish the musical pass once the loudness report is committed; like the first
+    pass, a lost publish is picked up by the sweep."""
+    transaction.on_commit(functools.partial(publish_analysis, bounce.pk, MUSIC_TASK))
 
 
 def rerun_analysis(bounce: Bounce) -> None:
@@ -261,6 +286,32 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
     for name in previous:
         if name not in {picture, peaks}:
             storage.delete(name)
+    request_music(bounce)
+    return bounce
+
+
+def analyse_music_of(*, bounce_id: int) -> Bounce | None:
+    """The second pass on an analysed bounce: measure the music, store it, and judge the
+    bounce again (the musical checks read it). Runs once: a bounce whose music is in, or
+    whose loudness report is not, is left alone."""
+    bounce = (
+        Bounce.objects.select_related("record__stage", "record__song__genre")
+        .filter(pk=bounce_id, analysis_state=AnalysisState.DONE, music_state=MusicState.QUEUED)
+        .first()
+    )
+    if bounce is None:
+        return None
+    try:
+        with bounce.file.open("rb") as handle:
+            music = analyse_music(handle, targets=audio_targets())
+    except AnalysisError as exc:
+        bounce.music_failed(exc.reason)
+        return bounce
+    except FileNotFoundError:
+        bounce.music_failed("The uploaded file is missing from storage.")
+        return bounce
+    bounce.store_music(music)
+    bounce.store_checks(bounce.judge(audio_targets()))
     return bounce
 
 
@@ -281,6 +332,12 @@ def fail_analysis(*, bounce_id: int, reason: str, retryable: bool = False) -> No
     bounce = Bounce.objects.filter(pk=bounce_id).first()
     if bounce is not None and bounce.analysis_state != AnalysisState.DONE:
         bounce.mark_failed(reason, retryable=retryable)
+
+
+def fail_music(*, bounce_id: int, reason: str) -> None:
+    bounce = Bounce.objects.filter(pk=bounce_id, music_state=MusicState.QUEUED).first()
+    if bounce is not None:
+        bounce.music_failed(reason)
 
 
 def hide_bounce(*, bounce: Bounce, by: User) -> bool:
@@ -313,5 +370,15 @@ def sweep_analyses(*, now: dt.datetime | None = None) -> list[int]:
     for bounce_id in lost:
         Bounce.objects.filter(pk=bounce_id).update(analysis_queued_at=now)
         if publish_analysis(bounce_id):
+            published.append(bounce_id)
+    # The musical pass of every analysed bounce still waiting for it (its publish was lost,
+    # or the bounce was analysed before the pass existed), a batch at a time.
+    unheard = Bounce.objects.filter(
+        analysis_state=AnalysisState.DONE,
+        music_state=MusicState.QUEUED,
+        analysed_at__lt=queued_before,
+    ).values_list("pk", flat=True)[: settings.MUSIC_SWEEP_BATCH]
+    for bounce_id in unheard:
+        if publish_analysis(bounce_id, MUSIC_TASK):
             published.append(bounce_id)
     return published

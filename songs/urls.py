@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from songs import views
+from songs.references import views as reference_views
 from songs.release import views as release_views
 
 app_name = "songs"
@@ -34,8 +35,26 @@ urlpatterns = [
     path("bounces/<int:pk>/analysis/", views.bounce_analysis, name="bounce_analysis"),
     path("bounces/<int:pk>/analyse/", views.reanalyse_bounce, name="reanalyse"),
     path("bounces/<int:pk>/set-aside/", views.hide_bounce, name="hide_bounce"),
+    path("bounces/<int:pk>/fill-song/", views.fill_song, name="fill_song"),
     path("bounces/<int:pk>/waveform.png", views.bounce_waveform, name="bounce_waveform"),
     path("bounces/<int:pk>/peaks.json", views.bounce_peaks, name="bounce_peaks"),
     path("bounces/<int:pk>/audio/", views.bounce_audio, name="bounce_audio"),
     path("bounces/<int:pk>/download/", views.bounce_download, name="bounce_download"),
+    # Reference tracks: released records beside the song (songs/references/views.py). They
+    # play inline and are never offered for download.
+    path("songs/<int:pk>/references/", reference_views.add_reference, name="add_reference"),
+    path("references/<int:pk>/remove/", reference_views.remove_reference, name="remove_reference"),
+    path("references/<int:pk>/retry/", reference_views.retry_reference, name="retry_reference"),
+    path(
+        "references/<int:pk>/analysis/",
+        reference_views.reference_analysis,
+        name="reference_analysis",
+    ),
+    path("references/<int:pk>/audio/", reference_views.reference_audio, name="reference_audio"),
+    path("references/<int:pk>/peaks.json", reference_views.reference_peaks, name="reference_peaks"),
+    path(
+        "bounces/<int:pk>/against/<int:reference_pk>/",
+        reference_views.compare_reference,
+        name="compare_reference",
+    ),
 ]

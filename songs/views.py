@@ -25,6 +25,7 @@ from songs.analysis.units import size as format_size
 from songs.forms import BounceForm, SongForm
 from songs.media import protected_file_response
 from songs.models import Bounce, Song, SongProgress
+from songs.references.views import references_context
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
 from stages.models import Stage, StageRecord, StageRuleError, Status
@@ -155,7 +156,8 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         and request.user.student_cohorts().active().exists(),
         "activity": list(Activity.objects.filter(song=song).select_related("actor")[:20]),
     }
-    return render(request, "songs/detail.html", context | release_context(song, request.user))
+    context |= release_context(song, request.user) | references_context(song, request.user)
+    return render(request, "songs/detail.html", context)
 
 
 def owned_song(request: AuthenticatedHttpRequest, pk: int) -> Song:
@@ -369,6 +371,30 @@ def hide_bounce(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect("stages:record", song_pk=record.song_id, stage=record.stage.slug)
 
 
+@login_required
+@require_POST
+def fill_song(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The student takes the tempo and key the musical pass heard into the song's empty
+    fields."""
+    bounce = get_object_or_404(
+        Bounce.objects.visible_to(request.user).select_related(
+            "record__song__owner", "record__song__cohort", "record__stage"
+        ),
+        pk=pk,
+    )
+    song = bounce.record.song
+    if song.owner_id != request.user.pk:
+        raise Http404("Only the song's owner changes its details.")
+    filled = services.fill_song_from_music(bounce=bounce)
+    if filled:
+        shown = {"tempo_bpm": f"tempo {song.tempo_bpm} BPM", "key": f"key {song.key}"}
+        said = " and ".join(shown[name] for name in filled)
+        messages.success(request, f"“{song.title}” now has the {said}, as {bounce.label} plays.")
+    else:
+        messages.info(request, "Nothing to fill: the song's tempo and key are already set.")
+    return redirect("songs:bounce", pk=bounce.pk)
+
+
 # --- The bounce page -------------------------------------------------------------------------
 
 
@@ -451,13 +477,14 @@ def compare_bounces(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -
     if a.pk == b.pk:
         raise Http404("Choose two different versions.")
     first, second = sorted([a, b], key=lambda bounce: bounce.version)
+    side_a, side_b = display.bounce_side(first, "a"), display.bounce_side(second, "b")
     return render(
         request,
         "songs/compare.html",
         {
-            "a": first,
-            "b": second,
-            "versions": [(first, "a"), (second, "b")],
+            "a": side_a,
+            "b": side_b,
+            "sides": [side_a, side_b],
             "record": a.record,
             "song": a.record.song,
             "match": display.loudness_match(first, second),

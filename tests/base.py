@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from coaching.models import Cohort, Membership, Role, User
 from songs import services
 from songs.demo import encode, synthesise
-from songs.models import Bounce, Song
+from songs.models import Bounce, ReferenceTrack, Song
 from stages.models import Stage, StageRecord
 
 HTMX = {"HX-Request": "true"}
@@ -73,6 +73,26 @@ def store_bounce(record: StageRecord, data: bytes, name: str = "take.wav") -> Bo
     )
     bounce.file.save(name, upload, save=True)
     return bounce
+
+
+def store_reference(
+    song: Song, data: bytes, name: str = "record.wav", title: str = "Someone – A Record"
+) -> ReferenceTrack:
+    """A reference track saved straight to the database and storage: no task is published."""
+    from songs.analysis.formats import sniff
+
+    upload = SimpleUploadedFile(name, data)
+    reference = ReferenceTrack(
+        song=song,
+        title=title,
+        original_name=name,
+        size_bytes=len(data),
+        sha256="0" * 64,
+        audio_format=sniff(upload.file) or "wav",
+        uploaded_by=song.owner,
+    )
+    reference.file.save(name, upload, save=True)
+    return reference
 
 
 def long_wav(path: str, *, minutes: float, sample_rate: int = 44_100) -> None:

@@ -1,8 +1,8 @@
 """One of everything the app has, around the shared cast (tests/base.py): a submitted
-stage with two analysed bounces, a comment with a voice note, a snippet, a notification, an
-invite and cover art; and every named URL of the project with arguments that reach those
-things. For the tests that go over every URL: the permission matrix and the accessibility
-run."""
+stage with two analysed bounces, an analysed reference track, a comment with a voice note,
+a snippet, a notification, an invite and cover art; and every named URL of the project
+with arguments that reach those things. For the tests that go over every URL: the
+permission matrix and the accessibility run."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from PIL import Image
 
 from coaching.models import Comment, Invite, Membership, Notification, Role, Snippet
 from songs import services
+from songs.references import services as references
 from songs.release import artwork
-from tests.base import CastMixin, audio_bytes, store_bounce, voice_bytes
+from tests.base import CastMixin, audio_bytes, store_bounce, store_reference, voice_bytes
 
 
 def url_routes() -> dict[str, str]:
@@ -64,6 +65,9 @@ class WorldMixin(CastMixin):
         self.other_bounce = store_bounce(self.submitted, audio_bytes("WAV", 2.0))
         for bounce in (self.bounce, self.other_bounce):
             services.analyse_bounce(bounce_id=bounce.pk, task_id="matrix")
+        # A released record beside the song: it plays inline to those who see the song.
+        self.reference = store_reference(self.song, audio_bytes("FLAC", 2.0), "record.flac")
+        references.analyse_reference(reference_id=self.reference.pk)
         self.comment = Comment.objects.create(
             record=self.submitted, bounce=self.bounce, author=self.bob, body="x", at_s=0.5
         )
@@ -91,6 +95,10 @@ class WorldMixin(CastMixin):
         song, record = self.song, self.submitted
         by_name: dict[str, Callable[[], dict[str, Any]]] = {
             "songs:compare": lambda: {"pk": self.bounce.pk, "other_pk": self.other_bounce.pk},
+            "songs:compare_reference": lambda: {
+                "pk": self.bounce.pk,
+                "reference_pk": self.reference.pk,
+            },
             "stages:record": lambda: {"song_pk": song.pk, "stage": "mixing"},
             "songs:upload": lambda: {"song_pk": song.pk, "stage": "mixing"},
             "stages:tick": lambda: {
@@ -123,7 +131,16 @@ class WorldMixin(CastMixin):
             return by_name[name]()
         if name.startswith("stages:"):
             return {"song_pk": song.pk, "stage": "mixing"}
-        if name.startswith("songs:bounce") or name in {"songs:reanalyse", "songs:hide_bounce"}:
+        if name.startswith("songs:reference") or name in {
+            "songs:remove_reference",
+            "songs:retry_reference",
+        }:
+            return {"pk": self.reference.pk}
+        if name.startswith("songs:bounce") or name in {
+            "songs:reanalyse",
+            "songs:hide_bounce",
+            "songs:fill_song",
+        }:
             return {"pk": self.bounce.pk}
         if name.startswith("songs:") and name not in {"songs:home", "songs:new"}:
             return {"pk": song.pk}

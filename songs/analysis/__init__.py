@@ -9,6 +9,7 @@ Nothing in this package imports Django; callers pass files and targets in:
 
     music = analyse_music(fileobj)  # the second pass: tempo, key, tuning, tonal balance
     music.to_dict()      # JSON-safe, keys MUSIC_KEYS
+    evaluate_music(music, "mixing", MusicContext(profile=..., reference=(title, music)))
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from songs.analysis.checks import CHECK_IDS, evaluate
 from songs.analysis.engine import analyse
 from songs.analysis.errors import AnalysisError
 from songs.analysis.music import MUSIC_KEYS, MusicReport, StereoWidth, analyse_music
+from songs.analysis.music_checks import (
+    MUSIC_CHECK_IDS,
+    MusicContext,
+    detected_fields,
+    evaluate_music,
+    reference_profile,
+)
 from songs.analysis.report import (
     CONTRACT_KEYS,
     STAGE_SLUGS,
@@ -28,6 +36,7 @@ from songs.analysis.report import (
     StreamingPreview,
     Waveform,
 )
+from songs.analysis.spectrum import BAND_CENTRES_HZ
 from songs.analysis.targets import (
     DEFAULT_PLATFORMS,
     Delivery,
@@ -37,9 +46,11 @@ from songs.analysis.targets import (
 )
 
 __all__ = [
+    "BAND_CENTRES_HZ",
     "CHECK_IDS",
     "CONTRACT_KEYS",
     "DEFAULT_PLATFORMS",
+    "MUSIC_CHECK_IDS",
     "MUSIC_KEYS",
     "STAGE_SLUGS",
     "AnalysisError",
@@ -47,6 +58,7 @@ __all__ = [
     "Check",
     "Delivery",
     "LoudnessCurve",
+    "MusicContext",
     "MusicReport",
     "PlatformProfile",
     "Report",
@@ -58,5 +70,8 @@ __all__ = [
     "Waveform",
     "analyse",
     "analyse_music",
+    "detected_fields",
     "evaluate",
+    "evaluate_music",
+    "reference_profile",
 ]

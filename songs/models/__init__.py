@@ -3,6 +3,8 @@
     song.py      Song: details, release data, who may change it (editable_by, ensure_open)
     bounce.py    Bounce: versions, analysis state, the typed report, judging
     delivery.py  DeliveryProfile: what a master must be to deliver
+    profile.py   GenreProfile: a genre's tonal balance, per one-third octave
+    reference.py ReferenceTrack: released records set beside a song, analysed likewise
 
 Everything is importable from `songs.models`, as Django and the migrations expect.
 """
@@ -13,12 +15,20 @@ from songs.models.bounce import (
     AnalysisState,
     Bounce,
     BounceQuerySet,
+    MusicState,
     ShownBounceManager,
     bounce_upload_to,
     peaks_upload_to,
     waveform_upload_to,
 )
 from songs.models.delivery import CD_QUALITY, DeliveryProfile, DeliveryProfileQuerySet
+from songs.models.profile import GenreProfile
+from songs.models.reference import (
+    ReferenceTrack,
+    ReferenceTrackQuerySet,
+    reference_peaks_upload_to,
+    reference_upload_to,
+)
 from songs.models.song import (
     HABIT_MAX_CHARS,
     KEY_CHOICES,
@@ -47,7 +57,11 @@ __all__ = [
     "BounceQuerySet",
     "DeliveryProfile",
     "DeliveryProfileQuerySet",
+    "GenreProfile",
     "IsrcTaken",
+    "MusicState",
+    "ReferenceTrack",
+    "ReferenceTrackQuerySet",
     "ReleaseRuleError",
     "ShownBounceManager",
     "Song",
@@ -57,6 +71,8 @@ __all__ = [
     "bounce_upload_to",
     "normalise_isrc_input",
     "peaks_upload_to",
+    "reference_peaks_upload_to",
+    "reference_upload_to",
     "validate_isrc",
     "waveform_upload_to",
 ]

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from coaching.models import Cohort, User, work_visible_to
 from songs import analysis
-from songs.analysis import Check, Report, Targets
+from songs.analysis import Check, MusicContext, MusicReport, Report, Targets
 from songs.analysis.checks import needs_delivery
 from songs.analysis.formats import AudioFormat
 from stages.models import StageRecord, StageRuleError
@@ -53,6 +53,15 @@ class AnalysisState(models.TextChoices):
     RUNNING = "running", "Analysing"
     DONE = "done", "Analysed"
     FAILED = "failed", "Analysis failed"
+
+
+class MusicState(models.TextChoices):
+    """The second pass (tempo, key, tuning, tonal balance, width), after the loudness
+    report: queued until the loudness report is in and the musical pass has run."""
+
+    QUEUED = "queued", "Listening"
+    DONE = "done", "Heard"
+    FAILED = "failed", "Not heard"
 
 
 class BounceQuerySet(models.QuerySet["Bounce"]):
@@ -137,6 +146,12 @@ class Bounce(models.Model):
         help_text="Whether trying the analysis again could fix its failure (a time limit or "
         "a storage outage), unlike a broken file.",
     )
+    # The musical pass (MusicReport.to_dict()), which lands after the loudness report.
+    music = models.JSONField(null=True, blank=True)
+    music_state = models.CharField(
+        max_length=10, choices=MusicState.choices, default=MusicState.QUEUED
+    )
+    music_error = models.TextField(blank=True)
     # Set aside by its student (a failed or unwanted version): gone from every page, kept
     # in storage; staff restore it in the admin.
     hidden_at = models.DateTimeField("set aside", null=True, blank=True)
@@ -180,6 +195,30 @@ class Bounce(models.Model):
         if self.analysis_state != AnalysisState.DONE or not self.report:
             return None
         return analysis.Report.from_dict(self.report)
+
+    @cached_property
+    def music_report(self) -> MusicReport | None:
+        """The musical pass, rebuilt from the stored JSON; None until it has run."""
+        if self.music_state != MusicState.DONE or not self.music:
+            return None
+        return MusicReport.from_dict(self.music)
+
+    @property
+    def music_pending(self) -> bool:
+        return self.music_state == MusicState.QUEUED and self.analysis_state != AnalysisState.FAILED
+
+    def store_music(self, music: MusicReport) -> None:
+        self.music = music.to_dict()
+        self.music_state = MusicState.DONE
+        self.music_error = ""
+        self.__dict__.pop("music_report", None)
+        self.__dict__.pop("_judged", None)
+        self.save(update_fields=["music", "music_state", "music_error"])
+
+    def music_failed(self, reason: str) -> None:
+        self.music_state = MusicState.FAILED
+        self.music_error = reason
+        self.save(update_fields=["music_state", "music_error"])
 
     # --- Analysis state changes ---------------------------------------------------------
 
@@ -241,8 +280,44 @@ class Bounce(models.Model):
         stage = slug if slug in analysis.STAGE_SLUGS else None
         delivery = self.record.song.delivery() if needs_delivery(stage) else None
         judged = analysis.evaluate(report, targets, stage, delivery)
+        music = self.music_report
+        if music is not None:
+            judged += analysis.evaluate_music(music, stage, self.music_context())
         self.__dict__["_judged"] = (targets, judged)
         return judged
+
+    def music_context(self) -> MusicContext:
+        """What the musical checks read beside the music: the song's declared tempo and
+        key, its genre's profile, its first analysed reference track (Mixing, Mastering),
+        and the previous version of this stage (Recording, Editing: the tempo drift). Only
+        what the stage's checks read is looked up."""
+        song = self.record.song
+        slug = self.record.stage.slug
+        reference = previous = None
+        if slug in {"mixing", "mastering"}:
+            track = (
+                song.references.filter(music_state=MusicState.DONE).order_by("created_at").first()
+            )
+            if track is not None and track.music_report is not None:
+                reference = (track.title, track.music_report)
+        if slug in {"recording", "editing"}:
+            earlier = (
+                Bounce.objects.filter(
+                    record_id=self.record_id, version__lt=self.version, music_state=MusicState.DONE
+                )
+                .order_by("-version")
+                .first()
+            )
+            if earlier is not None and earlier.music_report is not None:
+                previous = (earlier.label, earlier.music_report)
+        return MusicContext(
+            label=self.label,
+            declared_tempo_bpm=song.tempo_bpm,
+            declared_key=song.key or None,
+            profile=song.genre.band_profile() if song.genre else None,
+            reference=reference,
+            previous=previous,
+        )
 
     def store_report(self, report: Report, *, waveform_name: str, peaks_name: str = "") -> None:
         stored = report.to_dict()
@@ -316,6 +391,8 @@ class Bounce(models.Model):
         self.analysis_attempts = 0
         self.analysis_task_id = ""
         self.analysis_queued_at = timezone.now()
+        self.music_state = MusicState.QUEUED
+        self.music_error = ""
         self.save(
             update_fields=[
                 "analysis_state",
@@ -323,6 +400,8 @@ class Bounce(models.Model):
                 "analysis_attempts",
                 "analysis_task_id",
                 "analysis_queued_at",
+                "music_state",
+                "music_error",
             ]
         )
 

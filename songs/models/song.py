@@ -24,6 +24,7 @@ from songs import analysis
 from songs.analysis.metadata import format_isrc, isrc_is_valid, normalise_isrc
 from songs.models.bounce import Bounce
 from songs.models.delivery import DeliveryProfile
+from songs.models.profile import GenreProfile
 from stages.models import StageRecord, Status
 
 TEMPO_MIN_BPM = 20
@@ -139,6 +140,14 @@ class Song(models.Model):
         validators=[MinValueValidator(TEMPO_MIN_BPM), MaxValueValidator(TEMPO_MAX_BPM)],
     )
     key = models.CharField(max_length=20, blank=True, choices=KEY_CHOICES)
+    genre = models.ForeignKey(
+        GenreProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="songs",
+        help_text="The mix's tonal balance is read against this genre's profile.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The form's one-time key: a second submit of the same "new song" form finds this song

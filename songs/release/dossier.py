@@ -14,7 +14,7 @@ from typing import Any
 from coaching.models import Review
 from songs import charts
 from songs.analysis import Check
-from songs.models import Bounce, Song
+from songs.models import Bounce, MusicState, Song
 from songs.release import artwork as cover
 from songs.release.readiness import Readiness
 from stages.models import StageRecord
@@ -144,6 +144,8 @@ def dossier_json(
                 "original_name": master.original_name,
                 "analysed_at": _iso(master.analysed_at),
                 "report": report,
+                # The musical pass (tempo, key, tuning, tonal balance), when it has run.
+                "music": master.music if master.music_state == MusicState.DONE else None,
             }
             if master
             else None

@@ -332,6 +332,8 @@ def dossier(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "checks": display.ordered(master.judge(targets)) if master else [],
         "can_edit": context["song"].editable_by(request.user),
     }
+    if master is not None:
+        context |= display.music_context(master, request.user)
     return render(request, "songs/release_dossier.html", context)
 
 

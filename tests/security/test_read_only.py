@@ -69,6 +69,13 @@ REFUSED: dict[str, tuple[str, Payload]] = {
     ),
     "songs:reanalyse": (COACH, lambda t: {}),
     "songs:hide_bounce": (OWNER, lambda t: {}),
+    "songs:add_reference": (
+        OWNER,
+        lambda t: {"title": "A record", "file": SimpleUploadedFile("ref.wav", audio_bytes())},
+    ),
+    "songs:remove_reference": (OWNER, lambda t: {}),
+    "songs:retry_reference": (OWNER, lambda t: {}),
+    "songs:fill_song": (OWNER, lambda t: {}),
     "stages:tick": (OWNER, lambda t: {"done": "on"}),
     "stages:journal": (OWNER, lambda t: {"journal": "A new line."}),
     "stages:balance": (OWNER, lambda t: {"self_balance": "3"}),

@@ -183,7 +183,7 @@ class SweepTests(PipelineTestCase):
 
 
 class AnalysisPanelTests(PipelineTestCase):
-    def test_a_pending_panel_polls_and_a_finished_one_stops(self) -> None:
+    def test_a_pending_panel_polls_and_stops_once_both_passes_are_in(self) -> None:
         bounce = self.stored()
         url = f"/bounces/{bounce.pk}/analysis/"
         pending = self.client.get(url, headers=HTMX)
@@ -192,6 +192,11 @@ class AnalysisPanelTests(PipelineTestCase):
         summary = self.client.get(url + "?view=summary", headers=HTMX)
         self.assertContains(summary, 'hx-trigger="every 2s"')
         services.analyse_bounce(bounce_id=bounce.pk, task_id="t")
+        # The loudness report is in; the page keeps asking for the musical pass.
+        loudness = self.client.get(url, headers=HTMX)
+        self.assertContains(loudness, 'hx-trigger="every 2s"')
+        self.assertContains(loudness, "Integrated loudness")
+        services.analyse_music_of(bounce_id=bounce.pk)
         finished = self.client.get(url, headers=HTMX)
         self.assertNotContains(finished, "hx-trigger")
         self.assertNotContains(finished, "<html")
