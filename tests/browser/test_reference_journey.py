@@ -14,6 +14,7 @@ from songs.demo import encode, synthesise
 from songs.models import ReferenceTrack
 from songs.references import services as references
 from stages.models import Status
+from tests.analysis.music_signals import tilted
 from tests.base import audio_bytes, make_song, make_user, upload_file
 from tests.browser.base import ARTIFACTS, BrowserTestCase
 
@@ -69,7 +70,9 @@ class ReferenceJourneyTests(BrowserTestCase):
         # Attach a record, 10 dB quieter than the bounce, by dropping it on the drop zone.
         # Its analysis is held back at first, to watch the card pick it up by itself.
         page.fill("#id_reference_title", TITLE)
-        record = encode(synthesise(seconds=12.0, peak_dbfs=-16.0), fmt="FLAC", subtype="PCM_16")
+        # A brighter record (+3 dB per octave), so its tonal curve parts from the bounce's.
+        brighter = tilted(synthesise(seconds=12.0, peak_dbfs=-6.0), 3.0, rate=44100)
+        record = encode(brighter * 10 ** (-10 / 20), fmt="FLAC", subtype="PCM_16")
         page.evaluate(
             """(bytes) => {
                 const file = new File(
@@ -143,4 +146,14 @@ class ReferenceJourneyTests(BrowserTestCase):
         self.assertEqual(state["current"], "a")
         self.assertLess(abs(state["a"] - state["b"]), 0.3)
         page.get_by_role("button", name="Pause").click()
+
+        # Both tonal curves: the bounce's and the record's over it, named in the legend.
+        chart = page.locator(".tonal-chart").first
+        chart.wait_for()
+        self.assertGreaterEqual(chart.locator("polyline.curve").count(), 1)
+        self.assertGreaterEqual(chart.locator("polyline.overlay").count(), 1)
+        self.assertIn(TITLE, chart.locator(".chart-legend").inner_text())
+        mix = chart.locator("polyline.curve").first.get_attribute("points")
+        overlay = chart.locator("polyline.overlay").first.get_attribute("points")
+        self.assertNotEqual(mix, overlay)
         self.screenshot("reference-compare")
