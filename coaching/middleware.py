@@ -1,15 +1,21 @@
 """Request plumbing: htmx requests whose session has ended go to the log-in page as a whole
-page, and a change of something settled gets the one refusal page."""
+page, a change of something settled gets the one refusal page, and a database that is
+away for a moment (a restart, a failover) gets a retry or a "try again" page, never a 500."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -63,3 +69,76 @@ class ReadOnlyMiddleware:
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = ""
         return render(request, "read_only.html", {"reason": reason, "back": back}, status=403)
+
+
+DATABASE_RETRY_AFTER_S = 5
+"""What the "try again" page asks for: about how long a PostgreSQL restart takes."""
+
+
+def _note_database_error(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """Mark the request when what went wrong was the database connection (sent by Django
+    while the exception is being handled, wherever it was raised: a view or a middleware)."""
+    if request is not None and isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        request.database_down = True  # type: ignore[attr-defined]
+
+
+class DatabaseOutageMiddleware:
+    """While the database is away, nobody meets a 500. A page being read (GET, HEAD) is
+    tried once more on a fresh connection, which is all a restart usually needs; whatever
+    still cannot reach the database gets a 503 with Retry-After, saying nothing was saved,
+    with the fields that were sent ready to send again (a file has to be chosen again)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        got_request_exception.connect(_note_database_error, dispatch_uid="database-outage")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "database_down", False):
+            return response
+        self._drop_broken_connection()
+        if request.method in {"GET", "HEAD"}:
+            request.database_down = False  # type: ignore[attr-defined]
+            response = self.get_response(request)
+            if not getattr(request, "database_down", False):
+                return response
+            self._drop_broken_connection()
+        return self._try_again(request)
+
+    @staticmethod
+    def _drop_broken_connection() -> None:
+        # Inside a transaction (a test's, say) the connection is not this code's to close.
+        if not connection.in_atomic_block:
+            close_old_connections()
+
+    @staticmethod
+    def _try_again(request: HttpRequest) -> HttpResponse:
+        if getattr(request, "htmx", False):
+            # htmx leaves the page as it is on an error, so what was typed stays there.
+            response = HttpResponse(
+                "Stagecoach cannot reach its database for a moment: nothing was saved. "
+                "Try again in a few seconds.",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+        else:
+            resend = request.method == "POST"
+            fields = (
+                [(name, value) for name, values in request.POST.lists() for value in values]
+                if resend
+                else []
+            )
+            page = render_to_string(
+                "database_down.html",
+                {
+                    "resend": resend,
+                    "action": request.get_full_path(),
+                    "fields": fields,
+                    "had_files": resend and bool(request.FILES),
+                    "retry_after_s": DATABASE_RETRY_AFTER_S,
+                },
+            )
+            response = HttpResponse(page, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        response["Cache-Control"] = "no-store"
+        return response

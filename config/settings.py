@@ -93,6 +93,9 @@ MIDDLEWARE = [
     # Static files: runserver serves them in DEBUG; whitenoise serves the collected files
     # in production.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
+    # Outside everything that reads the database (sessions, users, axes): a database
+    # restart gets a retry or a "try again" page, never a 500.
+    "coaching.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
