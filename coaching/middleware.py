@@ -5,6 +5,7 @@ away for a moment (a restart, a failover) gets a retry or a "try again" page, ne
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -74,6 +75,12 @@ class ReadOnlyMiddleware:
 DATABASE_RETRY_AFTER_S = 5
 """What the "try again" page asks for: about how long a PostgreSQL restart takes."""
 
+DATABASE_WAIT_S = 3.0
+"""How long a page being read waits for the database to answer again before the "try
+again" page: a restart is usually back within a second."""
+
+DATABASE_POLL_S = 0.1
+
 
 def _note_database_error(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
     """Mark the request when what went wrong was the database connection (sent by Django
@@ -82,11 +89,26 @@ def _note_database_error(sender: Any, request: HttpRequest | None = None, **kwar
         request.database_down = True  # type: ignore[attr-defined]
 
 
+def _database_answers() -> bool:
+    """A fresh connection that answers a query. Inside a transaction (a test's, say) the
+    connection is not this code's to close, so it is only asked."""
+    try:
+        if not connection.in_atomic_block:
+            close_old_connections()
+            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except (OperationalError, InterfaceError):
+        return False
+    return True
+
+
 class DatabaseOutageMiddleware:
-    """While the database is away, nobody meets a 500. A page being read (GET, HEAD) is
-    tried once more on a fresh connection, which is all a restart usually needs; whatever
-    still cannot reach the database gets a 503 with Retry-After, saying nothing was saved,
-    with the fields that were sent ready to send again (a file has to be chosen again)."""
+    """While the database is away, nobody meets a 500. A page being read (GET, HEAD) waits
+    up to a few seconds for the database to answer again and is then served, which is all
+    a restart usually needs; a change is never sent twice, and whatever cannot reach the
+    database gets a 503 with Retry-After, saying nothing was saved, with the fields that
+    were sent ready to send again (a file has to be chosen again)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -96,20 +118,19 @@ class DatabaseOutageMiddleware:
         response = self.get_response(request)
         if not getattr(request, "database_down", False):
             return response
-        self._drop_broken_connection()
         if request.method in {"GET", "HEAD"}:
-            request.database_down = False  # type: ignore[attr-defined]
-            response = self.get_response(request)
-            if not getattr(request, "database_down", False):
-                return response
-            self._drop_broken_connection()
+            give_up = time.monotonic() + DATABASE_WAIT_S
+            while time.monotonic() < give_up:
+                if not _database_answers():
+                    time.sleep(DATABASE_POLL_S)  # polling for readiness, bounded above
+                    continue
+                request.database_down = False  # type: ignore[attr-defined]
+                response = self.get_response(request)
+                if not getattr(request, "database_down", False):
+                    return response
+        else:
+            _database_answers()  # leave a good connection for the next request
         return self._try_again(request)
-
-    @staticmethod
-    def _drop_broken_connection() -> None:
-        # Inside a transaction (a test's, say) the connection is not this code's to close.
-        if not connection.in_atomic_block:
-            close_old_connections()
 
     @staticmethod
     def _try_again(request: HttpRequest) -> HttpResponse:
