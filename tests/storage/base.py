@@ -1,0 +1,69 @@
+"""Media in an S3 bucket on a real S3-protocol server (moto's standalone server, a process
+of its own started by tests/processes.py), reached over HTTP with boto3 as production
+reaches its object store. Each test gets a bucket of its own."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+import boto3
+from django.test import override_settings
+
+from config.settings import s3_media_storage
+from tests.base import BaseTestCase
+from tests.processes import S3Server
+from tests.services import require_service
+
+
+class S3TestCase(BaseTestCase):
+    server: ClassVar[S3Server]
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        require_service("s3")
+        cls.server = S3Server()
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+        super().setUpClass()
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.bucket = f"stagecoach-{uuid.uuid4().hex[:16]}"
+        self.s3: Any = boto3.client(
+            "s3",
+            endpoint_url=self.server.endpoint_url,
+            region_name=S3Server.REGION,
+            aws_access_key_id=S3Server.ACCESS_KEY,
+            aws_secret_access_key=S3Server.SECRET_KEY,
+        )
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.addCleanup(self._drop_bucket)
+        storages = {
+            "default": s3_media_storage(
+                bucket=self.bucket,
+                endpoint_url=self.server.endpoint_url,
+                region=S3Server.REGION,
+                access_key=S3Server.ACCESS_KEY,
+                secret_key=S3Server.SECRET_KEY,
+                addressing_style="path",
+                timeout_s=10,
+            ),
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        overridden = override_settings(STORAGES=storages)
+        overridden.enable()
+        self.addCleanup(overridden.disable)
+
+    def keys(self, prefix: str = "") -> set[str]:
+        """Every object in this test's bucket (under `prefix`)."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+    def object_bytes(self, key: str) -> bytes:
+        return bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def _drop_bucket(self) -> None:
+        for key in self.keys():
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        self.s3.delete_bucket(Bucket=self.bucket)
