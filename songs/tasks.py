@@ -12,7 +12,7 @@ from songs import services
 from songs.references import services as references
 from songs.storage import STORAGE_ERRORS
 
-TRANSIENT = (*STORAGE_ERRORS, DatabaseError)
+TRANSIENT: tuple[type[Exception], ...] = (*STORAGE_ERRORS, DatabaseError)
 RETRIES = 2
 
 

@@ -1,0 +1,90 @@
+"""Permitted files leave the bucket through the permission-checked view, streamed, with
+range requests answered by ranged reads of the object (README: Configuration)."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from songs import services
+from songs.storage import MediaS3Storage
+from tests.base import audio_bytes, upload_file
+from tests.storage.base import S3TestCase
+
+
+class S3DownloadTests(S3TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.data = audio_bytes("WAV", seconds=2.0)
+        with self.captureOnCommitCallbacks(execute=True):
+            self.bounce = services.upload_bounce(
+                record=self.started("mixing"),
+                uploaded_by=self.alice,
+                upload=upload_file("Final mix.wav", self.data),
+            )
+        self.bounce.refresh_from_db()
+        self.audio = f"/bounces/{self.bounce.pk}/audio/"
+        self.download = f"/bounces/{self.bounce.pk}/download/"
+
+    def test_the_owner_gets_the_stored_bounce_with_the_media_headers(self) -> None:
+        self.client.force_login(self.alice)
+        response = self.client.get(self.audio)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "audio/wav")
+        self.assertEqual(response["Content-Length"], str(len(self.data)))
+        self.assertEqual(response["Accept-Ranges"], "bytes")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertIn("sandbox", response["Content-Security-Policy"])
+        self.assertEqual(b"".join(response.streaming_content), self.data)
+
+    def test_a_download_is_an_attachment_with_the_original_name(self) -> None:
+        self.client.force_login(self.bob)
+        response = self.client.get(self.download)
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response["Content-Disposition"].startswith("attachment"))
+        self.assertIn("Final mix", response["Content-Disposition"])
+        self.assertEqual(b"".join(response.streaming_content), self.data)
+
+    def test_a_range_request_reads_only_that_range_of_the_object(self) -> None:
+        self.client.force_login(self.alice)
+        size = len(self.data)
+        # Opening the object would download all of it; a range must not.
+        with mock.patch.object(MediaS3Storage, "_open", side_effect=AssertionError("opened")):
+            middle = self.client.get(self.audio, headers={"Range": "bytes=1000-200999"})
+            self.assertEqual(middle.status_code, 206)
+            self.assertEqual(middle["Content-Range"], f"bytes 1000-200999/{size}")
+            self.assertEqual(b"".join(middle.streaming_content), self.data[1000:201000])
+            tail = self.client.get(self.audio, headers={"Range": "bytes=-10"})
+            self.assertEqual(b"".join(tail.streaming_content), self.data[-10:])
+            rest = self.client.get(self.audio, headers={"Range": f"bytes={size - 5}-"})
+            self.assertEqual(b"".join(rest.streaming_content), self.data[-5:])
+        beyond = self.client.get(self.audio, headers={"Range": f"bytes={size}-"})
+        self.assertEqual(beyond.status_code, 416)
+        self.assertEqual(beyond["Content-Range"], f"bytes */{size}")
+
+    def test_the_waveform_and_peaks_leave_through_their_views(self) -> None:
+        self.client.force_login(self.alice)
+        picture = self.client.get(f"/bounces/{self.bounce.pk}/waveform.png")
+        self.assertEqual(picture["Content-Type"], "image/png")
+        self.assertEqual(
+            b"".join(picture.streaming_content), self.object_bytes(self.bounce.waveform.name)
+        )
+        peaks = self.client.get(f"/bounces/{self.bounce.pk}/peaks.json")
+        self.assertEqual(peaks["Content-Type"], "application/json")
+        self.assertEqual(
+            b"".join(peaks.streaming_content), self.object_bytes(self.bounce.peaks.name)
+        )
+
+    def test_other_people_get_404_and_no_bytes(self) -> None:
+        for user in self.other_users():
+            self.client.force_login(user)
+            for url in (self.audio, self.download, f"/bounces/{self.bounce.pk}/peaks.json"):
+                self.assertEqual(self.client.get(url).status_code, 404, (user, url))
+
+    def test_a_bounce_whose_object_is_gone_answers_404(self) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=self.bounce.file.name)
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.get(self.audio).status_code, 404)
+
+    def test_the_media_views_refuse_post(self) -> None:
+        self.client.force_login(self.alice)
+        self.assertEqual(self.client.post(self.audio).status_code, 405)
