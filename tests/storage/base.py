@@ -39,21 +39,24 @@ class S3TestCase(BaseTestCase):
         )
         self.s3.create_bucket(Bucket=self.bucket)
         self.addCleanup(self._drop_bucket)
-        storages = {
+        overridden = override_settings(STORAGES=self.storages(self.server.endpoint_url))
+        overridden.enable()
+        self.addCleanup(overridden.disable)
+
+    def storages(self, endpoint_url: str, timeout_s: int = 10) -> dict[str, Any]:
+        """STORAGES with media in this test's bucket at `endpoint_url`."""
+        return {
             "default": s3_media_storage(
                 bucket=self.bucket,
-                endpoint_url=self.server.endpoint_url,
+                endpoint_url=endpoint_url,
                 region=S3Server.REGION,
                 access_key=S3Server.ACCESS_KEY,
                 secret_key=S3Server.SECRET_KEY,
                 addressing_style="path",
-                timeout_s=10,
+                timeout_s=timeout_s,
             ),
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
-        overridden = override_settings(STORAGES=storages)
-        overridden.enable()
-        self.addCleanup(overridden.disable)
 
     def keys(self, prefix: str = "") -> set[str]:
         """Every object in this test's bucket (under `prefix`)."""

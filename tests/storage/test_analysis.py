@@ -3,10 +3,14 @@ to a temporary file for the engine (which seeks), never held whole in memory."""
 
 from __future__ import annotations
 
-from songs import services
+from django.test import override_settings
+
+from config.celery_app import app
+from songs import services, tasks
 from songs.models import AnalysisState, MusicState
 from songs.references import services as references
 from tests.base import audio_bytes, store_bounce, store_reference
+from tests.processes import free_port
 from tests.storage.base import S3TestCase
 
 
@@ -61,3 +65,20 @@ class S3AnalysisTests(S3TestCase):
         reference.refresh_from_db()
         self.assertEqual(reference.analysis_state, AnalysisState.DONE, reference.analysis_error)
         self.assertIn(reference.peaks.name, self.keys())
+
+    def test_a_store_out_of_reach_is_retried_then_failed_with_a_try_again(self) -> None:
+        bounce = store_bounce(self.started("mixing"), audio_bytes("WAV", seconds=2.0))
+        propagates = app.conf.task_eager_propagates
+        app.conf.task_eager_propagates = False  # let eager retries run as retries
+        self.addCleanup(setattr, app.conf, "task_eager_propagates", propagates)
+        nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        with override_settings(STORAGES=self.storages(nobody, timeout_s=1)):
+            tasks.analyse_bounce.apply(args=(bounce.pk,))
+        bounce.refresh_from_db()
+        self.assertEqual(bounce.analysis_state, AnalysisState.FAILED)
+        self.assertIn("could not reach the file store", bounce.analysis_error)
+        self.assertTrue(bounce.analysis_retryable)
+        with self.captureOnCommitCallbacks(execute=True):
+            services.rerun_analysis(bounce)  # "Try again", with the store back
+        bounce.refresh_from_db()
+        self.assertEqual(bounce.analysis_state, AnalysisState.DONE, bounce.analysis_error)
