@@ -56,7 +56,12 @@ def require_service(service: str) -> None:
     """Skip (or, under CI, fail) the calling test when `service` is not available here."""
     if available(service):
         return
-    message = f"{service} is not available on this machine"
+    unavailable(f"{service} is not available on this machine")
+
+
+def unavailable(message: str) -> None:
+    """Skip loudly, saying why, or fail under CI: for a service that is missing, or that
+    is installed but could not be started."""
     if IN_CI:
         pytest.fail(f"{message}, and CI requires it", pytrace=False)
     pytest.skip(f"!!! SKIPPED: {message}; this test did not run")

@@ -13,7 +13,34 @@ from django.test import override_settings
 from config.settings import s3_media_storage
 from tests.base import BaseTestCase
 from tests.processes import S3Server
-from tests.services import require_service
+from tests.services import require_service, unavailable
+
+
+def start_s3_server() -> S3Server:
+    """The local S3-protocol server for a test class; skips loudly (fails under CI) when
+    it is not installed or does not start."""
+    require_service("s3")
+    server = S3Server()
+    try:
+        server.start()
+    except (AssertionError, OSError, RuntimeError) as exc:
+        server.stop()
+        unavailable(f"the local S3 server (moto_server) did not start: {exc}")
+    return server
+
+
+def new_bucket(server: S3Server) -> tuple[str, Any]:
+    """A bucket of the test's own on `server`, and a boto3 client to look into it."""
+    bucket = f"stagecoach-{uuid.uuid4().hex[:16]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=server.endpoint_url,
+        region_name=S3Server.REGION,
+        aws_access_key_id=S3Server.ACCESS_KEY,
+        aws_secret_access_key=S3Server.SECRET_KEY,
+    )
+    client.create_bucket(Bucket=bucket)
+    return bucket, client
 
 
 class S3TestCase(BaseTestCase):
@@ -21,23 +48,13 @@ class S3TestCase(BaseTestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        require_service("s3")
-        cls.server = S3Server()
-        cls.server.start()
+        cls.server = start_s3_server()
         cls.addClassCleanup(cls.server.stop)
         super().setUpClass()
 
     def setUp(self) -> None:
         super().setUp()
-        self.bucket = f"stagecoach-{uuid.uuid4().hex[:16]}"
-        self.s3: Any = boto3.client(
-            "s3",
-            endpoint_url=self.server.endpoint_url,
-            region_name=S3Server.REGION,
-            aws_access_key_id=S3Server.ACCESS_KEY,
-            aws_secret_access_key=S3Server.SECRET_KEY,
-        )
-        self.s3.create_bucket(Bucket=self.bucket)
+        self.bucket, self.s3 = new_bucket(self.server)
         self.addCleanup(self._drop_bucket)
         overridden = override_settings(STORAGES=self.storages(self.server.endpoint_url))
         overridden.enable()

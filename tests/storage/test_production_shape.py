@@ -9,9 +9,8 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import boto3
 import pytest
 import requests
 
@@ -19,7 +18,7 @@ from songs.models import AnalysisState, Bounce
 from tests.base import audio_bytes
 from tests.pipeline.harness import ServicesTestCase, production_env
 from tests.processes import START_TIMEOUT_S, S3Server, celery_worker, gunicorn, wait_for
-from tests.services import require_service
+from tests.storage.base import new_bucket, start_s3_server
 
 pytestmark = pytest.mark.services
 
@@ -29,23 +28,13 @@ class S3ProductionShapeTests(ServicesTestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        require_service("s3")
-        cls.server = S3Server()
-        cls.server.start()
+        cls.server = start_s3_server()
         cls.addClassCleanup(cls.server.stop)
         super().setUpClass()
 
     def setUp(self) -> None:
         super().setUp()
-        self.bucket = f"stagecoach-{uuid.uuid4().hex[:16]}"
-        self.s3: Any = boto3.client(
-            "s3",
-            endpoint_url=self.server.endpoint_url,
-            region_name=S3Server.REGION,
-            aws_access_key_id=S3Server.ACCESS_KEY,
-            aws_secret_access_key=S3Server.SECRET_KEY,
-        )
-        self.s3.create_bucket(Bucket=self.bucket)
+        self.bucket, self.s3 = new_bucket(self.server)
 
     def media_root(self) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="stagecoach-unshared-media-"))
