@@ -98,6 +98,7 @@ MIDDLEWARE = [
     # Outside everything that reads the database (sessions, users, axes): a database
     # restart gets a retry or a "try again" page, never a 500.
     "coaching.middleware.DatabaseOutageMiddleware",
+    "coaching.middleware.StorageOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

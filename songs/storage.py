@@ -27,7 +27,10 @@ CHUNK_BYTES = 64 * 1024
 
 logger = logging.getLogger(__name__)
 
-STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, BotoCoreError, ClientError)
+STORE_UNREACHABLE: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
+"""What the S3 client raises when the store is out of reach or answers an error (a
+missing object is FileNotFoundError instead, from django-storages)."""
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, *STORE_UNREACHABLE)
 """What a storage call raises when the store is out of reach or answers an error: local
 disk raises OSError, the S3 client its own errors (none of them an OSError)."""
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from unittest import mock
 
+from django.test import override_settings
+
 from songs import services
 from songs.storage import MediaS3Storage
-from tests.base import audio_bytes, upload_file
+from tests.base import HTMX, audio_bytes, upload_file
+from tests.processes import free_port
 from tests.storage.base import S3TestCase
 
 
@@ -88,3 +91,18 @@ class S3DownloadTests(S3TestCase):
     def test_the_media_views_refuse_post(self) -> None:
         self.client.force_login(self.alice)
         self.assertEqual(self.client.post(self.audio).status_code, 405)
+
+    def test_a_store_out_of_reach_answers_try_again_not_an_error(self) -> None:
+        self.client.force_login(self.alice)
+        nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        with (
+            override_settings(STORAGES=self.storages(nobody, timeout_s=1)),
+            self.assertLogs("coaching.middleware", "ERROR"),
+        ):
+            response = self.client.get(self.audio)
+            fragment = self.client.get(self.audio, headers=HTMX)
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response["Retry-After"], "5")
+        self.assertContains(response, "cannot reach its file store", status_code=503)
+        self.assertContains(fragment, "nothing was saved", status_code=503)
+        self.assertEqual(b"".join(self.client.get(self.audio).streaming_content), self.data)

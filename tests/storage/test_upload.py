@@ -10,10 +10,12 @@ from unittest import mock
 
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.test import override_settings
 
 from songs.models import AnalysisState, Bounce
 from songs.storage import MediaS3Storage
 from tests.base import audio_bytes, upload_file
+from tests.processes import free_port
 from tests.storage.base import S3TestCase
 
 
@@ -76,3 +78,18 @@ class S3UploadTests(S3TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertFalse(Bounce.objects.exists())
         self.assertEqual(self.keys(), set())
+
+    def test_an_upload_while_the_store_is_away_keeps_the_fields_to_send_again(self) -> None:
+        nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        with (
+            override_settings(STORAGES=self.storages(nobody, timeout_s=1)),
+            self.assertLogs("coaching.middleware", "ERROR"),
+        ):
+            response = self.client.post(
+                self.url,
+                {"file": upload_file(), "note": "Vocal up", "request_key": str(uuid.uuid4())},
+            )
+        self.assertContains(response, "cannot reach its file store", status_code=503)
+        self.assertContains(response, 'value="Vocal up"', status_code=503)
+        self.assertContains(response, "choose it again", status_code=503)
+        self.assertFalse(Bounce.objects.exists())
