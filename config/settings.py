@@ -15,7 +15,6 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
-from botocore.config import Config as BotoConfig
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -215,7 +214,7 @@ def s3_media_storage(
 ) -> dict[str, Any]:
     """The media storage in an S3 bucket; the tests build theirs with this too."""
     return {
-        "BACKEND": "songs.storage.MediaS3Storage",
+        "BACKEND": "songs.s3.MediaS3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": endpoint_url or None,
@@ -232,15 +231,9 @@ def s3_media_storage(
             # that spills to disk past Django's in-memory upload limit, so memory stays
             # bounded however long the bounce, and the engine seeks in a local file.
             "max_memory_size": 2_621_440,
-            # A request must not hang on an object store out of reach: a page answers,
-            # a task goes to its retries (songs/tasks.py).
-            "client_config": BotoConfig(
-                s3={"addressing_style": addressing_style},
-                signature_version="s3v4",
-                connect_timeout=timeout_s,
-                read_timeout=timeout_s * 6,
-                retries={"max_attempts": 3, "mode": "standard"},
-            ),
+            # Seconds to connect (reads may take six times this) before a page answers
+            # "try again" or a task retries.
+            "timeout_s": timeout_s,
         },
     }
 

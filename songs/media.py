@@ -23,7 +23,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
-from songs.storage import MediaS3Storage
+from songs.storage import RangedStorage
 
 CHUNK_BYTES = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -92,7 +92,7 @@ def _stream(request: HttpRequest, stored: FieldFile, content_type: str) -> HttpR
 
 def _read(stored: FieldFile, start: int, length: int) -> Iterator[bytes]:
     storage = stored.storage
-    if isinstance(storage, MediaS3Storage):
+    if isinstance(storage, RangedStorage):
         # One ranged GET for just these bytes; opening the object would download it whole.
         yield from storage.read_range(_stored_name(stored), start, length)
         return

@@ -1,10 +1,6 @@
-"""Media storage: the S3 backend (django-storages, plus ranged reads for songs/media.py),
-the errors any storage raises, and deleting rows together with their stored files.
-
-django-storages opens an object by downloading all of it (into a temporary file that
-spills to disk, see `max_memory_size` in config/settings.py), which is right for the
-engine's decode but wasteful for a player asking for 64 KB in the middle of a bounce.
-`read_range` asks the object store for those bytes only, and streams them.
+"""Media storage, whichever holds it: the errors a storage raises, the ranged reads an
+object store offers (songs/s3.py, loaded only when a bucket is configured), and deleting
+rows together with their stored files.
 """
 
 from __future__ import annotations
@@ -12,7 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import Storage
@@ -20,10 +16,6 @@ from django.db import router, transaction
 from django.db.models import FileField, Model, QuerySet
 from django.db.models.deletion import Collector
 from django.http import HttpRequest
-from storages.backends.s3 import S3Storage
-from storages.utils import clean_name
-
-CHUNK_BYTES = 64 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +27,11 @@ STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, *STORE_UNREACHABLE)
 disk raises OSError, the S3 client its own errors (none of them an OSError)."""
 
 
-class MediaS3Storage(S3Storage):  # type: ignore[misc]  # django-storages is untyped
-    def read_range(self, name: str, start: int, length: int) -> Iterator[bytes]:
-        """Bytes start..start+length-1 of the object, in chunks, from one ranged GET."""
-        if length <= 0:
-            return
-        key = self._normalize_name(clean_name(name))
-        answer: dict[str, Any] = self.connection.meta.client.get_object(
-            Bucket=self.bucket_name, Key=key, Range=f"bytes={start}-{start + length - 1}"
-        )
-        body = answer["Body"]
-        try:
-            yield from body.iter_chunks(CHUNK_BYTES)
-        finally:
-            body.close()
+@runtime_checkable
+class RangedStorage(Protocol):
+    """A storage that reads part of a file without opening all of it (songs.s3)."""
+
+    def read_range(self, name: str, start: int, length: int) -> Iterator[bytes]: ...
 
 
 def delete_with_files(objects: QuerySet[Any] | Sequence[Model]) -> None:

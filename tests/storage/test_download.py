@@ -8,7 +8,7 @@ from unittest import mock
 from django.test import override_settings
 
 from songs import services
-from songs.storage import MediaS3Storage
+from songs.s3 import MediaS3Storage
 from tests.base import HTMX, audio_bytes, upload_file
 from tests.processes import free_port
 from tests.storage.base import S3TestCase

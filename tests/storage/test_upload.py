@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.test import override_settings
 
 from songs.models import AnalysisState, Bounce
-from songs.storage import MediaS3Storage
+from songs.s3 import MediaS3Storage
 from tests.base import audio_bytes, upload_file
 from tests.processes import free_port
 from tests.storage.base import S3TestCase
