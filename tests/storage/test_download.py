@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from unittest import mock
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
+from coaching import services as coaching
 from songs import services
+from songs.release import artwork
 from songs.s3 import MediaS3Storage
-from tests.base import HTMX, audio_bytes, upload_file
+from tests.base import HTMX, audio_bytes, upload_file, voice_bytes
 from tests.processes import free_port
+from tests.release.base import image_bytes, image_upload
 from tests.storage.base import S3TestCase
 
 
@@ -106,3 +110,29 @@ class S3DownloadTests(S3TestCase):
         self.assertContains(response, "cannot reach its file store", status_code=503)
         self.assertContains(fragment, "nothing was saved", status_code=503)
         self.assertEqual(b"".join(self.client.get(self.audio).streaming_content), self.data)
+
+    def test_a_voice_note_and_a_cover_leave_the_bucket_through_their_views(self) -> None:
+        comment = coaching.add_comment(
+            record=self.bounce.record,
+            author=self.bob,
+            body="",
+            bounce=self.bounce,
+            at_s=0.5,
+            voice_note=SimpleUploadedFile("n.webm", voice_bytes(), "audio/webm"),
+        )
+        cover = image_upload("c.jpg", image_bytes(1400))
+        artwork.store(song=self.song, processed=artwork.process(cover))
+        self.song.refresh_from_db()
+        self.client.force_login(self.alice)
+        note = self.client.get(f"/comments/{comment.pk}/voice/", headers={"Range": "bytes=0-3"})
+        self.assertEqual(note.status_code, 206)
+        self.assertEqual(b"".join(note.streaming_content), b"\x1a\x45\xdf\xa3")  # WebM
+        for url, stored in (
+            (f"/songs/{self.song.pk}/cover/", self.song.artwork),
+            (f"/songs/{self.song.pk}/cover/thumbnail/", self.song.artwork_thumbnail),
+        ):
+            response = self.client.get(url)
+            self.assertEqual(response["Content-Type"], "image/jpeg", url)
+            self.assertEqual(b"".join(response.streaming_content), self.object_bytes(stored.name))
+        self.client.force_login(self.dave)
+        self.assertEqual(self.client.get(f"/comments/{comment.pk}/voice/").status_code, 404)
