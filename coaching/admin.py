@@ -16,10 +16,11 @@ from coaching.models import (
     StageDeadline,
     User,
 )
+from songs.storage import DeletesStoredFilesMixin
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin[User]):
+class UserAdmin(DeletesStoredFilesMixin, BaseUserAdmin[User]):
     list_display = ["username", "email", "first_name", "last_name", "is_course_admin", "is_staff"]
     list_filter = ["is_course_admin", "is_staff", "is_active"]
     fieldsets = [
@@ -42,7 +43,7 @@ class DeadlineInline(admin.TabularInline[StageDeadline, Cohort]):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin[Cohort]):
+class CohortAdmin(DeletesStoredFilesMixin, admin.ModelAdmin[Cohort]):
     list_display = ["name", "course", "starts_on", "ends_on", "archived_at"]
     list_filter = ["archived_at", "course"]
     search_fields = ["name", "course"]
@@ -84,7 +85,7 @@ class ReviewAdmin(admin.ModelAdmin[Review]):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin[Comment]):
+class CommentAdmin(DeletesStoredFilesMixin, admin.ModelAdmin[Comment]):
     list_display = ["__str__", "author", "at_s", "blocking", "resolved_at", "created_at"]
     list_filter = ["blocking"]
     list_select_related = ["author", "record__song"]

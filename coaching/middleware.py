@@ -1,9 +1,11 @@
 """Request plumbing: htmx requests whose session has ended go to the log-in page as a whole
 page, a change of something settled gets the one refusal page, and a database that is
-away for a moment (a restart, a failover) gets a retry or a "try again" page, never a 500."""
+away for a moment (a restart, a failover) gets a retry or a "try again" page, never a 500;
+so does an object store out of reach."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +23,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from coaching.models import ReadOnly
+from songs.storage import STORE_UNREACHABLE
+
+logger = logging.getLogger(__name__)
 
 
 class HtmxLoginRedirectMiddleware:
@@ -134,32 +139,57 @@ class DatabaseOutageMiddleware:
 
     @staticmethod
     def _try_again(request: HttpRequest) -> HttpResponse:
-        if getattr(request, "htmx", False):
-            # htmx leaves the page as it is on an error, so what was typed stays there.
-            response = HttpResponse(
-                "Stagecoach cannot reach its database for a moment: nothing was saved. "
-                "Try again in a few seconds.",
-                status=503,
-                content_type="text/plain; charset=utf-8",
-            )
-        else:
-            resend = request.method == "POST"
-            fields = (
-                [(name, value) for name, values in request.POST.lists() for value in values]
-                if resend
-                else []
-            )
-            page = render_to_string(
-                "database_down.html",
-                {
-                    "resend": resend,
-                    "action": request.get_full_path(),
-                    "fields": fields,
-                    "had_files": resend and bool(request.FILES),
-                    "retry_after_s": DATABASE_RETRY_AFTER_S,
-                },
-            )
-            response = HttpResponse(page, status=503)
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
-        response["Cache-Control"] = "no-store"
-        return response
+        return try_again_page(request, what="its database")
+
+
+class StorageOutageMiddleware:
+    """An object store out of reach (or answering errors) gets the same "try again" page
+    as the database (503, Retry-After, the sent fields ready to send again), not a 500.
+    Only the S3 client's errors: local disk raises OSError, which means more than an
+    outage. The error is still logged, as a 500 would be."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, STORE_UNREACHABLE):
+            return None
+        logger.error("Media storage error on %s", request.path, exc_info=exception)
+        return try_again_page(request, what="its file store")
+
+
+def try_again_page(request: HttpRequest, *, what: str) -> HttpResponse:
+    """503 with Retry-After: Stagecoach cannot reach `what` ("its database") just now."""
+    if getattr(request, "htmx", False):
+        # htmx leaves the page as it is on an error, so what was typed stays there.
+        response = HttpResponse(
+            f"Stagecoach cannot reach {what} for a moment: nothing was saved. "
+            "Try again in a few seconds.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    else:
+        resend = request.method == "POST"
+        fields = (
+            [(name, value) for name, values in request.POST.lists() for value in values]
+            if resend
+            else []
+        )
+        page = render_to_string(
+            "database_down.html",
+            {
+                "what": what,
+                "resend": resend,
+                "action": request.get_full_path(),
+                "fields": fields,
+                "had_files": resend and bool(request.FILES),
+                "retry_after_s": DATABASE_RETRY_AFTER_S,
+            },
+        )
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    response["Cache-Control"] = "no-store"
+    return response

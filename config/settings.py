@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -96,6 +97,7 @@ MIDDLEWARE = [
     # Outside everything that reads the database (sessions, users, axes): a database
     # restart gets a retry or a "try again" page, never a 500.
     "coaching.middleware.DatabaseOutageMiddleware",
+    "coaching.middleware.StorageOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -187,8 +189,69 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 
+# Uploads are kept on local disk by default. With a bucket named they go to S3 or any
+# S3-compatible object store (MinIO, Ceph, ...), so web and workers can sit on different
+# machines with no shared file system. The bucket stays private: every file still leaves
+# through a permission-checked view (songs/media.py streams it, range requests included).
+S3_BUCKET = env_str("STAGECOACH_S3_BUCKET")
+S3_ENDPOINT_URL = env_str("STAGECOACH_S3_ENDPOINT_URL")
+S3_REGION = env_str("STAGECOACH_S3_REGION", "us-east-1")
+S3_ADDRESSING_STYLE = env_str("STAGECOACH_S3_ADDRESSING_STYLE", "auto")
+if S3_ADDRESSING_STYLE not in {"auto", "path", "virtual"}:
+    raise ImproperlyConfigured("STAGECOACH_S3_ADDRESSING_STYLE must be auto, path or virtual.")
+S3_TIMEOUT_S = env_int("STAGECOACH_S3_TIMEOUT_S", 10)
+
+
+def s3_media_storage(
+    *,
+    bucket: str,
+    endpoint_url: str,
+    region: str,
+    access_key: str,
+    secret_key: str,
+    addressing_style: str,
+    timeout_s: int,
+) -> dict[str, Any]:
+    """The media storage in an S3 bucket; the tests build theirs with this too."""
+    return {
+        "BACKEND": "songs.s3.MediaS3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "region_name": region,
+            # Empty: boto3 finds credentials itself (AWS_* variables, an instance role).
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            "addressing_style": addressing_style,
+            "default_acl": None,  # private, as the bucket is
+            "querystring_auth": True,
+            # Names are generated (uuid); never overwrite one that exists, as on local disk.
+            "file_overwrite": False,
+            # A file read whole (the engine's decode) is downloaded into a temporary file
+            # that spills to disk past Django's in-memory upload limit, so memory stays
+            # bounded however long the bounce, and the engine seeks in a local file.
+            "max_memory_size": 2_621_440,
+            # Seconds to connect (reads may take six times this) before a page answers
+            # "try again" or a task retries.
+            "timeout_s": timeout_s,
+        },
+    }
+
+
+_default_storage: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if S3_BUCKET:
+    _default_storage = s3_media_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=S3_ENDPOINT_URL,
+        region=S3_REGION,
+        access_key=env_str("STAGECOACH_S3_ACCESS_KEY_ID"),
+        secret_key=env_str("STAGECOACH_S3_SECRET_ACCESS_KEY"),
+        addressing_style=S3_ADDRESSING_STYLE,
+        timeout_s=S3_TIMEOUT_S,
+    )
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -206,6 +269,12 @@ if MEDIA_SERVE not in {"django", "x-accel-redirect", "x-sendfile"}:
         "STAGECOACH_MEDIA_SERVE must be django, x-accel-redirect or x-sendfile."
     )
 MEDIA_ACCEL_PREFIX = env_str("STAGECOACH_MEDIA_ACCEL_PREFIX", "/protected-media/")
+if S3_BUCKET and MEDIA_SERVE != "django":
+    # Both hand the web server a path on this machine's disk; objects have none.
+    raise ImproperlyConfigured(
+        f"STAGECOACH_MEDIA_SERVE={MEDIA_SERVE} needs media on local disk; with "
+        "STAGECOACH_S3_BUCKET set, media is streamed by the view (django)."
+    )
 
 # Uploads: the bounce size limit is enforced while the request streams in.
 BOUNCE_MAX_UPLOAD_BYTES = env_int("STAGECOACH_MAX_UPLOAD_MB", 250) * 1024 * 1024

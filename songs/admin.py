@@ -5,10 +5,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from songs.models import Bounce, DeliveryProfile, GenreProfile, ReferenceTrack, Song
+from songs.storage import DeletesStoredFilesMixin
 
 
 @admin.register(Song)
-class SongAdmin(admin.ModelAdmin[Song]):
+class SongAdmin(DeletesStoredFilesMixin, admin.ModelAdmin[Song]):
     list_display = ["title", "owner", "cohort", "isrc", "released_at", "updated_at"]
     list_filter = ["cohort", "released_at", "archived_at"]
     list_select_related = ["owner", "cohort"]
@@ -29,7 +30,7 @@ class SongAdmin(admin.ModelAdmin[Song]):
 
 
 @admin.register(Bounce)
-class BounceAdmin(admin.ModelAdmin[Bounce]):
+class BounceAdmin(DeletesStoredFilesMixin, admin.ModelAdmin[Bounce]):
     list_display = [
         "__str__",
         "audio_format",
@@ -74,7 +75,7 @@ class GenreProfileAdmin(admin.ModelAdmin[GenreProfile]):
 
 
 @admin.register(ReferenceTrack)
-class ReferenceTrackAdmin(admin.ModelAdmin[ReferenceTrack]):
+class ReferenceTrackAdmin(DeletesStoredFilesMixin, admin.ModelAdmin[ReferenceTrack]):
     """Reference tracks are the student's: staff see their state and reasons, and may not
     change the analysis by hand."""
 

@@ -256,6 +256,10 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
         return bounce
     slug = bounce.record.stage.slug
     try:
+        # From a bucket, opening downloads the object into a temporary file that spills to
+        # disk past 2.5 MB (config/settings.py, max_memory_size): the engine seeks all over
+        # the file (headers, chunks, tags), which over HTTP would be a request per seek,
+        # and memory stays flat in the file's length.
         with bounce.file.open("rb") as handle:
             report = analyse(
                 handle,

@@ -10,8 +10,9 @@ from django.db import DatabaseError
 
 from songs import services
 from songs.references import services as references
+from songs.storage import STORAGE_ERRORS
 
-TRANSIENT = (OSError, DatabaseError)
+TRANSIENT: tuple[type[Exception], ...] = (*STORAGE_ERRORS, DatabaseError)
 RETRIES = 2
 
 

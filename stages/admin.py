@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from songs.storage import DeletesStoredFilesMixin
 from stages.models import CoreAction, Stage, StageRecord
 
 
@@ -18,7 +19,7 @@ class StageAdmin(admin.ModelAdmin[Stage]):
 
 
 @admin.register(StageRecord)
-class StageRecordAdmin(admin.ModelAdmin[StageRecord]):
+class StageRecordAdmin(DeletesStoredFilesMixin, admin.ModelAdmin[StageRecord]):
     list_display = ["song", "stage", "status", "submitted_at", "updated_at"]
     list_filter = ["status", "stage"]
     list_select_related = ["song", "stage"]

@@ -321,3 +321,60 @@ class PrivatePostgres:
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._pg_ctl("stop", "-m", "immediate")
+
+
+class S3Server:
+    """A real S3-protocol server over HTTP on a free port of its own: moto's standalone
+    server (`moto_server`), a separate process the app talks to with boto3 as it would to
+    any object store. Nothing in it is shared with the machine or another run."""
+
+    ACCESS_KEY = "stagecoach-test"
+    SECRET_KEY = "stagecoach-test-secret"
+    REGION = "us-east-1"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self.process: Process | None = None
+
+    @staticmethod
+    def binary() -> Path | None:
+        found = BIN / "moto_server"
+        if found.exists():
+            return found
+        which = shutil.which("moto_server")
+        return Path(which) if which else None
+
+    def start(self) -> None:
+        binary = self.binary()
+        if binary is None:
+            raise RuntimeError("moto_server is not installed (pip install 'moto[server]').")
+        args = [str(binary), "-H", "127.0.0.1", "-p", str(self.port)]
+        self.process = Process("s3", args, os.environ)
+        # Ready once it answers S3's ListBuckets over HTTP (any answer: it is up).
+        self.process.wait_until(
+            lambda: _answers_http(self.endpoint_url + "/"), what="the S3 server (moto_server)"
+        )
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """The app's settings for media in `bucket` on this server (README: Configuration)."""
+        return {
+            "STAGECOACH_S3_BUCKET": bucket,
+            "STAGECOACH_S3_ENDPOINT_URL": self.endpoint_url,
+            "STAGECOACH_S3_REGION": self.REGION,
+            "STAGECOACH_S3_ACCESS_KEY_ID": self.ACCESS_KEY,
+            "STAGECOACH_S3_SECRET_ACCESS_KEY": self.SECRET_KEY,
+            "STAGECOACH_S3_ADDRESSING_STYLE": "path",
+        }
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def __enter__(self) -> S3Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -8,9 +8,11 @@ service is missing, and fails instead when CI is set, so CI can never pass by sk
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -39,6 +41,12 @@ def available(service: str) -> bool:
         )
     if service == "redis":
         return _answers("127.0.0.1", 6379)
+    if service == "s3":
+        # A local S3-protocol server the tests start themselves (tests/processes.py).
+        return importlib.util.find_spec("moto") is not None and (
+            shutil.which("moto_server", path=os.path.dirname(sys.executable)) is not None
+            or shutil.which("moto_server") is not None
+        )
     if service == "chromium":
         return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
     raise ValueError(f"unknown service {service!r}")
@@ -48,7 +56,12 @@ def require_service(service: str) -> None:
     """Skip (or, under CI, fail) the calling test when `service` is not available here."""
     if available(service):
         return
-    message = f"{service} is not available on this machine"
+    unavailable(f"{service} is not available on this machine")
+
+
+def unavailable(message: str) -> None:
+    """Skip loudly, saying why, or fail under CI: for a service that is missing, or that
+    is installed but could not be started."""
     if IN_CI:
         pytest.fail(f"{message}, and CI requires it", pytrace=False)
     pytest.skip(f"!!! SKIPPED: {message}; this test did not run")

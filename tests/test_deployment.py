@@ -24,7 +24,19 @@ class ComposeTests(unittest.TestCase):
         self.assertIn("gunicorn", Path(ROOT / "Dockerfile").read_text())
         self.assertEqual(services["worker"]["command"][:4], ["celery", "-A", "config", "worker"])
         self.assertEqual(services["beat"]["command"][:4], ["celery", "-A", "config", "beat"])
-        self.assertEqual(set(COMPOSE["volumes"]), {"pgdata", "media"})
+        self.assertEqual(set(COMPOSE["volumes"]), {"pgdata", "objects"})
+
+    def test_web_and_workers_keep_media_in_the_object_store_not_on_a_volume(self) -> None:
+        services = COMPOSE["services"]
+        self.assertIn("healthcheck", services["object-storage"])
+        for name in ("web", "worker", "beat", "migrate"):
+            service = services[name]
+            self.assertNotIn("volumes", service, name)
+            self.assertNotIn("DJANGO_MEDIA_ROOT", service["environment"], name)
+            self.assertIn(
+                "object-storage:9000", service["environment"]["STAGECOACH_S3_ENDPOINT_URL"]
+            )
+            self.assertTrue(service["environment"]["STAGECOACH_S3_BUCKET"], name)
 
     def test_every_variable_compose_sets_is_read_by_the_settings(self) -> None:
         environment = COMPOSE["services"]["web"]["environment"]

@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from songs.analysis import Status
 from songs.analysis.units import size as format_size
 from songs.models import Song
+from songs.storage import STORAGE_ERRORS
 
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 ACCEPT_ATTRIBUTE = ".jpg,.jpeg,.png,image/jpeg,image/png"
@@ -243,7 +244,7 @@ def _thumbnail(image: Image.Image) -> bytes:
 def _delete(storage: Storage, names: list[str]) -> None:
     # A leftover file costs disk space, never correctness: no row names it any more.
     for name in names:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(*STORAGE_ERRORS):
             storage.delete(name)
 
 
