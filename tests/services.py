@@ -39,6 +39,12 @@ def available(service: str) -> bool:
         )
     if service == "redis":
         return _answers("127.0.0.1", 6379)
+    if service == "nginx":
+        # Debian's nginx, with envsubst and openssl (deploy/nginx/start, the test certificate).
+        nginx = shutil.which("nginx") or (
+            "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+        )
+        return nginx is not None and all(shutil.which(tool) for tool in ("envsubst", "openssl"))
     if service == "chromium":
         return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
     raise ValueError(f"unknown service {service!r}")
