@@ -36,6 +36,8 @@ class Session:
 
     base: str
     cafile: Path | None = None
+    source: str | None = None
+    """The local address to connect from (any of 127.0.0.0/8 on Linux), if not the default."""
     cookies: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -44,11 +46,15 @@ class Session:
 
     def connection(self, timeout: float = 30) -> http.client.HTTPConnection:
         parts = urlsplit(self.base)
+        source = (self.source, 0) if self.source else None
         if parts.scheme == "https":
             return http.client.HTTPSConnection(
-                parts.netloc, timeout=timeout, context=tls_context(self.cafile)
+                parts.netloc,
+                timeout=timeout,
+                context=tls_context(self.cafile),
+                source_address=source,
             )
-        return http.client.HTTPConnection(parts.netloc, timeout=timeout)
+        return http.client.HTTPConnection(parts.netloc, timeout=timeout, source_address=source)
 
     def headers(self, **extra: str) -> dict[str, str]:
         headers = {"Host": self.host, "Referer": self.base + "/"}
@@ -98,7 +104,11 @@ class Session:
 
     def open_socket(self, timeout: float = 60) -> socket.socket:
         parts = urlsplit(self.base)
-        sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout)
+        sock = socket.create_connection(
+            (parts.hostname, parts.port or 80),
+            timeout=timeout,
+            source_address=(self.source, 0) if self.source else None,
+        )
         context = tls_context(self.cafile)
         if parts.scheme == "https" and context is not None:
             return context.wrap_socket(sock, server_hostname=parts.hostname)
@@ -142,7 +152,9 @@ def send_upload(
         for name, value in (fields or {}).items()
     ) + multipart_head(field_name, "huge.wav")
     tail = MULTIPART_TAIL
-    headers = session.headers(**{"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    headers = session.headers(
+        **{"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Connection": "close"}
+    )
     if htmx:
         headers["HX-Request"] = "true"
     if chunked:

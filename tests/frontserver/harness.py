@@ -4,6 +4,7 @@ started by deploy/nginx/start with the shipped config, both once per test class.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import statistics
 import tempfile
@@ -18,10 +19,17 @@ from tests.processes import FrontServer, Process, gunicorn, manage, nginx, produ
 from tests.services import require_service
 
 
+@functools.cache
+def collected_static() -> str:
+    """The static files, collected once for the whole run (collectstatic takes a while)."""
+    static_root = tempfile.mkdtemp(prefix="stagecoach-static-")
+    manage(service_env(**production_settings(static_root)), "collectstatic", "--no-input", "-v0")
+    return static_root
+
+
 def front_env() -> dict[str, str]:
     """The app's settings as compose gives them behind nginx, static files collected."""
-    static_root = tempfile.mkdtemp(prefix="stagecoach-static-")
-    settings = production_settings(static_root) | {
+    settings = production_settings(collected_static()) | {
         "DJANGO_SECURE_COOKIES": "true",
         "DJANGO_SECURE_SSL_REDIRECT": "true",
         "DJANGO_BEHIND_TLS_PROXY": "true",
@@ -31,9 +39,7 @@ def front_env() -> dict[str, str]:
         "STAGECOACH_MAX_UPLOAD_MB": "250",
         "STAGECOACH_VOICE_MAX_MB": "10",
     }
-    env = service_env(**settings)
-    manage(env, "collectstatic", "--no-input", "-v0")
-    return env
+    return service_env(**settings)
 
 
 class FrontServerTestCase(ServicesTestCase):
