@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from tests.frontserver.client import MB, PeakMemory, Session, children, send_upload
-from tests.pipeline.harness import ServicesTestCase, production_env
-from tests.processes import Process, gunicorn, wait_for
+from tests.frontserver.harness import collected_static
+from tests.pipeline.harness import ServicesTestCase, service_env
+from tests.processes import Process, gunicorn, production_settings, wait_for
 
 pytestmark = [pytest.mark.services]
 
@@ -20,7 +21,8 @@ GROWTH_LIMIT_MB = 30
 class UploadMemoryTestCase(ServicesTestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.server, base = gunicorn(production_env(), workers=1, quiet=True)
+        env = service_env(**production_settings(collected_static()))
+        self.server, base = gunicorn(env, workers=1, quiet=True)
         self.addCleanup(self.server.stop)
         self.worker = wait_for(
             lambda: (found := children(self.server.proc.pid)) and found[0],
