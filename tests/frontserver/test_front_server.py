@@ -184,3 +184,20 @@ class RateLimitTests(FrontServerTestCase):
         # Pages are limited separately, and far more loosely.
         response, _ = self.session.request("GET", "/accounts/login/")
         self.assertEqual(response.status, 200)
+
+    def test_a_burst_of_uploads_beyond_thirty_gets_429_from_one_address(self) -> None:
+        self.session.source = "127.0.0.3"  # an address of its own: the zones count per address
+        statuses = []
+        for _ in range(40):
+            try:
+                response, _ = self.session.request(
+                    "POST",
+                    self.record_path() + "bounces/",
+                    b"--x--\r\n",
+                    **{"Content-Type": "multipart/form-data; boundary=x"},
+                )
+            except OSError:
+                continue
+            statuses.append(response.status)
+        self.assertNotIn(429, statuses[:30])
+        self.assertIn(429, statuses[30:])
