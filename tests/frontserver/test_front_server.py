@@ -120,6 +120,18 @@ class UploadLimitTests(FrontServerTestCase):
         self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:300])
         self.assertIn(b"covers can be up to 30 MB", answer)
 
+    def test_a_chunked_cover_over_the_limit_is_cut_off_by_nginx_as_it_arrives(self) -> None:
+        self.session.log_in("ada", "password-ada")
+        answer = send_upload(
+            self.session,
+            f"/songs/{self.song.pk}/artwork/",
+            field_name="file",
+            file_bytes=artwork.MAX_UPLOAD_BYTES + 10 * MB,
+            chunked=True,
+        )
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer[:300])
+        self.assertNotIn(" 413 ", self.web.output())
+
     def test_a_body_within_the_limits_reaches_the_app_through_the_buffer(self) -> None:
         self.session.log_in("ada", "password-ada")
         answer = send_upload(
