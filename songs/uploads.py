@@ -24,6 +24,12 @@ class SizeLimitUploadHandler(FileUploadHandler):
     reason on `request.upload_refused` and tells the student. Install it before anything
     reads request.POST (see `songs.views.upload_bounce`). `refusal` writes that reason from
     the size and the limit; the bounce's by default.
+
+    The rest of the body is never read: Django's alternative (`connection_reset=False`)
+    reads it line by line, and a body without a newline became one line in memory (600 MB
+    took a worker from 226 MB to 1.5 GB). gunicorn sends the answer and then closes the
+    connection gracefully (a FIN, a short drain), so the client still reads it; behind
+    nginx a body over the limit never reaches gunicorn (deploy/nginx/stagecoach.conf).
     """
 
     def __init__(
@@ -64,7 +70,8 @@ class SizeLimitUploadHandler(FileUploadHandler):
         self.request.upload_refused = self.refusal(  # type: ignore[attr-defined]
             size_bytes, self.limit_bytes
         )
-        raise StopUpload(connection_reset=False)
+        # Stop reading here: the unread rest of the body is left to the server to discard.
+        raise StopUpload(connection_reset=True)
 
 
 def bounce_too_large(size_bytes: int, limit_bytes: int) -> str:

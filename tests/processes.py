@@ -1,5 +1,6 @@
 """The one harness for tests that start the app's own processes: gunicorn, Celery workers,
-a private redis-server, a private PostgreSQL, each on a free port of its own.
+a private redis-server, a private PostgreSQL, the nginx front server, each on a free port
+of its own.
 
 Nothing here imports Django, so the load test (`tests/load/run.py`, a plain script) and the
 pipeline tests (`tests/pipeline/`, Django test cases) start processes the same way. Every
@@ -15,6 +16,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -22,7 +24,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -143,12 +145,18 @@ class Process:
         self.stop()
 
 
-def _answers_http(url: str) -> bool:
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # a redirect (to HTTPS, say) is an answer: the server is up
+
+
+def _answers_http(url: str, context: ssl.SSLContext | None = None) -> bool:
+    opener = urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=context))
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with opener.open(url, timeout=2) as response:
             return bool(response.status)
     except urllib.error.HTTPError:
-        return True  # it answered, with an error page: it is up
+        return True  # it answered, with an error page (or a redirect): it is up
     except OSError:
         return False
 
@@ -174,6 +182,63 @@ def gunicorn(
     base = f"http://127.0.0.1:{port}"
     server.wait_until(lambda: _answers_http(base + "/accounts/login/"), what="gunicorn")
     return server, base
+
+
+NGINX_START = ROOT / "deploy" / "nginx" / "start"
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 (and its key), made with openssl."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"]
+        + ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+class FrontServer(NamedTuple):
+    process: Process
+    base: str
+    """The HTTPS address, e.g. https://127.0.0.1:40123."""
+    http_base: str
+    certificate: Path
+
+
+def nginx(upstream: str, app: Mapping[str, str], workdir: Path) -> FrontServer:
+    """The front server as docker-compose starts it: deploy/nginx/start renders the shipped
+    deploy/nginx/stagecoach.conf with the environment and runs nginx in the foreground,
+    here with a prefix under `workdir`, free ports, a self-signed certificate and the app's
+    own upload and media settings from `app`. Ready once it answers over HTTPS."""
+    cert, key = self_signed_certificate(workdir)
+    https_port, http_port = free_port(), free_port()
+    shared = ("STAGECOACH_MAX_UPLOAD_MB", "STAGECOACH_VOICE_MAX_MB", "DJANGO_MEDIA_ROOT")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NGINX_")}
+    env |= {name: app[name] for name in shared + ("STAGECOACH_MEDIA_ACCEL_PREFIX",) if name in app}
+    env |= {
+        "NGINX_PREFIX": str(workdir / "nginx"),
+        "NGINX_BIN": shutil.which("nginx") or "/usr/sbin/nginx",
+        "NGINX_UPSTREAM": upstream,
+        "NGINX_HTTP_PORT": str(http_port),
+        "NGINX_HTTPS_PORT": str(https_port),
+        "NGINX_HTTPS_PUBLIC_PORT": str(https_port),
+        "NGINX_TLS_CERT": str(cert),
+        "NGINX_TLS_KEY": str(key),
+        "NGINX_WORKER_PROCESSES": "2",
+    }
+    if os.geteuid() == 0:
+        # Started as root (as on the CI machine), nginx would drop its workers to nobody,
+        # who may not read the media gunicorn (root here) wrote; compose runs nginx as the
+        # app's own user instead, which needs no such line.
+        env["NGINX_USER"] = "root"
+    server = Process("nginx", ["/bin/sh", str(NGINX_START)], env)
+    base = f"https://127.0.0.1:{https_port}"
+    context = ssl.create_default_context(cafile=str(cert))
+    server.wait_until(lambda: _answers_http(base + "/static/", context), what="nginx")
+    return FrontServer(server, base, f"http://127.0.0.1:{http_port}", cert)
 
 
 def celery_worker(

@@ -47,6 +47,12 @@ def available(service: str) -> bool:
             shutil.which("moto_server", path=os.path.dirname(sys.executable)) is not None
             or shutil.which("moto_server") is not None
         )
+    if service == "nginx":
+        # Debian's nginx, with envsubst and openssl (deploy/nginx/start, the test certificate).
+        nginx = shutil.which("nginx") or (
+            "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+        )
+        return nginx is not None and all(shutil.which(tool) for tool in ("envsubst", "openssl"))
     if service == "chromium":
         return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
     raise ValueError(f"unknown service {service!r}")

@@ -11,6 +11,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = (ROOT / "config" / "settings.py").read_text()
+NGINX_START = (ROOT / "deploy" / "nginx" / "start").read_text()
+# What deploy/nginx/start reads from the environment (`: "${NAME:=default}"`).
+NGINX_VARIABLES = set(re.findall(r'^: "\$\{(\w+):=', NGINX_START, re.MULTILINE))
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 POSTGRES_IMAGE_VARIABLES = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
 
@@ -50,5 +53,40 @@ class ComposeTests(unittest.TestCase):
             if not line or line.startswith("#"):
                 continue
             name = line.split("=", 1)[0]
-            known = f'"{name}"' in SETTINGS or name in POSTGRES_IMAGE_VARIABLES
+            known = (
+                f'"{name}"' in SETTINGS
+                or name in POSTGRES_IMAGE_VARIABLES
+                or name in NGINX_VARIABLES
+            )
             self.assertTrue(known and re.search(rf"\b{name}\b", compose_text), name)
+
+
+class FrontServerDeploymentTests(unittest.TestCase):
+    def test_compose_puts_nginx_in_front_and_publishes_no_gunicorn_port(self) -> None:
+        services = COMPOSE["services"]
+        self.assertNotIn("ports", services["web"])
+        self.assertEqual(services["nginx"]["ports"], ["80:8080", "443:8443"])
+        self.assertEqual(services["nginx"]["build"]["dockerfile"], "deploy/nginx/Dockerfile")
+        dockerfile = (ROOT / "deploy" / "nginx" / "Dockerfile").read_text()
+        self.assertIn('CMD ["/bin/sh", "/etc/stagecoach/nginx/start"]', dockerfile)
+        # Media is in the bucket, streamed by the app through nginx: no media on its disk.
+        self.assertEqual(services["nginx"]["volumes"], ["./tls:/etc/stagecoach/tls:ro"])
+
+    def test_the_nginx_service_sets_only_what_its_start_script_reads(self) -> None:
+        for name in COMPOSE["services"]["nginx"]["environment"]:
+            self.assertIn(name, NGINX_VARIABLES, f"{name} is set but deploy/nginx/start ignores it")
+
+    def test_the_front_server_and_the_app_agree_on_the_media_and_upload_settings(self) -> None:
+        app = COMPOSE["services"]["web"]["environment"]
+        front = COMPOSE["services"]["nginx"]["environment"]
+        for name in ("STAGECOACH_MAX_UPLOAD_MB", "STAGECOACH_VOICE_MAX_MB"):
+            self.assertEqual(front[name], app[name], name)
+        # With media in a bucket the app streams it; X-Accel-Redirect needs it on disk.
+        self.assertTrue(app["STAGECOACH_S3_BUCKET"])
+        self.assertEqual(app["STAGECOACH_MEDIA_SERVE"], "django")
+
+    def test_the_front_servers_cover_limit_is_the_apps_own(self) -> None:
+        from songs.release import artwork
+
+        cover_mb = int(re.search(r"^COVER_MAX_MB=(\d+)$", NGINX_START, re.MULTILINE)[1])
+        self.assertEqual(cover_mb * 1024 * 1024, artwork.MAX_UPLOAD_BYTES)
