@@ -140,7 +140,9 @@ def blocks(fileobj: BinaryFile, layout: WavLayout, frames: int) -> Iterator[np.n
     """float32 blocks of `frames` x channels (the last may be shorter), from the data
     chunk to its declared end or the end of the file, whichever comes first.
 
-    Every block is a view of one reused buffer: use it before asking for the next.
+    Every block is a view of one reused buffer: use it before asking for the next. Its
+    transpose (channels x frames) is C-contiguous, so `np.ascontiguousarray(block.T)`
+    copies nothing.
     """
     assert layout.data_offset is not None
     channels, align, bits = layout.channels, layout.block_align, layout.bits
@@ -161,23 +163,25 @@ def blocks(fileobj: BinaryFile, layout: WavLayout, frames: int) -> Iterator[np.n
         if remaining is not None:
             remaining -= got
         samples = count * channels
+        # Written channel-major and handed out transposed: the meters want each channel's
+        # samples contiguous, and converting straight into that order saves a copy.
+        rows = out[:samples].reshape(channels, count)
+        block = rows.T
         if bits == 24:
             assert wide is not None
             # Bytes [previous high byte, low, middle, high] little-endian: the sample
             # times 256 plus noise in the low byte, which the mask clears.
             shifted = np.ndarray((samples,), dtype="<i4", buffer=raw, offset=0, strides=(3,))
             np.bitwise_and(shifted, -256, out=wide[:samples])
-            block = out[:samples]
-            block[...] = wide[:samples]
-            block *= np.float32(2.0**-31)
+            block[...] = wide[:samples].reshape(count, channels)
+            rows *= np.float32(2.0**-31)
         elif layout.encoding == IEEE_FLOAT:
-            block = out[:samples]
-            block[...] = np.frombuffer(raw, dtype="<f4", count=samples, offset=1)
+            block[...] = np.frombuffer(raw, "<f4", samples, 1).reshape(count, channels)
         else:
-            block = out[:samples]
             kind = "<i2" if bits == 16 else "<i4"
-            np.multiply(np.frombuffer(raw, dtype=kind, count=samples, offset=1), scale, out=block)
-        yield block.reshape(count, channels)
+            source = np.frombuffer(raw, kind, samples, 1).reshape(count, channels)
+            np.multiply(source, scale, out=block)
+        yield block
         if got < wanted:
             return
 
