@@ -19,6 +19,7 @@ import numpy as np
 import soundfile
 from mutagen.mp4 import MP4, MP4Info
 
+from songs.analysis import wav
 from songs.analysis.errors import AnalysisError
 from songs.analysis.formats import AudioFormat, BinaryFile
 from songs.analysis.targets import Targets
@@ -84,7 +85,16 @@ class AudioStream(contextlib.AbstractContextManager["AudioStream", None]):
 
 def open_stream(fileobj: BinaryFile, fmt: AudioFormat, targets: Targets) -> AudioStream:
     fileobj.seek(0)
-    stream = _PyAVStream(fileobj) if fmt is AudioFormat.M4A else _SoundFileStream(fileobj, fmt)
+    stream: AudioStream
+    layout = wav.read_layout(fileobj) if fmt is AudioFormat.WAV else None
+    if layout is not None:
+        wav.check_layout(layout)
+    if fmt is AudioFormat.M4A:
+        stream = _PyAVStream(fileobj)
+    elif layout is not None and layout.fast:
+        stream = _WavStream(fileobj, layout)
+    else:
+        stream = _SoundFileStream(fileobj, fmt)
     try:
         _check_layout(stream.info, targets)
     except AnalysisError:
@@ -241,6 +251,40 @@ class _SoundFileStream(AudioStream):
 
     def close(self) -> None:
         self._file.close()
+
+
+_WAV_CODECS = {
+    (wav.PCM, 16): "pcm_s16",
+    (wav.PCM, 24): "pcm_s24",
+    (wav.PCM, 32): "pcm_s32",
+    (wav.IEEE_FLOAT, 32): "pcm_f32",
+}
+
+
+class _WavStream(AudioStream):
+    """Plain PCM and float WAV, converted from the bytes (see wav.py)."""
+
+    def __init__(self, fileobj: BinaryFile, layout: wav.WavLayout) -> None:
+        self._fileobj = fileobj
+        self._layout = layout
+        frames = wav.frames_declared(layout)
+        self.info = StreamInfo(
+            sample_rate=layout.sample_rate,
+            channels=layout.channels,
+            codec=_WAV_CODECS[layout.encoding, layout.bits],
+            bit_depth=layout.bits,
+            lossless=True,
+            declared_frames=frames if frames and 0 < frames < 2**62 else None,
+        )
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        try:
+            yield from wav.blocks(self._fileobj, self._layout, BLOCK_FRAMES)
+        except OSError as error:
+            raise damaged() from error
+
+    def close(self) -> None:
+        """The caller owns the file."""
 
 
 class _PyAVStream(AudioStream):

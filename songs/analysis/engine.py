@@ -14,6 +14,7 @@ from songs.analysis.decode import BLOCK_FRAMES, StreamInfo, check_samples, open_
 from songs.analysis.errors import AnalysisError
 from songs.analysis.formats import ACCEPTED_LABELS, AudioFormat, BinaryFile, sniff
 from songs.analysis.health import HealthMeter, chunk_extremes
+from songs.analysis.heap import reused_heap
 from songs.analysis.loudness import (
     GATING_STEP_SUBBLOCKS,
     MOMENTARY_SUBBLOCKS,
@@ -72,7 +73,11 @@ def analyse(
     metadata = read_metadata(fileobj, fmt, max_artwork_pixels=targets.max_artwork_pixels)
     # One core: the matrix products are small enough that BLAS threads only fight each
     # other (several times slower on two cores), and workers run analyses side by side.
-    with open_stream(fileobj, fmt, targets) as stream, threadpool_limits(limits=1):
+    with (
+        open_stream(fileobj, fmt, targets) as stream,
+        threadpool_limits(limits=1),
+        reused_heap(),
+    ):
         measured = _measure(stream.blocks(), stream.info, targets)
     _check_complete(measured.frames, stream.info)
     report = _report(measured, stream.info, fmt, size, metadata, stage, targets)

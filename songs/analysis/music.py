@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 from songs.analysis.decode import StreamInfo, check_samples, open_stream
 from songs.analysis.errors import AnalysisError
 from songs.analysis.formats import ACCEPTED_LABELS, BinaryFile, sniff
+from songs.analysis.heap import reused_heap
 from songs.analysis.spectrum import BAND_CENTRES_HZ, SpectrumMeter
 from songs.analysis.targets import Targets
 from songs.analysis.tempo import OnsetMeter, estimate_tempo
@@ -159,7 +160,11 @@ def analyse_music(fileobj: BinaryFile, *, targets: Targets | None = None) -> Mus
             f"{ACCEPTED_LABELS}.",
         )
     # One core, as in the loudness pass: workers run analyses side by side.
-    with open_stream(fileobj, fmt, targets) as stream, threadpool_limits(limits=1):
+    with (
+        open_stream(fileobj, fmt, targets) as stream,
+        threadpool_limits(limits=1),
+        reused_heap(),
+    ):
         return _measure(stream.blocks(), stream.info, targets)
 
 

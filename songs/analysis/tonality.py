@@ -149,11 +149,10 @@ class PitchMeter:
         near = earlier.copy()
         near[:, 1:] |= earlier[:, :-1]
         near[:, :-1] |= earlier[:, 1:]
-        # (np.roll wraps round only into the margin bins, which are never peaks.)
-        best_earlier = np.maximum(
-            earlier_levels,
-            np.maximum(np.roll(earlier_levels, 1, 1), np.roll(earlier_levels, -1, 1)),
-        )
+        # The loudest of the bin and its neighbours (the edge bins are margin, never peaks).
+        best_earlier = earlier_levels.copy()
+        np.maximum(best_earlier[:, 1:], earlier_levels[:, :-1], out=best_earlier[:, 1:])
+        np.maximum(best_earlier[:, :-1], earlier_levels[:, 1:], out=best_earlier[:, :-1])
         sustained = peaks & near & (levels >= best_earlier - MAX_DROP_DB)
         self._collect(levels, power, sustained, low)
 

@@ -12,7 +12,7 @@ import numpy as np
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3, TIT2, TXXX
 
-from songs.analysis import AnalysisError, Report, analyse
+from songs.analysis import AnalysisError, Report, analyse, analyse_music
 from tests.analysis.signals import encode, encode_m4a, tone
 
 RATE = 44100
@@ -104,7 +104,30 @@ class BadInputTests(unittest.TestCase):
         for channels in (1000, 0):
             wav[22:24] = struct.pack("<H", channels)
             with self.subTest(channels=channels):
-                self.assert_error(bytes(wav), "unsupported_channels", "unreadable")
+                self.assert_error(
+                    bytes(wav), "unsupported_channels", "unreadable", "impossible_header"
+                )
+
+    def test_impossible_wav_headers_are_refused_with_what_is_wrong(self) -> None:
+        wav = encode(song(), RATE, subtype="PCM_16")  # stereo, 16 bits: 4 bytes a frame
+        cases = {
+            "block align 0": (32, "<H", 0, "0 bytes"),
+            "block align 3": (32, "<H", 3, "3 bytes"),
+            "bits not matching the block align": (34, "<H", 24, "24-bit"),
+            "12 bits": (34, "<H", 12, "12-bit"),
+            "0 channels": (22, "<H", 0, "0 channels"),
+            "sample rate 0": (24, "<I", 0, "0 Hz"),
+        }
+        for name, (offset, layout, value, said) in cases.items():
+            broken = bytearray(wav)
+            broken[offset : offset + struct.calcsize(layout)] = struct.pack(layout, value)
+            with self.subTest(header=name):
+                error = self.assert_error(bytes(broken), "impossible_header")
+                self.assertIn(said, error.reason)
+                self.assertIn("export", error.reason.lower())
+                with self.assertRaises(AnalysisError) as music:
+                    analyse_music(io.BytesIO(bytes(broken)))
+                self.assertEqual(music.exception.code, "impossible_header")
 
     def test_absurd_sample_rates_are_refused(self) -> None:
         wav = bytearray(encode(song(), RATE, subtype="PCM_16"))

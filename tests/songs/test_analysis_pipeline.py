@@ -87,6 +87,17 @@ class UploadToReportTests(PipelineTestCase):
         self.assertNotContains(page, "Try again")
         self.assertContains(page, "Set v1 aside")
 
+    def test_a_wav_whose_block_align_is_0_fails_with_the_reason_on_the_page(self) -> None:
+        data = bytearray(audio_bytes("WAV"))
+        data[32:34] = b"\x00\x00"  # the fmt chunk's block align: bytes per frame
+        bounce = self.upload(bytes(data), "zero-align.wav")
+        self.assertEqual(bounce.analysis_state, AnalysisState.FAILED)
+        self.assertIsNone(bounce.integrated_lufs)
+        self.assertIn("header", bounce.analysis_error)
+        self.assertIn("0 bytes", bounce.analysis_error)
+        page = self.client.get(f"/songs/{self.song.pk}/stages/mastering/")
+        self.assertContains(page, bounce.analysis_error)
+
     def test_a_failed_version_is_set_aside_and_the_next_upload_comes_after_it(self) -> None:
         bounce = self.upload(broken_wav(), "cut-off.wav")
         response = self.client.post(f"/bounces/{bounce.pk}/set-aside/", headers=HTMX)
