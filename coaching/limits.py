@@ -73,9 +73,9 @@ def upload_limited(request: HttpRequest, *, kept: str) -> Limited | None:
     if left is None:
         return None
     return Limited(
-        message=f"That is more than {per_hour} uploads in an hour, the most Stagecoach takes "
-        f"from one person. Try again in {wait_phrase(left)}: {kept}; the file has to be "
-        "chosen again then.",
+        message=f"You have uploaded {per_hour} file{'' if per_hour == 1 else 's'} this hour, "
+        f"the most Stagecoach takes from one person in an hour. Try again in "
+        f"{wait_phrase(left)}: {kept}; the file has to be chosen again then.",
         retry_after_s=left,
     )
 

@@ -76,7 +76,7 @@ class UploadLimitTests(BaseTestCase):
         response = self.upload(note="Brighter chorus")
         self.assertEqual(response.status_code, 429)
         self.assertTrue(0 < int(response["Retry-After"]) <= 3600)
-        self.assertContains(response, "more than 2 uploads in an hour", status_code=429)
+        self.assertContains(response, "You have uploaded 2 files this hour", status_code=429)
         self.assertContains(response, "Brighter chorus", status_code=429)
         self.assertEqual(Bounce.objects.count(), 2)
 
@@ -100,7 +100,7 @@ class UploadLimitTests(BaseTestCase):
             f"/songs/{self.song.pk}/artwork/",
             {"file": image_upload("cover.png", image_bytes(1400))},
         )
-        self.assertContains(response, "more than 2 uploads in an hour", status_code=429)
+        self.assertContains(response, "You have uploaded 2 files this hour", status_code=429)
         self.song.refresh_from_db()
         self.assertFalse(self.song.artwork)
 
