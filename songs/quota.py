@@ -21,9 +21,11 @@ from songs.models import Bounce, ReferenceTrack, Song
 
 
 def storage_size(size_bytes: int) -> str:
-    """Sizes of storage read best in GB once they reach one: "1.5 GB", else "340 MB"."""
+    """Sizes of storage with a decimal where it tells: "1.5 GB", "9.7 MB", "340 MB"."""
     if size_bytes >= 1024**3:
         return f"{size_bytes / 1024**3:.1f} GB"
+    if 1024**2 <= size_bytes < 100 * 1024**2:
+        return f"{size_bytes / 1024**2:.1f} MB"
     return format_size(size_bytes)
 
 
@@ -90,9 +92,11 @@ def refusal(*, owner: User, adding_bytes: int, replacing_bytes: int = 0) -> str:
     used = used_bytes(owner) - replacing_bytes
     if used + adding_bytes <= quota:
         return ""
+    used = max(0, used)
     return (
-        f"This file is {format_size(adding_bytes)}, and {storage_size(max(0, used))} of your "
-        f"{storage_size(quota)} of storage are in use, so it does not fit. Remove reference "
+        f"This file is {format_size(adding_bytes)}, and {storage_size(used)} of your "
+        f"{storage_size(quota)} of storage are in use ({storage_size(max(0, quota - used))} "
+        "left), so it does not fit. Remove reference "
         "tracks you no longer need, upload a compressed export (FLAC is lossless at about "
         "half the size of WAV), or ask your course admin for more room."
     )

@@ -71,7 +71,8 @@ class QuotaRefusalTests(BaseTestCase):
             self.assertEqual(self.upload().status_code, 302)
             response = self.upload(note="Third take")
         self.assertContains(response, "does not fit")
-        self.assertContains(response, "of storage are in use")
+        self.assertContains(response, "of storage are in use (")
+        self.assertContains(response, "left), so it does not fit")
         self.assertContains(response, "Third take")
         self.assertEqual(Bounce.objects.count(), 1)
 
@@ -124,7 +125,7 @@ class QuotaDisplayTests(BaseTestCase):
         self.client.force_login(self.alice)
         response = self.client.get("/")
         self.assertContains(response, "Your storage")
-        self.assertContains(response, "<strong>1 MB</strong> of 10 MB used (10%)", html=False)
+        self.assertContains(response, "<strong>1.0 MB</strong> of 10.0 MB used (10%)", html=False)
         self.assertContains(response, 'max="10485760"')
 
     def test_a_coach_without_songs_sees_no_storage(self) -> None:
