@@ -162,7 +162,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0) or None
+# Proxies in front that append to X-Forwarded-For (nginx: 1); rate limits read the client's
+# address from it (coaching.limits.client_ip).
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
 
 # How long a login lasts: the session cookie's age (Django's own default is 14 days).
 SESSION_COOKIE_AGE = env_int("STAGECOACH_SESSION_DAYS", 14) * 24 * 60 * 60
@@ -204,7 +207,7 @@ PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("STAGECOACH_RESETS_PER_ADDRESS_PE
 PASSWORD_RESETS_PER_CLIENT_PER_HOUR = env_int("STAGECOACH_RESETS_PER_CLIENT_PER_HOUR", 20)
 # Files one person may upload per hour: bounces, reference tracks and covers together.
 UPLOADS_PER_HOUR = env_int("STAGECOACH_UPLOADS_PER_HOUR", 60)
-# Behind a proxy, the client is the address the proxy saw (as for login throttling).
+# Behind proxies, the client's address comes from X-Forwarded-For (DJANGO_PROXY_COUNT).
 RATELIMIT_IP_META_KEY = "coaching.limits.client_ip"
 # What one student may keep stored: bounces, reference tracks, covers and their own voice
 # notes together; 0 turns the quota off.

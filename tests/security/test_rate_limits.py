@@ -120,3 +120,48 @@ class UploadLimitTests(BaseTestCase):
     def test_a_limit_of_zero_turns_the_limit_off(self) -> None:
         answers = [self.upload().status_code for _ in range(4)]
         self.assertEqual(answers, [302] * 4)
+
+
+class RateLimitEdgeTests(BaseTestCase):
+    @override_settings(PASSWORD_RESETS_PER_CLIENT_PER_HOUR=1, PROXY_COUNT=1)
+    def test_behind_a_proxy_each_client_is_counted_by_the_address_the_proxy_added(
+        self,
+    ) -> None:
+        def ask(email: str, forwarded: str) -> int:
+            return self.client.post(
+                RESET_URL,
+                {"email": email},
+                REMOTE_ADDR="10.0.0.1",  # the proxy
+                HTTP_X_FORWARDED_FOR=forwarded,
+            ).status_code
+
+        self.assertEqual(ask("a@example.com", "203.0.113.1"), 302)
+        self.assertEqual(ask("b@example.com", "203.0.113.2"), 302)
+        self.assertEqual(ask("c@example.com", "203.0.113.1"), 429)
+        # What the client wrote itself, left of the proxy's entry, changes nothing.
+        self.assertEqual(ask("d@example.com", "198.51.100.9, 203.0.113.1"), 429)
+
+    @override_settings(PASSWORD_RESETS_PER_CLIENT_PER_HOUR=1)
+    def test_without_a_proxy_x_forwarded_for_is_ignored(self) -> None:
+        def ask(email: str, forwarded: str) -> int:
+            return self.client.post(
+                RESET_URL,
+                {"email": email},
+                REMOTE_ADDR="203.0.113.5",
+                HTTP_X_FORWARDED_FOR=forwarded,
+            ).status_code
+
+        self.assertEqual(ask("a@example.com", "198.51.100.1"), 302)
+        self.assertEqual(ask("b@example.com", "198.51.100.2"), 429)
+
+    def test_a_cache_that_does_not_answer_lets_the_request_through_and_logs(self) -> None:
+        from unittest import mock
+
+        with (
+            mock.patch("coaching.limits.get_usage", side_effect=ConnectionError("down")),
+            self.assertLogs("coaching.limits", "WARNING") as logs,
+        ):
+            response = self.client.post(RESET_URL, {"email": "alice@example.com"})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(len(mail.outbox), 1)
+        self.assertIn("the cache did not answer", logs.output[0])
