@@ -11,12 +11,16 @@ RUN apt-get update \
     && useradd --create-home --uid 1000 stagecoach
 
 WORKDIR /app
+# Every package at its locked version, checked against its hash (`make lock` writes the
+# lock from pyproject.toml); then the app itself, which adds nothing unpinned.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY config ./config
 COPY songs ./songs
 COPY stages ./stages
 COPY coaching ./coaching
-RUN pip install .
+RUN pip install --no-deps .
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static

@@ -266,7 +266,7 @@ def cohort_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         summary = {
             o: sum(r.outcome == o for r in results)
             for o in ("created", "added", "already", "invalid")
-        }
+        } | {"unsent": sum(bool(r.mail_error) for r in results)}
     return render(
         request,
         "coaching/cohort_import.html",

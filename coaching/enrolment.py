@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
+import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -22,6 +25,10 @@ from django.utils.http import urlsafe_base64_encode
 from coaching import activity
 from coaching.models import INVITE_SALT, Cohort, Invite, Membership, Role, StageDeadline, User
 from songs.models import Song
+
+logger = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 2000
@@ -90,6 +97,7 @@ class ImportRow:
     email: str
     outcome: str  # "created", "added", "already", "invalid"
     reason: str = ""
+    mail_error: str = ""  # why the e-mail to this person could not be sent
 
 
 def read_csv(data: bytes) -> list[tuple[int, str, str]]:
@@ -172,14 +180,14 @@ def import_students(*, cohort: Cohort, data: bytes, by: User) -> list[ImportRow]
                 )
                 Membership.objects.create(cohort=cohort, user=user, role=Role.STUDENT)
                 results.append(ImportRow(line, name, email, "created"))
-                mails.append(_invitation_mail(user, cohort))
+                mails.append((len(results) - 1, _invitation_mail(user, cohort)))
                 continue
             membership, created = Membership.objects.get_or_create(
                 cohort=cohort, user=user, defaults={"role": Role.STUDENT}
             )
             if created:
                 results.append(ImportRow(line, name, email, "added"))
-                mails.append(_added_mail(user, cohort))
+                mails.append((len(results) - 1, _added_mail(user, cohort)))
             else:
                 role = membership.get_role_display().lower()
                 results.append(ImportRow(line, name, email, "already", f"already a {role}"))
@@ -192,9 +200,49 @@ def import_students(*, cohort: Cohort, data: bytes, by: User) -> list[ImportRow]
             "enrolled.",
             cohort=cohort,
         )
-    if mails:
-        transaction.on_commit(lambda: send_mass_mail(tuple(mails), fail_silently=True))
+    # Sent once the accounts are committed, one by one, so that each failure is logged and
+    # reported on its own row instead of dropped.
+    for index, error in _send(mails):
+        results[index] = dataclasses.replace(results[index], mail_error=error)
     return results
+
+
+Mail = tuple[str, str, str, list[str]]
+
+
+def _send(mails: list[tuple[int, Mail]]) -> list[tuple[int, str]]:
+    """Send each mail; (index, what went wrong) for each one that was not sent."""
+    if not mails:
+        return []
+    failed: list[tuple[int, str]] = []
+    try:
+        connection = get_connection()
+        connection.open()
+    except Exception as exc:
+        logger.exception("Import e-mails not sent: the mail server could not be reached.")
+        return [(index, _mail_failure(exc)) for index, _ in mails]
+    try:
+        for index, (subject, body, sender, to) in mails:
+            try:
+                EmailMessage(subject, body, sender, to, connection=connection).send()
+            except Exception as exc:
+                logger.exception("Import e-mail to %s not sent.", ", ".join(to))
+                failed.append((index, _mail_failure(exc)))
+    finally:
+        connection.close()
+    return failed
+
+
+def _mail_failure(exc: Exception) -> str:
+    return (
+        f"the e-mail could not be sent ({type(exc).__name__}, details in the log); they can "
+        "ask for a link with “Forgot your password?” on the log-in page"
+    )
+
+
+def _subject(text: str) -> str:
+    """A subject is one line: a control character in a name must not break the header."""
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def _invalid(name: str, email: str, seen: set[str]) -> str:
@@ -226,7 +274,12 @@ def _invitation_mail(user: User, cohort: Cohort) -> tuple[str, str, str, list[st
         f"Choose your password here to start:\n{link}\n\n"
         f"Your login is {user.username}.\n"
     )
-    return (f"Your place in {cohort.name}", body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return (
+        _subject(f"Your place in {cohort.name}"),
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
 
 
 def _added_mail(user: User, cohort: Cohort) -> tuple[str, str, str, list[str]]:
@@ -234,7 +287,7 @@ def _added_mail(user: User, cohort: Cohort) -> tuple[str, str, str, list[str]]:
         f"Hello {user.display_name},\n\nYou have been added to “{cohort.name}” on Stagecoach. "
         f"Log in as usual: {settings.SITE_URL}{reverse('songs:home')}\n"
     )
-    return (f"You are in {cohort.name}", body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return (_subject(f"You are in {cohort.name}"), body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
 # --- Coaches, moves, removals ---------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from django.db import models
 
 from coaching.models import Cohort, Mark, Role, Snippet, User, Verdict
+from coaching.validators import single_line, single_line_fields
 from stages.balance import BALANCE_MAX, BALANCE_MIN
 from stages.models import CoreAction, Stage
 
@@ -102,6 +103,7 @@ class SnippetForm(forms.ModelForm[Snippet]):
 
     def __init__(self, *args: Any, check_ids: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        single_line_fields(self, "title")
         self.fields["check_id"] = forms.ChoiceField(
             label=self.fields["check_id"].label,
             required=False,
@@ -127,6 +129,10 @@ class CohortForm(forms.ModelForm[Cohort]):
             "ends_on": date_picker(),
         }
         error_messages = {"name": {"required": "Give the cohort a name."}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        single_line_fields(self, "name", "course")
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -196,12 +202,12 @@ class MoveForm(forms.Form):
 
 
 class DuplicateForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(max_length=120, validators=[single_line])
     starts_on = forms.DateField(label="Starts on", required=False, widget=date_picker())
 
 
 class SignUpForm(forms.Form):
-    name = forms.CharField(max_length=150)
+    name = forms.CharField(max_length=150, validators=[single_line])
     email = forms.EmailField(label="E-mail")
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)

@@ -31,6 +31,7 @@ from coaching.models import (
     User,
     Verdict,
 )
+from songs import quota
 from songs.analysis.units import clock
 from songs.models import Bounce
 from stages.balance import BALANCE_MAX, BALANCE_MIN
@@ -401,6 +402,13 @@ def add_comment(
     if blocking and not may_review(author, record):
         raise CoachingError("Only a coach can mark a comment as blocking.")
     note = _voice_note(voice_note) if voice_note is not None else None
+    # A student's own voice notes count towards their storage quota; a coach's do not.
+    if (
+        note is not None
+        and author.pk == record.song.owner_id
+        and (refused := quota.refusal(owner=author, adding_bytes=note.size_bytes))
+    ):
+        raise VoiceNoteRefused(refused)
     comment = Comment(
         record=record,
         bounce=bounce,

@@ -4,17 +4,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from coaching import services, threads, voice
+from coaching import limits, services, threads, voice
 from coaching.forms import CommentForm, ReviewForm, SnippetForm
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import ActionMark, Cohort, Comment, Mark, Role, Snippet, User
@@ -441,3 +444,36 @@ def tendencies_people(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     page = Paginator(students, PICKER_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "coaching/tendencies_people.html", {"page": page, "q": query})
+
+
+# --- Password reset -------------------------------------------------------------------------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with e-mails limited per address and per client
+    (coaching.limits): over either, the form comes back with the address as typed, a
+    sentence saying when to try again, status 429 and Retry-After, and no e-mail goes."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        limited = limits.password_reset_limited(self.request, form.cleaned_data["email"])
+        if limited is None:
+            return super().form_valid(form)
+        form.add_error("email", limited.message)
+        return limits.answer(self.render_to_response(self.get_context_data(form=form)), limited)
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+LONG_FORM_PART = (
+    "A file name (or another part of the form) was too long for Stagecoach to read, so "
+    "nothing was saved. Rename the file to something shorter (up to 255 characters) and "
+    "choose it again."
+)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page (config.urls.handler400). A form part whose headers are over Django's
+    limit (a file named with thousands of characters) gets a sentence of its own; for
+    anything else the page says what can be said without repeating the request back."""
+    reason = LONG_FORM_PART if isinstance(exception, MultiPartParserError) else ""
+    return render(request, "400.html", {"reason": reason}, status=400)

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_ratelimit",
     "coaching",
     "stages",
     "songs",
@@ -164,9 +165,13 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Proxies in front of gunicorn (1 behind deploy/nginx): the client's address is taken from
-# X-Forwarded-For as they append it (coaching.http.client_ip), never from what a client sent.
+# X-Forwarded-For as they append it (coaching.http.client_ip), never from what a client sent;
+# login throttling and the rate limits both count by it.
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "coaching.http.client_ip"
+
+# How long a login lasts: the session cookie's age (Django's own default is 14 days).
+SESSION_COOKIE_AGE = env_int("STAGECOACH_SESSION_DAYS", 14) * 24 * 60 * 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -174,6 +179,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Cache and rate limits ----------------------------------------------------------------
+
+# Rate limits (django-ratelimit) count in the cache, so every web process must share it:
+# Redis when STAGECOACH_CACHE_URL is set (compose sets it), otherwise memory local to the
+# one process that the embedded default runs.
+CACHE_URL = env_str("STAGECOACH_CACHE_URL")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit names only django-redis and memcached as supported; Django's own
+    # RedisCache counts with Redis's atomic INCR just the same.
+    "django_ratelimit.W001",
+    # Memory local to a process is shared by every request of the embedded default's one
+    # process; with several web processes, set STAGECOACH_CACHE_URL (README).
+    *([] if CACHE_URL else ["django_ratelimit.E003"]),
+]
+# Password-reset e-mails asked for, per hour: for one address, and from one client (a
+# classroom shares one address, so that limit is wider).
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("STAGECOACH_RESETS_PER_ADDRESS_PER_HOUR", 3)
+PASSWORD_RESETS_PER_CLIENT_PER_HOUR = env_int("STAGECOACH_RESETS_PER_CLIENT_PER_HOUR", 20)
+# Files one person may upload per hour: bounces, reference tracks and covers together.
+UPLOADS_PER_HOUR = env_int("STAGECOACH_UPLOADS_PER_HOUR", 60)
+# Behind proxies, the client's address comes from X-Forwarded-For (DJANGO_PROXY_COUNT).
+RATELIMIT_IP_META_KEY = "coaching.http.client_ip"
+# What one student may keep stored: bounces, reference tracks, covers and their own voice
+# notes together; 0 turns the quota off.
+STUDENT_QUOTA_BYTES = env_int("STAGECOACH_STUDENT_QUOTA_MB", 2048) * 1024 * 1024
 
 # --- Language and time ------------------------------------------------------------------
 

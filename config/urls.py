@@ -10,3 +10,6 @@ urlpatterns = [
     path("accounts/", include("coaching.account_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Our own 400 page, with a sentence for a form part too long to read (coaching.views).
+handler400 = "coaching.views.bad_request"

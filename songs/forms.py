@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from coaching.models import User
+from coaching.validators import single_line_fields
 from songs.analysis.formats import ACCEPT_ATTRIBUTE
 from songs.models import KEY_CHOICES, TEMPO_MAX_BPM, TEMPO_MIN_BPM, Song
 
@@ -35,6 +36,7 @@ class SongForm(forms.ModelForm[Song]):
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        single_line_fields(self, "title", "core_emotion", "hook")
         self.fields["tempo_bpm"].widget.attrs.update(min=TEMPO_MIN_BPM, max=TEMPO_MAX_BPM)
         key = self.fields["key"]
         assert isinstance(key, forms.TypedChoiceField)

@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from coaching import activity
 from coaching.models import User
+from songs import quota
 from songs.analysis import STAGE_SLUGS, AnalysisError, analyse, analyse_music, detected_fields
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
 from songs.analysis.units import size as format_size
@@ -36,6 +37,9 @@ MUSIC_TASK = "songs.tasks.analyse_music"
 """The second pass (tempo, key, tuning, tonal balance, width), after the loudness report."""
 
 logger = logging.getLogger(__name__)
+
+MAX_NAME_CHARS = 255
+"""The most of a file's name kept (the upload forms refuse longer names in the browser)."""
 
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
 
@@ -106,7 +110,7 @@ def clean_original_name(name: str) -> str:
     """The student's file name, kept as data only: no path, no control characters."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_NAME_CHARS.sub("", name).strip()
-    return name[:255] or "bounce"
+    return name[:MAX_NAME_CHARS] or "bounce"
 
 
 def upload_bounce(
@@ -131,6 +135,8 @@ def upload_bounce(
         raise UploadRejected(
             f"This file is {format_size(upload.size)}; bounces can be up to {format_size(limit)}."
         )
+    if refused := quota.refusal(owner=record.song.owner, adding_bytes=upload.size):
+        raise UploadRejected(refused)
     audio_format = sniff(upload.file)
     if audio_format is None:
         raise UploadRejected(

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from coaching import threads
+from coaching import limits, threads
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import Activity, User
-from songs import display, services
+from songs import display, quota, services
 from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
 from songs.forms import BounceForm, SongForm
@@ -95,6 +95,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     own = [song for song in songs if song.owner_id == user.pk]
     coached = [song for song in songs if song.owner_id != user.pk]
     stages = list(Stage.objects.all())
+    can_start_song = user.student_cohorts().active().exists()
     waiting = list(
         StageRecord.objects.filter(
             song__owner=user, status__in=[Status.CHANGES_REQUESTED, Status.SUBMITTED]
@@ -111,8 +112,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "coached_board": _board(stages, coached) if coached else None,
             "changes_requested": [r for r in waiting if r.status == Status.CHANGES_REQUESTED],
             "in_review": [r for r in waiting if r.status == Status.SUBMITTED],
-            "can_start_song": user.student_cohorts().active().exists(),
+            "can_start_song": can_start_song,
             "own_count": len(own),
+            # A student's storage: what their files take of their quota.
+            "storage": quota.usage(user) if own or can_start_song else None,
         },
     )
 
@@ -204,6 +207,16 @@ def upload_rules() -> dict[str, Any]:
         "too_large_message": f"This file is over {format_size(limit)}, the largest bounce "
         "Stagecoach takes. Export a shorter or compressed version (FLAC keeps full quality "
         "at about half the size of WAV).",
+    } | name_rules()
+
+
+def name_rules() -> dict[str, Any]:
+    """The longest file name the upload forms send (what a bounce keeps of a name), and the
+    sentence the browser shows for a longer one."""
+    return {
+        "max_name_chars": services.MAX_NAME_CHARS,
+        "too_long_name_message": f"This file's name is over {services.MAX_NAME_CHARS} "
+        "characters, longer than Stagecoach can take. Rename the file and choose it again.",
     }
 
 
@@ -260,7 +273,12 @@ def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) 
     form = BounceForm(request.POST, request.FILES)
     refused = getattr(request, "upload_refused", "")
     bounce = None
-    if form.is_valid() and not refused:
+    limited = limits.upload_limited(request, kept="your note is kept")
+    if limited:
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", limited.message)
+    elif form.is_valid() and not refused:
         try:
             bounce = services.upload_bounce(
                 record=record,
@@ -285,7 +303,8 @@ def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) 
     # Without htmx a refused upload gets a page of its own: the reason, the note as typed,
     # and the form to try again.
     template = "songs/_bounces.html" if request.htmx else "songs/upload.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    return limits.answer(response, limited) if limited else response
 
 
 def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:

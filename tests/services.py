@@ -106,6 +106,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI is set but PostgreSQL does not answer on 127.0.0.1:5432")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate limits count in the cache (locmem here): every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     media = os.environ.get("DJANGO_MEDIA_ROOT", "")
     if "stagecoach-test-media-" in media:

@@ -114,3 +114,50 @@ class AudioTargetSettingsTests(unittest.TestCase):
     def test_malformed_json_names_the_variable(self) -> None:
         result = self.check("{-16")
         self.assertIn("STAGECOACH_AUDIO_TARGETS is not valid JSON", result.stderr)
+
+
+class LimitSettingsTests(unittest.TestCase):
+    def test_limits_quota_session_and_cache_have_embedded_defaults(self) -> None:
+        names = [
+            "SESSION_COOKIE_AGE",
+            "STUDENT_QUOTA_BYTES",
+            "UPLOADS_PER_HOUR",
+            "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR",
+            "PASSWORD_RESETS_PER_CLIENT_PER_HOUR",
+            "CACHES",
+        ]
+        result = read_settings({}, *names)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(f'"SESSION_COOKIE_AGE": "{14 * 24 * 3600}"', result.stdout)
+        self.assertIn(f'"STUDENT_QUOTA_BYTES": "{2048 * 1024 * 1024}"', result.stdout)
+        self.assertIn('"UPLOADS_PER_HOUR": "60"', result.stdout)
+        self.assertIn('"PASSWORD_RESETS_PER_ADDRESS_PER_HOUR": "3"', result.stdout)
+        self.assertIn('"PASSWORD_RESETS_PER_CLIENT_PER_HOUR": "20"', result.stdout)
+        self.assertIn("LocMemCache", result.stdout)
+
+    def test_limits_quota_session_and_cache_come_from_the_environment(self) -> None:
+        env = {
+            "STAGECOACH_SESSION_DAYS": "2",
+            "STAGECOACH_STUDENT_QUOTA_MB": "500",
+            "STAGECOACH_UPLOADS_PER_HOUR": "10",
+            "STAGECOACH_RESETS_PER_ADDRESS_PER_HOUR": "1",
+            "STAGECOACH_RESETS_PER_CLIENT_PER_HOUR": "5",
+            "STAGECOACH_CACHE_URL": "redis://redis:6379/1",
+        }
+        result = read_settings(
+            env,
+            "SESSION_COOKIE_AGE",
+            "STUDENT_QUOTA_BYTES",
+            "UPLOADS_PER_HOUR",
+            "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR",
+            "PASSWORD_RESETS_PER_CLIENT_PER_HOUR",
+            "CACHES",
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(f'"SESSION_COOKIE_AGE": "{2 * 24 * 3600}"', result.stdout)
+        self.assertIn(f'"STUDENT_QUOTA_BYTES": "{500 * 1024 * 1024}"', result.stdout)
+        self.assertIn('"UPLOADS_PER_HOUR": "10"', result.stdout)
+        self.assertIn('"PASSWORD_RESETS_PER_ADDRESS_PER_HOUR": "1"', result.stdout)
+        self.assertIn('"PASSWORD_RESETS_PER_CLIENT_PER_HOUR": "5"', result.stdout)
+        self.assertIn("django.core.cache.backends.redis.RedisCache", result.stdout)
+        self.assertIn("redis://redis:6379/1", result.stdout)

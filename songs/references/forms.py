@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from coaching.validators import single_line
 from songs.analysis.formats import ACCEPT_ATTRIBUTE
 from songs.models import ReferenceTrack
 
@@ -16,6 +17,7 @@ class ReferenceForm(forms.Form):
         max_length=ReferenceTrack._meta.get_field("title").max_length,
         help_text="A released record you aim for, as you would name it to your coach.",
         error_messages={"required": "Name the record: its artist and title."},
+        validators=[single_line],
     )
     file = forms.FileField(label="Audio file", required=True)
 

@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from coaching import activity
 from coaching.models import User
+from songs import quota
 from songs.analysis import AnalysisError, analyse, analyse_music
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
 from songs.analysis.units import size as format_size
@@ -71,6 +72,8 @@ def upload_reference(
             f"This file is {format_size(upload.size)}; reference tracks can be up to "
             f"{format_size(limit)}."
         )
+    if refused := quota.refusal(owner=song.owner, adding_bytes=upload.size):
+        raise UploadRejected(refused)
     audio_format = sniff(upload.file)
     if audio_format is None:
         raise UploadRejected(

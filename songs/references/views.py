@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
+from coaching import limits
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import User
 from songs import charts, display
@@ -31,6 +32,7 @@ from songs.media import protected_file_response
 from songs.models import AnalysisState, Bounce, ReferenceTrack, Song
 from songs.references import services
 from songs.references.forms import ReferenceForm
+from songs.services import MAX_NAME_CHARS
 from songs.uploads import SizeLimitUploadHandler
 
 FORM_IDS = "id_reference_%s"
@@ -83,6 +85,9 @@ def references_context(song: Song, user: User, form: ReferenceForm | None = None
             "too_large": f"This file is over {format_size(limit)}, the largest reference "
             "track Stagecoach takes. Attach a compressed copy of the record (FLAC, or a "
             "high-bit-rate MP3 or M4A).",
+            "max_name_chars": MAX_NAME_CHARS,
+            "too_long_name_message": f"This file's name is over {MAX_NAME_CHARS} characters, "
+            "longer than Stagecoach can take. Rename the file and choose it again.",
         },
     }
 
@@ -138,7 +143,12 @@ def _add_reference(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = reference_form(request.POST, request.FILES)
     refused = getattr(request, "upload_refused", "")
     reference = None
-    if form.is_valid() and not refused:
+    limited = limits.upload_limited(request, kept="the title you typed is kept")
+    if limited:
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", limited.message)
+    elif form.is_valid() and not refused:
         try:
             reference = services.upload_reference(
                 song=song,
@@ -161,7 +171,8 @@ def _add_reference(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Without htmx a refused file gets a page of its own: the reason, the title as typed,
     # and the form to try again.
     template = "songs/_references.html" if request.htmx else "songs/add_reference.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    return limits.answer(response, limited) if limited else response
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from songs import quota
 from songs.analysis import Status
 from songs.analysis.units import size as format_size
 from songs.models import Song
@@ -149,8 +150,16 @@ def store(*, song: Song, processed: ProcessedArtwork) -> None:
 
     The files are written under generated names first; if the row cannot be saved they
     are removed again, and the previous cover's files go only once the new row is
-    committed, so a failure at any point leaves one complete cover.
+    committed, so a failure at any point leaves one complete cover. Refused (ArtworkError)
+    when the new cover would take the owner over their storage quota.
     """
+    refused = quota.refusal(
+        owner=song.owner,
+        adding_bytes=len(processed.image),
+        replacing_bytes=song.artwork_size_bytes or 0,
+    )
+    if refused:
+        raise ArtworkError(refused)
     stem = uuid.uuid4().hex
     old = [name for name in (song.artwork.name, song.artwork_thumbnail.name) if name]
     storage = song.artwork.storage

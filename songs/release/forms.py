@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from coaching.models import User
+from coaching.validators import single_line
 from songs.analysis.metadata import format_isrc, isrc_is_valid
 from songs.analysis.units import size as format_size
 from songs.models import (
@@ -25,6 +26,7 @@ class ReleaseDetailsForm(forms.Form):
         max_length=120,
         required=False,
         help_text="The name the song is released under; your own name when empty.",
+        validators=[single_line],
     )
     isrc = forms.CharField(
         label="ISRC",

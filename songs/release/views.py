@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from coaching import limits
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import Review, User
 from songs import display
@@ -114,31 +115,38 @@ def _upload_artwork(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ArtworkForm(request.POST, request.FILES)
     refused = getattr(request, "upload_refused", "")
     stored = False
-    if refused:
+    limited = limits.upload_limited(request, kept="your current cover stays as it is")
+    if refused or limited:
         form.is_valid()
         form.errors.pop("file", None)
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        form.add_error("file", artwork.refused_size_message(declared))
+        form.add_error(
+            "file", limited.message if limited else artwork.refused_size_message(declared)
+        )
     elif form.is_valid():
-        artwork.store(song=song, processed=form.cleaned_data["processed"])
-        stored = True
+        try:
+            artwork.store(song=song, processed=form.cleaned_data["processed"])
+            stored = True
+        except artwork.ArtworkError as exc:
+            form.add_error("file", str(exc))
 
     if not request.htmx:
         if stored:
             messages.success(request, "The new cover is saved.")
             return redirect(_song_anchor(song))
-        return render(
+        response = render(
             request,
             "songs/release_artwork.html",
             {"song": song, "artwork_form": form, "can_edit": True} | artwork_context(song),
         )
-    context = {"song": song, "can_edit": True, "uploaded": stored} | artwork_context(song)
-    if not stored:
-        context["artwork_form"] = form
-    response = render(request, "songs/_artwork_panel.html", context)
-    if stored:
-        response["HX-Trigger"] = RELEASE_CHANGED
-    return response
+    else:
+        context = {"song": song, "can_edit": True, "uploaded": stored} | artwork_context(song)
+        if not stored:
+            context["artwork_form"] = form
+        response = render(request, "songs/_artwork_panel.html", context)
+        if stored:
+            response["HX-Trigger"] = RELEASE_CHANGED
+    return limits.answer(response, limited) if limited else response
 
 
 def _artwork_file(

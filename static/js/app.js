@@ -25,17 +25,21 @@
     var error = zone.querySelector("[data-size-error]");
     var form = zone.closest("form");
     var maxBytes = parseInt(zone.dataset.maxBytes || "0", 10);
+    // A name longer than the server can read in a form part is refused here, with the
+    // server's sentence, instead of the server's 400 page.
+    var maxName = parseInt(zone.dataset.maxName || "0", 10);
     if (!input || !form) return;
 
     function check() {
       var file = input.files && input.files[0];
       if (chosen) chosen.textContent = file ? file.name : "";
       var tooBig = Boolean(file && maxBytes && file.size > maxBytes);
+      var tooLong = Boolean(file && maxName && file.name.length > maxName);
       if (error) {
-        error.hidden = !tooBig;
-        error.textContent = tooBig ? zone.dataset.tooLarge || "" : "";
+        error.hidden = !(tooBig || tooLong);
+        error.textContent = tooBig ? zone.dataset.tooLarge || "" : tooLong ? zone.dataset.tooLong || "" : "";
       }
-      return !tooBig;
+      return !(tooBig || tooLong);
     }
 
     input.addEventListener("change", check);
