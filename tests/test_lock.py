@@ -54,12 +54,14 @@ class LockFileTests(unittest.TestCase):
             root = Path(folder)
             shutil.copy(ROOT / "requirements-dev.lock", root)
             text = (ROOT / "pyproject.toml").read_text()
-            text = text.replace("dependencies = [\n", 'dependencies = [\n    "leftpad-nowhere>=1.0",\n', 1)
+            text = text.replace(
+                "dependencies = [\n", 'dependencies = [\n    "nowhere-pkg>=1.0",\n', 1
+            )
             (root / "pyproject.toml").write_text(text)
             result = check_lock(root)
         self.assertEqual(result.returncode, 1)
         self.assertIn("run `make lock`", result.stderr)
-        self.assertIn("leftpad-nowhere>=1.0 (locked: absent)", result.stderr)
+        self.assertIn("nowhere-pkg>=1.0 (locked: absent)", result.stderr)
 
     def test_make_install_reinstalls_from_the_lock_when_the_lock_changes(self) -> None:
         if shutil.which("make") is None:
