@@ -379,7 +379,7 @@ class _Echo:
 @require_safe
 def cohort_export(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     cohort = _overseen(request, pk)
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     rows = progress.export_rows(cohort, today=timezone.localdate())
     lines = (writer.writerow([progress.spreadsheet_safe(v) for v in row]) for row in rows)
     response = StreamingHttpResponse(

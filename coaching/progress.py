@@ -8,6 +8,7 @@ many students the cohort has.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -382,9 +383,16 @@ def _when(moment: dt.datetime | None) -> str:
     return moment.isoformat(timespec="minutes") if moment else ""
 
 
+# Where a spreadsheet could start a cell: the start of the field, or after any character
+# some program splits on (comma, semicolon, pipe, tab, a line break), spaces allowed; and
+# what it would then run as a formula.
+_CELL_START = re.compile(r"(^|[,;|\t\r\n])( *)(?=[=+\-@\t\r])")
+
+
 def spreadsheet_safe(value: object) -> object:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading
-    apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR where a cell could
+    start, whichever separator it splits on) gets an apostrophe there; numbers stay
+    numbers. The export also quotes every field."""
+    if isinstance(value, str):
+        return _CELL_START.sub(r"\1\2'", value)
     return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 from django.test import override_settings
 from django.utils import timezone
@@ -219,7 +220,7 @@ class AnalyticsAndExportTests(BaseTestCase):
         self.client.force_login(self.bob)
         body = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
         self.assertIn("Zoë Ångström".encode(), body)
-        self.assertTrue(body.decode("utf-8").startswith("\ufeffstudent,"))
+        self.assertTrue(body.decode("utf-8").startswith('\ufeff"student",'))
 
     def test_cells_that_start_like_formulas_are_neutralised(self) -> None:
         for title in ["=1+1", "+cmd", "-2+3", "@SUM(A1)"]:
@@ -228,3 +229,31 @@ class AnalyticsAndExportTests(BaseTestCase):
         text = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
         for title in [b"=1+1", b"+cmd", b"-2+3", b"@SUM(A1)"]:
             self.assertIn(b"'" + title, text)
+
+    def test_every_exported_field_is_quoted(self) -> None:
+        make_song(self.carol, self.cohort, title="Plain")
+        self.client.force_login(self.frank)
+        body = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
+        lines = body.decode("utf-8-sig").splitlines()
+        self.assertTrue(lines[0].startswith('"student","email","song",'))
+        quoted = re.compile(r'"(?:[^"]|"")*"(?:,"(?:[^"]|"")*")*')
+        for line in lines:
+            self.assertRegex(line, quoted)
+            self.assertTrue(quoted.fullmatch(line), line)
+
+    def test_no_cell_starts_like_a_formula_whatever_the_separator(self) -> None:
+        titles = ["a;=1+1;b", "x|@SUM(A1)", "x\t-2+3", "x, +cmd", "x;  =1", "ok\r=2", "a\n@b"]
+        for title in titles:
+            make_song(self.carol, self.cohort, title=title)
+        self.client.force_login(self.frank)
+        body = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
+        text = body.decode("utf-8-sig")
+        # However a spreadsheet splits the file (on any separator, honouring the quotes or
+        # not, a line break starting a row), no piece may begin as a formula.
+        for separator in [",", ";", "|", "\t", "\r", "\n"]:
+            for piece in text.replace('"', "").split(separator):
+                start = piece.lstrip(" ")[:1]
+                self.assertNotIn(start, {"=", "+", "-", "@"}, (separator, piece))
+        songs = {r["song"] for r in csv.DictReader(io.StringIO(text))}
+        self.assertIn("a;'=1+1;b", songs)
+        self.assertIn("x, '+cmd", songs)
