@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import csv
 import itertools
 
 from django.conf import settings
@@ -349,6 +348,7 @@ def cohort_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         sort=sort,
         only=only,
         query=query,
+        page=request.GET.get("page", 1),
     )
     return render(
         request,
@@ -370,22 +370,15 @@ def cohort_analytics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 BYTE_ORDER_MARK = "\ufeff"
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_safe
 def cohort_export(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     cohort = _overseen(request, pk)
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
-    rows = progress.export_rows(cohort, today=timezone.localdate())
-    lines = (writer.writerow([progress.spreadsheet_safe(v) for v in row]) for row in rows)
+    chunks = progress.export_csv(cohort, today=timezone.localdate())
     response = StreamingHttpResponse(
         # A byte-order mark first: spreadsheet programs then read the file as UTF-8 and
         # show accented names as they are (and CSV readers skip it).
-        itertools.chain([BYTE_ORDER_MARK], lines),
+        itertools.chain([BYTE_ORDER_MARK], chunks),
         content_type="text/csv; charset=utf-8",
     )
     slug = "".join(c if c.isalnum() else "-" for c in cohort.name.lower()).strip("-")[:60]
