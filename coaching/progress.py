@@ -301,33 +301,37 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
     stages = list(Stage.objects.all())
     figures = {stage.pk: StageFigures(stage) for stage in stages}
     durations: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    by_song: dict[int, list[StageRecord]] = defaultdict(list)
-    records = StageRecord.objects.filter(song__cohort=cohort).select_related("song__owner")
-    for record in records.only(
-        "pk",
-        "song_id",
-        "stage_id",
-        "status",
-        "started_at",
-        "approved_at",
-        "updated_at",
-        "song__owner__first_name",
-        "song__owner__last_name",
-        "song__owner__username",
-    ):
-        by_song[record.song_id].append(record)
-        if record.status == Status.APPROVED and record.started_at and record.approved_at:
-            days = (record.approved_at - record.started_at).total_seconds() / 86400
-            durations[record.stage_id].append((days, record.song.owner.display_name))
-    order = {stage.pk: stage.order for stage in stages}
     cutoff = now - dt.timedelta(days=inactive_days)
-    for song_records in by_song.values():
-        song_records.sort(key=lambda r: order[r.stage_id])
-        current = next((r for r in song_records if r.status != Status.APPROVED), None)
-        if current is not None:
-            figures[current.stage_id].here_now += 1
-            if current.updated_at < cutoff:
-                figures[current.stage_id].inactive_here += 1
+    # Plain rows in each song's stage order: the first not approved is where the song is.
+    seen: int | None = None
+    placed = False
+    for song_id, stage_id, status, started, approved, updated, first, last, username in (
+        StageRecord.objects.filter(song__cohort=cohort)
+        .order_by("song_id", "stage__order")
+        .values_list(
+            "song_id",
+            "stage_id",
+            "status",
+            "started_at",
+            "approved_at",
+            "updated_at",
+            "song__owner__first_name",
+            "song__owner__last_name",
+            "song__owner__username",
+        )
+    ):
+        if song_id != seen:
+            seen, placed = song_id, False
+        if status == Status.APPROVED:
+            if started and approved:
+                days = (approved - started).total_seconds() / 86400
+                name = f"{first} {last}".strip() or username
+                durations[stage_id].append((days, name))
+        elif not placed:
+            placed = True
+            figures[stage_id].here_now += 1
+            if updated < cutoff:
+                figures[stage_id].inactive_here += 1
     for stage_pk, values in durations.items():
         all_days = [d for d, _ in values]
         slowest = max(values)
@@ -344,14 +348,15 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
 
     turnarounds: list[float] = []
     per_coach: dict[str, list[float]] = defaultdict(list)
-    reviews = Review.objects.filter(record__song__cohort=cohort, submitted_at__isnull=False)
-    for review in reviews.select_related("coach").only(
+    for created, submitted, first, last, username in Review.objects.filter(
+        record__song__cohort=cohort, submitted_at__isnull=False
+    ).values_list(
         "created_at", "submitted_at", "coach__first_name", "coach__last_name", "coach__username"
     ):
-        assert review.submitted_at is not None  # the query keeps only submitted reviews
-        hours = (review.created_at - review.submitted_at).total_seconds() / 3600
+        assert submitted is not None  # the query keeps only submitted reviews
+        hours = (created - submitted).total_seconds() / 3600
         turnarounds.append(hours)
-        per_coach[review.coach.display_name].append(hours)
+        per_coach[f"{first} {last}".strip() or username].append(hours)
     stuck = sorted(
         (f for f in figures.values() if f.inactive_here or f.changes_requested),
         key=lambda f: (-f.inactive_here, -f.changes_requested),
