@@ -133,13 +133,19 @@ class PageBenchmark(BaseTestCase):
         for name, (median, ratio, queries) in results.items():
             print(f"{name:<44}{median * 1000:>10.2f}{ratio:>8.2f}{queries:>9}")
 
-    def check(self, results: dict[str, tuple[float, float, int]], *, exempt: set[str]) -> None:
+    def misses(
+        self, label: str, results: dict[str, tuple[float, float, int]], *, exempt: set[str]
+    ) -> list[str]:
+        """Every page over its target, named with its ratio."""
+        missed = []
         for name, (_, ratio, _) in results.items():
             if name.startswith("peer") or name in exempt:
                 continue
             heavy = name.startswith(("progress matrix", "CSV export"))
             target = MATRIX_TARGET if heavy else PAGE_TARGET
-            self.assertLessEqual(ratio, target, f"{name}: {ratio:.2f}x the peer")
+            if ratio > target:
+                missed.append(f"{label}, {name}: {ratio:.2f}x (target {target:.0f}x)")
+        return missed
 
     def test_every_page_is_timed_against_a_trivial_page_for_300_and_2000_students(
         self,
@@ -181,11 +187,12 @@ class PageBenchmark(BaseTestCase):
             f"{large_per_row / small_per_row:.2f}x"
         )
 
-        self.check(small, exempt=set())
         # 14,000 rows cannot be written in 5 peers' time; they stream instead, in memory
         # that does not grow with the cohort and at the same cost per row.
-        self.check(large, exempt={"CSV export"})
         self.assertLess(large_memory, 2 * small_memory)
         self.assertLess(large_per_row, 1.5 * small_per_row)
         for name in small:
             self.assertEqual(small[name][2], large[name][2], f"{name}: queries grew")
+        missed = self.misses("300 students", small, exempt=set())
+        missed += self.misses("2,000 students", large, exempt={"CSV export"})
+        self.assertEqual(missed, [], "pages over their target")
