@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Field, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from coaching.models import Cohort, Membership, Review, Role, Verdict
@@ -442,11 +442,14 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             song__owner__memberships__role=Role.STUDENT,
         )
         .annotate(
-            review_rounds=Subquery(reviews[:1]),
-            bounce_version=Subquery(latest.values("version")[:1]),
-            bounce_lufs=Subquery(latest.values("integrated_lufs")[:1]),
-            bounce_peak=Subquery(latest.values("true_peak_dbtp")[:1]),
-            bounce_range=Subquery(latest.values("loudness_range_lu")[:1]),
+            # Typed as a plain Field, the numbers come as the database driver gives them
+            # (int, float, None): Django's converter per value of a row, on thousands of
+            # rows, cost more than writing them.
+            review_rounds=Subquery(reviews[:1], output_field=Field()),
+            bounce_version=Subquery(latest.values("version")[:1], output_field=Field()),
+            bounce_lufs=Subquery(latest.values("integrated_lufs")[:1], output_field=Field()),
+            bounce_peak=Subquery(latest.values("true_peak_dbtp")[:1], output_field=Field()),
+            bounce_range=Subquery(latest.values("loudness_range_lu")[:1], output_field=Field()),
         )
         # The students' order, as the list above reads it, then the matrix's order of songs.
         .order_by(
@@ -568,6 +571,6 @@ def spreadsheet_safe(value: object) -> object:
     """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR where a cell could
     start, whichever separator it splits on) gets an apostrophe there; numbers stay
     numbers. The export also quotes every field."""
-    if isinstance(value, str):
+    if isinstance(value, str) and any(c in value for c in "=+-@\t\r"):
         return _CELL_START.sub(r"\1\2'", value)
     return value
