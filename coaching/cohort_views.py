@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import copy
-import csv
 import itertools
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -71,14 +71,27 @@ def cohort_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "coaching/cohort_form.html", {"form": form})
 
 
+MEMBERS_PER_PAGE = 50
+
+
 @login_required
 @require_safe
 def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _overseen(request, pk)
-    members = list(
-        cohort.memberships.select_related("user").order_by(
-            "role", "user__first_name", "user__last_name", "user__username"
+    by_name = ("user__first_name", "user__last_name", "user__username", "user_id")
+    students = cohort.memberships.filter(role=Role.STUDENT).select_related("user")
+    student_count = students.count()
+    query = request.GET.get("q", "").strip()[:100]
+    for word in query.split():
+        students = students.filter(
+            Q(user__first_name__icontains=word)
+            | Q(user__last_name__icontains=word)
+            | Q(user__username__icontains=word)
+            | Q(user__email__icontains=word)
         )
+    # A page of students at a time: a cohort of thousands stays one quick page.
+    page = Paginator(students.order_by(*by_name), MEMBERS_PER_PAGE).get_page(
+        request.GET.get("page")
     )
     manages = request.user.is_course_admin
     return render(
@@ -87,8 +100,13 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "cohort": cohort,
             "manages": manages,
-            "students": [m for m in members if m.role == Role.STUDENT],
-            "coaches": [m for m in members if m.role == Role.COACH],
+            "students": list(page),
+            "student_page": page,
+            "student_count": student_count,
+            "q": query,
+            "coaches": list(
+                cohort.memberships.filter(role=Role.COACH).select_related("user").order_by(*by_name)
+            ),
             "invites": list(cohort.invites.select_related("created_by")) if manages else [],
             "deadlines": list(cohort.deadlines.select_related("stage")),
             "activity": list(Activity.objects.filter(cohort=cohort).select_related("actor")[:30]),
@@ -349,6 +367,7 @@ def cohort_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         sort=sort,
         only=only,
         query=query,
+        page=request.GET.get("page", 1),
     )
     return render(
         request,
@@ -370,22 +389,15 @@ def cohort_analytics(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 BYTE_ORDER_MARK = "\ufeff"
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_safe
 def cohort_export(request: AuthenticatedHttpRequest, pk: int) -> StreamingHttpResponse:
     cohort = _overseen(request, pk)
-    writer = csv.writer(_Echo())
-    rows = progress.export_rows(cohort, today=timezone.localdate())
-    lines = (writer.writerow([progress.spreadsheet_safe(v) for v in row]) for row in rows)
+    chunks = progress.export_csv(cohort, today=timezone.localdate())
     response = StreamingHttpResponse(
         # A byte-order mark first: spreadsheet programs then read the file as UTF-8 and
         # show accented names as they are (and CSV readers skip it).
-        itertools.chain([BYTE_ORDER_MARK], lines),
+        itertools.chain([BYTE_ORDER_MARK], chunks),
         content_type="text/csv; charset=utf-8",
     )
     slug = "".join(c if c.isalnum() else "-" for c in cohort.name.lower()).strip("-")[:60]

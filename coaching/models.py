@@ -73,8 +73,13 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     def coaches_anyone(self) -> bool:
-        """Whether this person has a coach's tools: the queue, snippets, cohort pages."""
-        return self.is_course_admin or Cohort.objects.coached_by(self).exists()
+        """Whether this person has a coach's tools: the queue, snippets, cohort pages.
+        Asked once per object: a request's user answers the navigation and the page alike."""
+        cached: bool | None = self.__dict__.get("_coaches_anyone")
+        if cached is None:
+            cached = self.is_course_admin or Cohort.objects.coached_by(self).exists()
+            self.__dict__["_coaches_anyone"] = cached
+        return cached
 
     def student_cohorts(self) -> CohortQuerySet:
         return Cohort.objects.filter(memberships__user=self, memberships__role=Role.STUDENT)

@@ -7,22 +7,23 @@ many students the cohort has.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import itertools
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Field, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
-from coaching.models import Cohort, Membership, Review, Role, User, Verdict
+from coaching.models import Cohort, Membership, Review, Role, Verdict
 from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status
-
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
 
 LATE = "late"
 CELL_STATES = [s.value for s in Status] + [LATE]
@@ -35,7 +36,6 @@ class Cell:
     late: bool = False
     due_on: dt.date | None = None
     url: str = ""
-    record: StageRecord | None = None
 
     @property
     def state(self) -> str:
@@ -44,9 +44,42 @@ class Cell:
 
 
 @dataclass
+class MatrixSong:
+    """A song as the matrix reads it: one aggregate row per song, its status per stage in
+    the catalogue's order."""
+
+    pk: int
+    title: str
+    last_activity: dt.datetime
+    statuses: list[str]
+
+
+@dataclass
+class MatrixStudent:
+    """A student as the matrix reads them: enough to filter, sort and count the whole
+    cohort before one page of rows is built."""
+
+    pk: int
+    first_name: str
+    last_name: str
+    username: str
+    email: str
+    joined_at: dt.datetime | None
+    songs: list[MatrixSong] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    @property
+    def last_activity(self) -> dt.datetime | None:
+        return max((s.last_activity for s in self.songs), default=None)
+
+
+@dataclass
 class Row:
-    student: User
-    song: Song | None
+    student: MatrixStudent
+    song: MatrixSong | None
     first_of_student: bool
     cells: list[Cell]
     current_order: int
@@ -62,40 +95,64 @@ class Matrix:
     inactive_days: int
     students: int = 0
     shown_students: int = 0
+    page: Page[MatrixStudent] | None = None
 
 
-def _record_url_maker() -> Callable[[int, str], str]:
-    pattern = reverse("stages:record", args=[999999999, "stage-slug"])
-    return lambda song_pk, slug: pattern.replace("999999999", str(song_pk)).replace(
-        "stage-slug", slug
-    )
+STUDENTS_PER_PAGE = 50
 
 
-def _students(cohort: Cohort) -> list[User]:
-    """The cohort's students, each with `joined_at`: when they joined it (or were imported
-    or moved into it), which counts as activity."""
-    joined = Membership.objects.filter(cohort=cohort, user=OuterRef("pk")).values("joined_at")
-    return list(
-        User.objects.filter(memberships__cohort=cohort, memberships__role=Role.STUDENT)
-        .annotate(joined_at=Subquery(joined[:1]))
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def _songs_by_student(cohort: Cohort, students: list[User]) -> dict[int, list[Song]]:
-    """Each student's songs in the cohort, most recently active first."""
-    songs: dict[int, list[Song]] = defaultdict(list)
-    for song in (
-        Song.objects.filter(cohort=cohort, owner__in=students)
-        .only("pk", "owner_id", "title", "updated_at", "cohort_id")
-        .order_by("-updated_at")
-    ):
-        songs[song.owner_id].append(song)
-    return songs
+def _record_url_maker(stages: list[Stage]) -> Callable[[int, int], str]:
+    """The stage page's URL for a song and a stage's position, without reversing a URL per
+    cell (a page has hundreds)."""
+    head, tail = reverse("stages:record", args=[999999999, "stage-slug"]).split("999999999")
+    tails = [tail.replace("stage-slug", stage.slug) for stage in stages]
+    return lambda song_pk, index: f"{head}{song_pk}{tails[index]}"
 
 
 # What a student without a song iterates over: one row, with no song.
 _NO_SONG = (None,)
+
+
+def matrix_students(cohort: Cohort, stages: list[Stage]) -> list[MatrixStudent]:
+    """Every student of the cohort by name, each with their songs in it (most recently
+    active first), in two queries however big the cohort: the songs come one aggregate
+    row each, with their status per stage and their last activity."""
+    students = [
+        MatrixStudent(*values)
+        for values in Membership.objects.filter(cohort=cohort, role=Role.STUDENT)
+        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
+        .values_list(
+            "user_id",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+            "user__email",
+            "joined_at",
+        )
+    ]
+    by_pk = {s.pk: s for s in students}
+    per_stage = {
+        f"status_{stage.pk}": Max("records__status", filter=Q(records__stage_id=stage.pk))
+        for stage in stages
+    }
+    for pk, owner_id, title, updated_at, last, *statuses in (
+        Song.objects.filter(cohort=cohort)
+        .order_by("-updated_at", "-pk")
+        .values("pk")
+        .annotate(last=Max("records__updated_at"), **per_stage)
+        .values_list("pk", "owner_id", "title", "updated_at", "last", *per_stage)
+    ):
+        student = by_pk.get(owner_id)
+        if student is not None:  # a former member's songs stay in the cohort, off the matrix
+            student.songs.append(
+                MatrixSong(
+                    pk,
+                    title,
+                    max(last, updated_at) if last else updated_at,
+                    [status or Status.NOT_STARTED for status in statuses],
+                )
+            )
+    return students
 
 
 def progress(
@@ -107,93 +164,105 @@ def progress(
     sort: str = "name",
     only: str = "",
     query: str = "",
+    page: int | str | None = 1,
+    per_page: int = STUDENTS_PER_PAGE,
 ) -> Matrix:
+    """The matrix, a page of students at a time (sorted and filtered over the whole
+    cohort; the counts are the whole filtered cohort's). Four queries however many
+    students, and cells built only for the page."""
     stages = list(Stage.objects.all())
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
-    students = _students(cohort)
-    songs = _songs_by_student(cohort, students)
-    records: dict[int, dict[int, StageRecord]] = defaultdict(dict)
-    for record in StageRecord.objects.filter(song__cohort=cohort, song__owner__in=students).only(
-        "pk", "song_id", "stage_id", "status", "updated_at"
-    ):
-        records[record.song_id][record.stage_id] = record
-    url_for = _record_url_maker()
+    # Per stage, in the catalogue's order: whether its date has passed.
+    past_due = [bool((due := deadlines.get(s.pk)) and due < today) for s in stages]
+    students = matrix_students(cohort, stages)
     cutoff = now - dt.timedelta(days=inactive_days)
+    after_last = len(stages) + 1
 
-    groups: list[list[Row]] = []
-    for student in students:
-        rows = [
-            _row(student, song, stages, records, deadlines, today, url_for)
-            for song in songs.get(student.pk) or _NO_SONG
-        ]
-        joined: dt.datetime | None = getattr(student, "joined_at", None)
-        last = max((t for t in (joined, *(r.last_activity for r in rows)) if t), default=None)
-        for index, row in enumerate(rows):
-            row.first_of_student = index == 0
-            row.inactive = last is None or last < cutoff
-        groups.append(rows)
+    def current_order(statuses: list[str]) -> int:
+        return next(
+            (
+                s.order
+                for s, status in zip(stages, statuses, strict=True)
+                if status != Status.APPROVED
+            ),
+            after_last,
+        )
 
+    def late(student: MatrixStudent) -> bool:
+        # A student without a song has every stage ahead of them: late once any date passed.
+        if not student.songs:
+            return any(past_due)
+        return any(
+            due and status != Status.APPROVED
+            for song in student.songs
+            for due, status in zip(past_due, song.statuses, strict=True)
+        )
+
+    def inactive(student: MatrixStudent) -> bool:
+        moments = (t for t in (student.joined_at, student.last_activity) if t)
+        last = max(moments, default=None)
+        return last is None or last < cutoff
+
+    shown = students
     if query:
         needle = query.lower()
-        groups = [
-            g
-            for g in groups
-            if needle in g[0].student.display_name.lower() or needle in g[0].student.email.lower()
-        ]
+        shown = [s for s in shown if needle in s.display_name.lower() or needle in s.email.lower()]
     if only == "inactive":
-        groups = [g for g in groups if g[0].inactive]
+        shown = [s for s in shown if inactive(s)]
     elif only == "late":
-        groups = [g for g in groups if any(c.late for r in g for c in r.cells)]
+        shown = [s for s in shown if late(s)]
     elif only == "waiting":
-        groups = [
-            g for g in groups if any(c.status == Status.SUBMITTED for r in g for c in r.cells)
-        ]
+        shown = [s for s in shown if any(Status.SUBMITTED in song.statuses for song in s.songs)]
     if sort == "progress":
-        groups.sort(key=lambda g: (-max(r.current_order for r in g), g[0].student.display_name))
+        first = stages[0].order if stages else after_last
+        shown = sorted(
+            shown,
+            key=lambda s: (
+                -max((current_order(g.statuses) for g in s.songs), default=first),
+                s.display_name,
+            ),
+        )
     elif sort == "activity":
         oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-        groups.sort(key=lambda g: max((r.last_activity or oldest for r in g), default=oldest))
+        shown = sorted(shown, key=lambda s: s.last_activity or oldest)
 
-    rows = [row for group in groups for row in group]
-    counts = [
-        {
-            state: sum(1 for r in rows if r.song and r.cells[i].state == state)
-            for state in CELL_STATES
-        }
-        for i in range(len(stages))
-    ]
-    return Matrix(stages, rows, counts, inactive_days, len(students), len(groups))
+    counts = [dict.fromkeys(CELL_STATES, 0) for _ in stages]
+    for student in shown:
+        for counted in student.songs:
+            for index, status in enumerate(counted.statuses):
+                late_here = past_due[index] and status != Status.APPROVED
+                counts[index][LATE if late_here else status] += 1
 
-
-def _row(
-    student: User,
-    song: Song | None,
-    stages: list[Stage],
-    records: dict[int, dict[int, StageRecord]],
-    deadlines: dict[int, dt.date],
-    today: dt.date,
-    url_for: Callable[[int, str], str],
-) -> Row:
-    cells, current, last = [], 0, song.updated_at if song else None
-    for stage in stages:
-        record = records[song.pk].get(stage.pk) if song else None
-        status = record.status if record else Status.NOT_STARTED
-        due = deadlines.get(stage.pk)
-        cells.append(
-            Cell(
-                stage,
-                status,
-                late=bool(due and due < today and status != Status.APPROVED),
-                due_on=due,
-                url=url_for(song.pk, stage.slug) if song else "",
-                record=record,
+    this_page = Paginator(shown, per_page).get_page(page)
+    url_for = _record_url_maker(stages)
+    due_on = [deadlines.get(stage.pk) for stage in stages]
+    rows = []
+    for student in this_page:
+        flagged = inactive(student)
+        for position, song in enumerate(student.songs or _NO_SONG):
+            statuses: list[str] = song.statuses if song else [Status.NOT_STARTED] * len(stages)
+            cells = [
+                Cell(
+                    stage,
+                    status,
+                    late=past_due[index] and status != Status.APPROVED,
+                    due_on=due_on[index],
+                    url=url_for(song.pk, index) if song else "",
+                )
+                for index, (stage, status) in enumerate(zip(stages, statuses, strict=True))
+            ]
+            rows.append(
+                Row(
+                    student,
+                    song,
+                    position == 0,
+                    cells,
+                    current_order(statuses),
+                    song.last_activity if song else None,
+                    flagged,
+                )
             )
-        )
-        if record is not None:
-            last = max(last, record.updated_at) if last else record.updated_at
-        if not current and status != Status.APPROVED:
-            current = stage.order
-    return Row(student, song, True, cells, current or len(stages) + 1, last)
+    return Matrix(stages, rows, counts, inactive_days, len(students), len(shown), this_page)
 
 
 # --- Analytics ------------------------------------------------------------------------------
@@ -232,33 +301,37 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
     stages = list(Stage.objects.all())
     figures = {stage.pk: StageFigures(stage) for stage in stages}
     durations: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    by_song: dict[int, list[StageRecord]] = defaultdict(list)
-    records = StageRecord.objects.filter(song__cohort=cohort).select_related("song__owner")
-    for record in records.only(
-        "pk",
-        "song_id",
-        "stage_id",
-        "status",
-        "started_at",
-        "approved_at",
-        "updated_at",
-        "song__owner__first_name",
-        "song__owner__last_name",
-        "song__owner__username",
-    ):
-        by_song[record.song_id].append(record)
-        if record.status == Status.APPROVED and record.started_at and record.approved_at:
-            days = (record.approved_at - record.started_at).total_seconds() / 86400
-            durations[record.stage_id].append((days, record.song.owner.display_name))
-    order = {stage.pk: stage.order for stage in stages}
     cutoff = now - dt.timedelta(days=inactive_days)
-    for song_records in by_song.values():
-        song_records.sort(key=lambda r: order[r.stage_id])
-        current = next((r for r in song_records if r.status != Status.APPROVED), None)
-        if current is not None:
-            figures[current.stage_id].here_now += 1
-            if current.updated_at < cutoff:
-                figures[current.stage_id].inactive_here += 1
+    # Plain rows in each song's stage order: the first not approved is where the song is.
+    seen: int | None = None
+    placed = False
+    for song_id, stage_id, status, started, approved, updated, first, last, username in (
+        StageRecord.objects.filter(song__cohort=cohort)
+        .order_by("song_id", "stage__order")
+        .values_list(
+            "song_id",
+            "stage_id",
+            "status",
+            "started_at",
+            "approved_at",
+            "updated_at",
+            "song__owner__first_name",
+            "song__owner__last_name",
+            "song__owner__username",
+        )
+    ):
+        if song_id != seen:
+            seen, placed = song_id, False
+        if status == Status.APPROVED:
+            if started and approved:
+                days = (approved - started).total_seconds() / 86400
+                name = f"{first} {last}".strip() or username
+                durations[stage_id].append((days, name))
+        elif not placed:
+            placed = True
+            figures[stage_id].here_now += 1
+            if updated < cutoff:
+                figures[stage_id].inactive_here += 1
     for stage_pk, values in durations.items():
         all_days = [d for d, _ in values]
         slowest = max(values)
@@ -275,14 +348,15 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
 
     turnarounds: list[float] = []
     per_coach: dict[str, list[float]] = defaultdict(list)
-    reviews = Review.objects.filter(record__song__cohort=cohort, submitted_at__isnull=False)
-    for review in reviews.select_related("coach").only(
+    for created, submitted, first, last, username in Review.objects.filter(
+        record__song__cohort=cohort, submitted_at__isnull=False
+    ).values_list(
         "created_at", "submitted_at", "coach__first_name", "coach__last_name", "coach__username"
     ):
-        assert review.submitted_at is not None  # the query keeps only submitted reviews
-        hours = (review.created_at - review.submitted_at).total_seconds() / 3600
+        assert submitted is not None  # the query keeps only submitted reviews
+        hours = (created - submitted).total_seconds() / 3600
         turnarounds.append(hours)
-        per_coach[review.coach.display_name].append(hours)
+        per_coach[f"{first} {last}".strip() or username].append(hours)
     stuck = sorted(
         (f for f in figures.values() if f.inactive_here or f.changes_requested),
         key=lambda f: (-f.inactive_here, -f.changes_requested),
@@ -322,69 +396,181 @@ EXPORT_HEADER = [
 ]
 
 
-class _ReviewCount(TypedDict):
-    reviews_count: int
+def _student_rows(cohort: Cohort) -> list[tuple[int, str, str]]:
+    """The cohort's students by name (pk, name, e-mail), made safe for a spreadsheet."""
+    return [
+        (
+            pk,
+            str(spreadsheet_safe(MatrixStudent(pk, first, last, user, "", None).display_name)),
+            str(spreadsheet_safe(email)),
+        )
+        for pk, first, last, user, email in Membership.objects.filter(
+            cohort=cohort, role=Role.STUDENT
+        )
+        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
+        .values_list(
+            "user_id", "user__first_name", "user__last_name", "user__username", "user__email"
+        )
+    ]
 
 
 def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]:
-    """One row per student, song and stage (a student without a song: one row per stage)."""
+    """One row per student, song and stage (a student without a song: one row per stage).
+
+    The records stream from one query in the students' order (a server-side cursor where
+    the database has one, read in chunks), so memory does not grow with the cohort: only
+    the list of students is held, to give those without a song their rows."""
     stages = list(Stage.objects.all())
+    names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
-    students = _students(cohort)
-    songs = _songs_by_student(cohort, students)
-    counted = StageRecord.objects.filter(song__cohort=cohort, song__owner__in=students).annotate(
-        reviews_count=Count("reviews")
+    stage_orders = {stage.pk: stage.order for stage in stages}
+    students = _student_rows(cohort)
+    latest = Bounce.objects.filter(
+        record=OuterRef("pk"), analysis_state=AnalysisState.DONE
+    ).order_by("-version")
+    reviews = (
+        Review.objects.filter(record=OuterRef("pk"))
+        .order_by()
+        .values("record")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
-    # django-stubs drops annotate()'s fields from the rows of a custom QuerySet
-    # (typeddjango/django-stubs#1049), so the rows' type is named here.
-    records = {
-        (r.song_id, r.stage_id): r
-        for r in cast("QuerySet[StageRecord, WithAnnotations[StageRecord, _ReviewCount]]", counted)
-    }
-    bounces: dict[int, Bounce] = {}
-    for done in (
-        Bounce.objects.filter(record__song__cohort=cohort, analysis_state=AnalysisState.DONE)
-        .only(
-            "pk", "record_id", "version", "integrated_lufs", "true_peak_dbtp", "loudness_range_lu"
+    records = (
+        StageRecord.objects.filter(
+            song__cohort=cohort,
+            song__owner__memberships__cohort=cohort,
+            song__owner__memberships__role=Role.STUDENT,
         )
-        .order_by("record_id", "-version")
-    ):
-        bounces.setdefault(done.record_id, done)
+        .annotate(
+            # Typed as a plain Field, the numbers come as the database driver gives them
+            # (int, float, None): Django's converter per value of a row, on thousands of
+            # rows, cost more than writing them.
+            review_rounds=Subquery(reviews[:1], output_field=Field()),
+            bounce_version=Subquery(latest.values("version")[:1], output_field=Field()),
+            bounce_lufs=Subquery(latest.values("integrated_lufs")[:1], output_field=Field()),
+            bounce_peak=Subquery(latest.values("true_peak_dbtp")[:1], output_field=Field()),
+            bounce_range=Subquery(latest.values("loudness_range_lu")[:1], output_field=Field()),
+        )
+        # The students' order, as the list above reads it, then the matrix's order of songs.
+        .order_by(
+            "song__owner__first_name",
+            "song__owner__last_name",
+            "song__owner__username",
+            "song__owner_id",
+            "-song__updated_at",
+            "-song_id",
+            "stage__order",
+        )
+        .values_list(
+            "song__owner_id",
+            "song_id",
+            "song__title",
+            "stage_id",
+            "status",
+            "started_at",
+            "submitted_at",
+            "approved_at",
+            "review_rounds",
+            "bounce_version",
+            "bounce_lufs",
+            "bounce_peak",
+            "bounce_range",
+        )
+        .iterator(chunk_size=2000)
+    )
+    late = {pk: due < today for pk, due in deadlines.items()}
+    due_on = {pk: due.isoformat() for pk, due in deadlines.items()}
     yield EXPORT_HEADER
-    for student in students:
-        for song in songs.get(student.pk) or _NO_SONG:
+    record = next(records, None)
+    for student_pk, name, email in students:
+        if record is None or record[0] != student_pk:
             for stage in stages:
-                record = records.get((song.pk, stage.pk)) if song else None
-                status = record.status if record else Status.NOT_STARTED
-                due = deadlines.get(stage.pk)
-                bounce = bounces.get(record.pk) if record else None
                 yield [
-                    student.display_name,
-                    student.email,
-                    song.title if song else "",
+                    name,
+                    email,
+                    "",
                     stage.order,
-                    stage.name,
-                    status,
-                    "yes" if due and due < today and status != Status.APPROVED else "no",
-                    due.isoformat() if due else "",
-                    _when(record.started_at if record else None),
-                    _when(record.submitted_at if record else None),
-                    _when(record.approved_at if record else None),
-                    record.reviews_count if record else 0,
-                    f"v{bounce.version}" if bounce else "",
-                    bounce.integrated_lufs if bounce else "",
-                    bounce.true_peak_dbtp if bounce else "",
-                    bounce.loudness_range_lu if bounce else "",
+                    names[stage.pk],
+                    Status.NOT_STARTED,
+                    "yes" if late.get(stage.pk) else "no",
+                    due_on.get(stage.pk, ""),
+                    "",
+                    "",
+                    "",
+                    0,
+                    "",
+                    "",
+                    "",
+                    "",
                 ]
+            continue
+        song_pk, title = None, ""
+        while record is not None and record[0] == student_pk:
+            (
+                _,
+                song,
+                song_title,
+                stage_pk,
+                status,
+                started,
+                submitted,
+                approved,
+                rounds,
+                version,
+                lufs,
+                peak,
+                lra,
+            ) = record
+            if song != song_pk:
+                song_pk, title = song, str(spreadsheet_safe(song_title))
+            yield [
+                name,
+                email,
+                title,
+                stage_orders[stage_pk],
+                names[stage_pk],
+                status,
+                "yes" if late.get(stage_pk) and status != Status.APPROVED else "no",
+                due_on.get(stage_pk, ""),
+                _when(started),
+                _when(submitted),
+                _when(approved),
+                rounds or 0,
+                f"v{version}" if version else "",
+                "" if lufs is None else lufs,
+                "" if peak is None else peak,
+                "" if lra is None else lra,
+            ]
+            record = next(records, None)
+
+
+def export_csv(cohort: Cohort, *, today: dt.date, rows_per_chunk: int = 500) -> Iterator[str]:
+    """The export as CSV text in chunks of rows: every field quoted, every text made safe
+    for a spreadsheet (export_rows does that once per name, e-mail and title)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    rows = export_rows(cohort, today=today)
+    while chunk := list(itertools.islice(rows, rows_per_chunk)):
+        writer.writerows(chunk)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def _when(moment: dt.datetime | None) -> str:
     return moment.isoformat(timespec="minutes") if moment else ""
 
 
+# Where a spreadsheet could start a cell: the start of the field, or after any character
+# some program splits on (comma, semicolon, pipe, tab, a line break), spaces allowed; and
+# what it would then run as a formula.
+_CELL_START = re.compile(r"(^|[,;|\t\r\n])( *)(?=[=+\-@\t\r])")
+
+
 def spreadsheet_safe(value: object) -> object:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading
-    apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR where a cell could
+    start, whichever separator it splits on) gets an apostrophe there; numbers stay
+    numbers. The export also quotes every field."""
+    if isinstance(value, str) and any(c in value for c in "=+-@\t\r"):
+        return _CELL_START.sub(r"\1\2'", value)
     return value

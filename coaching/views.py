@@ -61,11 +61,16 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not user.coaches_anyone():
         raise Http404("The review queue is for coaches.")
     cohorts = list(Cohort.objects.overseen_by(user).active().order_by("name"))
-    students = list(
-        User.objects.filter(memberships__cohort__in=cohorts, memberships__role=Role.STUDENT)
+    # The student filter's choices as plain rows: a school has thousands.
+    students = [
+        (pk, f"{first} {last}".strip() or username)
+        for pk, first, last, username in User.objects.filter(
+            memberships__cohort__in=cohorts, memberships__role=Role.STUDENT
+        )
         .distinct()
-        .order_by("first_name", "username")
-    )
+        .order_by("first_name", "username", "pk")
+        .values_list("pk", "first_name", "last_name", "username")
+    ]
     chosen = _queue_filters(request)
     waiting = services.with_due_dates(services.review_queue(coach=user, filters=chosen))
     waiting = waiting.select_related("song__owner", "song__cohort", "stage")

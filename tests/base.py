@@ -6,6 +6,7 @@ cohort B, coached by erin; frank is a course admin. alice owns a song.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any
 
@@ -13,12 +14,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from coaching.models import Cohort, Membership, Role, User
 from songs import services
 from songs.demo import encode, synthesise
 from songs.models import Bounce, ReferenceTrack, Song
-from stages.models import Stage, StageRecord
+from stages.models import Stage, StageRecord, Status
 
 HTMX = {"HX-Request": "true"}
 
@@ -113,6 +115,52 @@ def ensure_stage_catalogue() -> None:
     from django.apps import apps
 
     import_module("stages.migrations.0002_stage_catalogue").load_catalogue(apps, None)
+
+
+def add_students(cohort_pk: int, count: int, prefix: str) -> None:
+    """`count` students, each with a song at a point of the course that moves along with
+    the student's number; every tenth waits for review."""
+    users = User.objects.bulk_create(
+        User(
+            username=f"{prefix}{i:04d}",
+            first_name=f"Student{i:04d}",
+            last_name=prefix.capitalize(),
+            email=f"{prefix}{i:04d}@example.com",
+        )
+        for i in range(count)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=u, cohort_id=cohort_pk, role=Role.STUDENT) for u in users
+    )
+    songs = Song.objects.bulk_create(
+        Song(owner=u, cohort_id=cohort_pk, title=f"Song of {u.username}", purpose="A story.")
+        for u in users
+    )
+    stages = list(Stage.objects.order_by("order"))
+    now = timezone.now()
+    records = []
+    for index, song in enumerate(songs):
+        here = index % (len(stages) + 1)
+        for position, stage in enumerate(stages):
+            if position < here:
+                status, submitted = Status.APPROVED, now
+            elif position == here:
+                waiting = index % 10 == 0
+                status = Status.SUBMITTED if waiting else Status.IN_PROGRESS
+                submitted = now - dt.timedelta(hours=index) if waiting else None
+            else:
+                status, submitted = Status.NOT_STARTED, None
+            records.append(
+                StageRecord(
+                    song=song,
+                    stage=stage,
+                    status=status,
+                    started_at=now if status != Status.NOT_STARTED else None,
+                    submitted_at=submitted,
+                    approved_at=now if status == Status.APPROVED else None,
+                )
+            )
+    StageRecord.objects.bulk_create(records, batch_size=2000)
 
 
 def count_queries(func: Any) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from coaching.models import User
+from coaching.models import Cohort, User
+from tests.base import add_students
 from tests.browser.base import ARTIFACTS, BrowserTestCase
 
 pytestmark = pytest.mark.browser
@@ -52,4 +53,24 @@ class CohortJourneyTests(BrowserTestCase):
         matrix.get_by_text("Tom Reyes").wait_for()
         self.assertEqual(page.locator("table.matrix tbody tr").count(), 2)
         self.screenshot("13-progress-matrix")
+        self.assertEqual(self.console_errors, [])
+
+    def test_a_big_cohort_s_matrix_pages_through_its_students_keeping_sort_and_filter(
+        self,
+    ) -> None:
+        cohort = Cohort.objects.create(name="Spring Lab", course="Mixing")
+        add_students(cohort.pk, 120, "lab")
+        page = self.page
+        self.log_in("avery", "lanterns-at-dusk")
+        self.go(f"/cohorts/{cohort.pk}/progress/?sort=progress")
+        page.get_by_text("Page 1 of 3").wait_for()
+        self.assertEqual(page.locator("table.matrix tbody tr").count(), 50)
+        self.screenshot("14-progress-matrix-paginated")
+        page.get_by_role("link", name="Next →").click()
+        page.get_by_text("Page 2 of 3").wait_for()
+        self.assertIn("sort=progress", page.url)
+        self.assertEqual(page.locator("select[name=sort]").input_value(), "progress")
+        self.go(f"/cohorts/{cohort.pk}/progress/?q=Student011")
+        self.assertEqual(page.locator("table.matrix tbody tr").count(), 10)  # 0110 to 0119
+        self.assertEqual(page.locator("nav.pager").count(), 0)
         self.assertEqual(self.console_errors, [])
