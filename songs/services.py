@@ -316,11 +316,15 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
         )
         return bounce
     with holding(bounce, claim):
-        _analyse_claimed(bounce, claim)
+        stored = _analyse_claimed(bounce, claim)
+    if stored:
+        # Once this claim is over, so the musical pass's claim never meets its heartbeat.
+        request_music(bounce)
     return bounce
 
 
-def _analyse_claimed(bounce: Bounce, claim: str) -> None:
+def _analyse_claimed(bounce: Bounce, claim: str) -> bool:
+    """The loudness pass under `claim`; returns whether its report was stored."""
     slug = bounce.record.stage.slug
     try:
         with bounce.file.open("rb") as handle:
@@ -332,13 +336,13 @@ def _analyse_claimed(bounce: Bounce, claim: str) -> None:
             )
     except AnalysisError as exc:
         bounce.mark_failed(exc.reason, claim=claim)
-        return
+        return False
     except FileNotFoundError:
         bounce.mark_failed(
             "The uploaded file is missing from storage. Upload the bounce again as a new version.",
             claim=claim,
         )
-        return
+        return False
 
     previous = [name for name in (bounce.waveform.name, bounce.peaks.name) if name]
     storage = bounce.waveform.storage
@@ -354,11 +358,11 @@ def _analyse_claimed(bounce: Bounce, claim: str) -> None:
         # Another task took the claim over (this one looked dead): its result stands.
         storage.delete(picture)
         storage.delete(peaks)
-        return
+        return False
     for name in previous:
         if name not in {picture, peaks}:
             storage.delete(name)
-    request_music(bounce)
+    return True
 
 
 def analyse_music_of(*, bounce_id: int) -> Bounce | None:
