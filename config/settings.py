@@ -367,22 +367,41 @@ ANALYSIS_MAX_DURATION_S = env_int("STAGECOACH_MAX_DURATION_MIN", 120) * 60
 ANALYSIS_SOFT_TIME_LIMIT_S = max(60, ANALYSIS_MAX_DURATION_S // 25)
 ANALYSIS_HARD_TIME_LIMIT_S = ANALYSIS_SOFT_TIME_LIMIT_S + 60
 ANALYSIS_MAX_ATTEMPTS = env_int("STAGECOACH_ANALYSIS_MAX_ATTEMPTS", 3)
-ANALYSIS_SWEEP_INTERVAL_S = env_int("STAGECOACH_ANALYSIS_SWEEP_S", 60)
-# A bounce still queued this long after its task was published is published again (the
-# broker may have been down); one running past the hard limit lost its worker.
-ANALYSIS_REPUBLISH_AFTER_S = env_int("STAGECOACH_ANALYSIS_REPUBLISH_S", 300)
+# Recovery (README, "Recovery"). The sweep runs this often; it publishes every pass owed
+# that no task is on its way for (a publish that found the broker down is noted as such,
+# so it goes at the first sweep after the broker is back) and every pass whose holder's
+# heartbeat went quiet. With the defaults, both are taken up within 60 s.
+ANALYSIS_SWEEP_INTERVAL_S = env_int("STAGECOACH_ANALYSIS_SWEEP_S", 10)
+# A task published but still unclaimed this long after is published again (the broker lost
+# it, say; a second delivery is harmless, the claim makes it a no-op).
+ANALYSIS_REPUBLISH_AFTER_S = env_int("STAGECOACH_ANALYSIS_REPUBLISH_S", 120)
+# A worker analysing renews its claim this often, from a thread; a claim silent for
+# ANALYSIS_STUCK_AFTER_S belongs to a worker that died, and is taken over.
+ANALYSIS_HEARTBEAT_S = env_int("STAGECOACH_ANALYSIS_HEARTBEAT_S", 10)
+ANALYSIS_STUCK_AFTER_S = env_int("STAGECOACH_ANALYSIS_STUCK_S", 3 * ANALYSIS_HEARTBEAT_S)
+if ANALYSIS_STUCK_AFTER_S < 2 * ANALYSIS_HEARTBEAT_S:
+    raise ImproperlyConfigured(
+        "STAGECOACH_ANALYSIS_STUCK_S must be at least twice STAGECOACH_ANALYSIS_HEARTBEAT_S, "
+        "or a live analysis could look dead between two heartbeats."
+    )
 # The sweep publishes the musical pass of at most this many bounces each round (it backfills
 # bounces analysed before the pass existed without flooding the queue).
 MUSIC_SWEEP_BATCH = env_int("STAGECOACH_MUSIC_SWEEP_BATCH", 50)
-ANALYSIS_STUCK_AFTER_S = env_int("STAGECOACH_ANALYSIS_STUCK_S", ANALYSIS_HARD_TIME_LIMIT_S + 60)
+# A send to the broker is tried once, and a broker that is down refuses at once: an upload
+# never waits for it (kombu's default would retry its connection for seconds).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("STAGECOACH_BROKER_CONNECT_TIMEOUT_MS", 300) / 1000
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Above the hard limit, so Redis never hands a running task to a second worker; a
-    # task whose worker died is delivered again after this long.
+    # task whose worker died is delivered again after this long (the claim makes that
+    # harmless: the heartbeat has long since let the sweep publish it again).
     "visibility_timeout": env_int(
         "STAGECOACH_VISIBILITY_TIMEOUT_S", ANALYSIS_HARD_TIME_LIMIT_S * 2
     ),
-    # Publishing from a web request must not hang when the broker is unreachable.
-    "socket_connect_timeout": 2,
+    # Publishing (from a web request, say) connects at most once, this fast: the workers
+    # and beat keep their own retry loops for their connections.
+    "max_retries": 0,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
     "socket_timeout": 5,
 }
 # Comments made in one sitting reach their reader as one e-mail: it goes once no new
@@ -394,6 +413,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-analyses": {
         "task": "songs.tasks.sweep_analyses",
         "schedule": float(ANALYSIS_SWEEP_INTERVAL_S),
+        # Sweeps queued behind busy workers (or while they reconnect) are not all run
+        # later: only the newest is needed.
+        "options": {"expires": float(ANALYSIS_SWEEP_INTERVAL_S)},
     },
     "send-comment-mail": {
         "task": "coaching.tasks.send_comment_mail",

@@ -3,22 +3,25 @@ analysing it, and judging it again when its song's rulebook changes."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import json
 import logging
 import re
+import threading
 import uuid
+from collections.abc import Callable, Iterator
 
 from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db.models import Max
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
+from kombu.exceptions import KombuError
 
 from coaching import activity
 from coaching.models import User
@@ -26,7 +29,7 @@ from songs import quota
 from songs.analysis import STAGE_SLUGS, AnalysisError, analyse, analyse_music, detected_fields
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
 from songs.analysis.units import size as format_size
-from songs.models import AnalysisState, Bounce, MusicState, Song
+from songs.models import AnalysisState, Bounce, MusicState, ReferenceTrack, Song
 from songs.targets import audio_targets
 from stages.models import Stage, StageRecord
 
@@ -211,18 +214,70 @@ def request_analysis(bounce: Bounce) -> None:
     """Publish the bounce's analysis once the current transaction commits.
 
     The database row (state "queued") is the record that the work is owed; if the broker
-    cannot take the task now, the sweep publishes it later, so the request never waits.
+    cannot take the task now, the row says it was not published and the next sweep
+    publishes it, so the request never waits for the broker.
     """
     transaction.on_commit(functools.partial(publish_analysis, bounce.pk))
 
 
 def publish_analysis(bounce_id: int, task: str = ANALYSE_TASK) -> bool:
+    """Send the task for the bounce's pass owed now, once, without retrying (a broker that
+    is down refuses at once; see CELERY_BROKER_TRANSPORT_OPTIONS). Returns whether it went;
+    a send that failed leaves the bounce unpublished, for the sweep."""
+    stamp = Bounce.stamp_published(bounce_id)
     try:
         current_app.tasks[task].apply_async((bounce_id,), retry=False)
-    except (BrokerError, OSError) as exc:
+    except (KombuError, OSError) as exc:
+        Bounce.unstamp_published(bounce_id, stamp)
         logger.warning("Broker unavailable; bounce %s waits for the sweep: %s", bounce_id, exc)
         return False
     return True
+
+
+@contextlib.contextmanager
+def heartbeat(renew: Callable[[], bool], *, every_s: float) -> Iterator[None]:
+    """Renew a claim every `every_s` from a thread while the block runs, so the sweep can
+    tell a live analysis (however long) from one whose worker died. `renew` returns False
+    once the claim is someone else's; the block's own result is then refused when stored.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every_s):
+                try:
+                    if not renew():
+                        logger.warning(
+                            "The claim was taken over; this analysis's result will not be kept."
+                        )
+                        return
+                except DatabaseError as exc:
+                    logger.warning("A heartbeat could not reach the database: %s", exc)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=beat, name="analysis-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=every_s)
+
+
+@contextlib.contextmanager
+def holding(work: Bounce | ReferenceTrack, claim: str) -> Iterator[None]:
+    """Run the block as the holder of `claim`: with its heartbeat, and giving the claim up
+    if the block raises (its task retries storage and database errors, and the retry must
+    be able to claim the work at once)."""
+    renew = functools.partial(type(work).renew_claim, work.pk, claim)
+    with heartbeat(renew, every_s=settings.ANALYSIS_HEARTBEAT_S):
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(DatabaseError):
+                work.give_up_claim(claim)
+            raise
 
 
 def request_music(bounce: Bounce) -> None:
@@ -254,12 +309,28 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
     )
     if bounce is None:
         return None
-    if not bounce.claim_analysis(
+    claim = bounce.claim_analysis(
         task_id=task_id,
         max_attempts=settings.ANALYSIS_MAX_ATTEMPTS,
         stale_after_s=settings.ANALYSIS_STUCK_AFTER_S,
-    ):
+    )
+    if claim is None:
+        logger.info(
+            "bounce %s: its analysis is claimed by a live task or over; this delivery does "
+            "nothing.",
+            bounce_id,
+        )
         return bounce
+    with holding(bounce, claim):
+        stored = _analyse_claimed(bounce, claim)
+    if stored:
+        # Once this claim is over, so the musical pass's claim never meets its heartbeat.
+        request_music(bounce)
+    return bounce
+
+
+def _analyse_claimed(bounce: Bounce, claim: str) -> bool:
+    """The loudness pass under `claim`; returns whether its report was stored."""
     slug = bounce.record.stage.slug
     try:
         # From a bucket, opening downloads the object into a temporary file that spills to
@@ -274,13 +345,14 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
                 delivery=bounce.record.song.delivery(),
             )
     except AnalysisError as exc:
-        bounce.mark_failed(exc.reason)
-        return bounce
+        bounce.mark_failed(exc.reason, claim=claim)
+        return False
     except FileNotFoundError:
         bounce.mark_failed(
-            "The uploaded file is missing from storage. Upload the bounce again as a new version."
+            "The uploaded file is missing from storage. Upload the bounce again as a new version.",
+            claim=claim,
         )
-        return bounce
+        return False
 
     previous = [name for name in (bounce.waveform.name, bounce.peaks.name) if name]
     storage = bounce.waveform.storage
@@ -292,12 +364,15 @@ def analyse_bounce(*, bounce_id: int, task_id: str) -> Bounce | None:
         bounce.peaks.field.generate_filename(bounce, "peaks.json"),
         ContentFile(json.dumps(report.peaks_dict(), separators=(",", ":")).encode()),
     )
-    bounce.store_report(report, waveform_name=picture, peaks_name=peaks)
+    if not bounce.store_report(report, waveform_name=picture, peaks_name=peaks, claim=claim):
+        # Another task took the claim over (this one looked dead): its result stands.
+        storage.delete(picture)
+        storage.delete(peaks)
+        return False
     for name in previous:
         if name not in {picture, peaks}:
             storage.delete(name)
-    request_music(bounce)
-    return bounce
+    return True
 
 
 def analyse_music_of(*, bounce_id: int) -> Bounce | None:
@@ -311,17 +386,25 @@ def analyse_music_of(*, bounce_id: int) -> Bounce | None:
     )
     if bounce is None:
         return None
-    try:
-        with bounce.file.open("rb") as handle:
-            music = analyse_music(handle, targets=audio_targets())
-    except AnalysisError as exc:
-        bounce.music_failed(exc.reason)
+    claim = bounce.claim_music(stale_after_s=settings.ANALYSIS_STUCK_AFTER_S)
+    if claim is None:
+        logger.info(
+            "bounce %s: its musical pass is claimed by a live task; this delivery does nothing.",
+            bounce_id,
+        )
         return bounce
-    except FileNotFoundError:
-        bounce.music_failed("The uploaded file is missing from storage.")
-        return bounce
-    bounce.store_music(music)
-    bounce.store_checks(bounce.judge(audio_targets()))
+    with holding(bounce, claim):
+        try:
+            with bounce.file.open("rb") as handle:
+                music = analyse_music(handle, targets=audio_targets())
+        except AnalysisError as exc:
+            bounce.music_failed(exc.reason, claim=claim)
+            return bounce
+        except FileNotFoundError:
+            bounce.music_failed("The uploaded file is missing from storage.", claim=claim)
+            return bounce
+        if bounce.store_music(music, claim=claim):
+            bounce.store_checks(bounce.judge(audio_targets()))
     return bounce
 
 
@@ -366,29 +449,26 @@ def hide_bounce(*, bounce: Bounce, by: User) -> bool:
 
 
 def sweep_analyses(*, now: dt.datetime | None = None) -> list[int]:
-    """Publish again every analysis that looks lost: queued long after its task was
-    published (the broker was down, say) or running long past the hard time limit (its
-    worker died). Returns the bounce ids published."""
+    """Publish again every pass that looks lost: owed, with no task on its way for it (the
+    publish failed while the broker was down, or the task waited unclaimed too long), and
+    nobody alive holding it (no claim, or its heartbeat went quiet: its worker died).
+    Returns the bounce ids published."""
     now = now or timezone.now()
-    queued_before = now - dt.timedelta(seconds=settings.ANALYSIS_REPUBLISH_AFTER_S)
-    started_before = now - dt.timedelta(seconds=settings.ANALYSIS_STUCK_AFTER_S)
-    lost = Bounce.objects.filter(
-        Q(analysis_state=AnalysisState.QUEUED, analysis_queued_at__lt=queued_before)
-        | Q(analysis_state=AnalysisState.RUNNING, analysis_started_at__lt=started_before)
-    ).values_list("pk", flat=True)
-    published = []
-    for bounce_id in lost:
-        Bounce.objects.filter(pk=bounce_id).update(analysis_queued_at=now)
-        if publish_analysis(bounce_id):
-            published.append(bounce_id)
+    lost = Bounce.unsent(
+        now=now, republish_after_s=settings.ANALYSIS_REPUBLISH_AFTER_S
+    ) & Bounce.claim_is_free(now=now, stale_after_s=settings.ANALYSIS_STUCK_AFTER_S)
+    loudness = list(
+        Bounce.objects.filter(
+            lost, analysis_state__in=[AnalysisState.QUEUED, AnalysisState.RUNNING]
+        ).values_list("pk", flat=True)
+    )
     # The musical pass of every analysed bounce still waiting for it (its publish was lost,
-    # or the bounce was analysed before the pass existed), a batch at a time.
-    unheard = Bounce.objects.filter(
-        analysis_state=AnalysisState.DONE,
-        music_state=MusicState.QUEUED,
-        analysed_at__lt=queued_before,
-    ).values_list("pk", flat=True)[: settings.MUSIC_SWEEP_BATCH]
-    for bounce_id in unheard:
-        if publish_analysis(bounce_id, MUSIC_TASK):
-            published.append(bounce_id)
+    # its worker died, or the bounce was analysed before the pass existed), a batch at a time.
+    unheard = list(
+        Bounce.objects.filter(
+            lost, analysis_state=AnalysisState.DONE, music_state=MusicState.QUEUED
+        ).values_list("pk", flat=True)[: settings.MUSIC_SWEEP_BATCH]
+    )
+    published = [bounce_id for bounce_id in loudness if publish_analysis(bounce_id)]
+    published += [bounce_id for bounce_id in unheard if publish_analysis(bounce_id, MUSIC_TASK)]
     return published

@@ -268,12 +268,32 @@ def celery_worker(
     return worker
 
 
-def publish(bounce_ids: int | list[int], env: Mapping[str, str]) -> None:
-    """Publish analysis tasks from a separate process, as the web process would."""
+def celery_beat(env: Mapping[str, str]) -> Process:
+    """Celery beat on its own, as docker-compose.yml starts it; ready once it has started
+    its scheduler (it says so at INFO). It needs no broker to start: a send that finds the
+    broker down is logged and tried again at the next tick."""
+    schedule = Path(tempfile.mkdtemp(prefix="stagecoach-beat-")) / "schedule"
+    args = [str(BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO"]
+    args += ["--schedule", str(schedule)]
+    beat = Process("beat", args, env)
+    beat.wait_until(lambda: "beat: Starting..." in beat.output(), what="celery beat")
+    return beat
+
+
+def publish(
+    bounce_ids: int | list[int],
+    env: Mapping[str, str],
+    *,
+    task: str = "songs.tasks.analyse_bounce",
+    task_id: str | None = None,
+) -> None:
+    """Publish analysis tasks from a separate process, as the web process would (with
+    `task_id`, each under that id: the same task delivered again)."""
     ids = [bounce_ids] if isinstance(bounce_ids, int) else bounce_ids
     code = (
-        "import django; django.setup(); from songs.tasks import analyse_bounce; "
-        f"[analyse_bounce.apply_async((i,), retry=False) for i in {ids!r}]"
+        "import django; django.setup(); import songs.tasks; from celery import current_app; "
+        f"task = current_app.tasks[{task!r}]; "
+        f"[task.apply_async((i,), retry=False, task_id={task_id!r}) for i in {ids!r}]"
     )
     subprocess.run(
         [sys.executable, "-c", code],

@@ -5,6 +5,7 @@
     delivery.py  DeliveryProfile: what a master must be to deliver
     profile.py   GenreProfile: a genre's tonal balance, per one-third octave
     reference.py ReferenceTrack: released records set beside a song, analysed likewise
+    claim.py     ClaimedWork: the claim, heartbeat and publish stamp of work a task owes
 
 Everything is importable from `songs.models`, as Django and the migrations expect.
 """

@@ -17,6 +17,7 @@ from songs import analysis
 from songs.analysis import Check, MusicContext, MusicReport, Report, Targets
 from songs.analysis.checks import needs_delivery
 from songs.analysis.formats import AudioFormat
+from songs.models.claim import ClaimedWork
 from stages.models import StageRecord, StageRuleError
 
 
@@ -104,7 +105,7 @@ class ShownBounceManager(_BounceManager["Bounce"]):
         return shown
 
 
-class Bounce(models.Model):
+class Bounce(ClaimedWork):
     record = models.ForeignKey(StageRecord, on_delete=models.CASCADE, related_name="bounces")
     version = models.PositiveIntegerField()
     file = models.FileField(upload_to=bounce_upload_to, max_length=200)
@@ -118,7 +119,9 @@ class Bounce(models.Model):
     request_key = models.UUIDField(null=True, blank=True, editable=False)
 
     # Analysis: the row is the record of what still has to happen, whatever the broker
-    # knows; the sweep re-publishes anything left queued or running too long.
+    # knows. The claim (ClaimedWork) covers the pass owed now: the loudness pass while it
+    # is queued or running, then the musical pass; the sweep publishes again whatever no
+    # task is on its way for, or whose holder's heartbeat went quiet.
     analysis_state = models.CharField(
         max_length=10, choices=AnalysisState.choices, default=AnalysisState.QUEUED
     )
@@ -207,62 +210,79 @@ class Bounce(models.Model):
     def music_pending(self) -> bool:
         return self.music_state == MusicState.QUEUED and self.analysis_state != AnalysisState.FAILED
 
-    def store_music(self, music: MusicReport) -> None:
+    def store_music(self, music: MusicReport, *, claim: str | None = None) -> bool:
+        """Keep the musical pass; with `claim`, only while that claim holds (returns
+        whether it was kept)."""
         self.music = music.to_dict()
         self.music_state = MusicState.DONE
         self.music_error = ""
         self.__dict__.pop("music_report", None)
         self.__dict__.pop("_judged", None)
-        self.save(update_fields=["music", "music_state", "music_error"])
+        return self._save_claimed(
+            claim, ["music", "music_state", "music_error", *self._release_claim()]
+        )
 
-    def music_failed(self, reason: str) -> None:
+    def music_failed(self, reason: str, *, claim: str | None = None) -> bool:
         self.music_state = MusicState.FAILED
         self.music_error = reason
-        self.save(update_fields=["music_state", "music_error"])
+        return self._save_claimed(claim, ["music_state", "music_error", *self._release_claim()])
+
+    def claim_music(self, *, stale_after_s: float) -> str | None:
+        """Hold the musical pass (the loudness report is in, the music is not), unless a
+        live task holds it; returns the claim's token, or None when this delivery has
+        nothing to do."""
+        return self._take_claim(
+            models.Q(analysis_state=AnalysisState.DONE, music_state=MusicState.QUEUED)
+            & self.claim_is_free(now=timezone.now(), stale_after_s=stale_after_s)
+        )
+
+    def _release_claim(self) -> list[str]:
+        """The pass is over: nobody holds the claim and nothing is on its way (the next
+        pass, if any, stamps its own publish)."""
+        self.claim_token = ""
+        self.heartbeat_at = None
+        self.published_at = None
+        return ["claim_token", "heartbeat_at", "published_at"]
 
     # --- Analysis state changes ---------------------------------------------------------
 
-    def claim_analysis(self, *, task_id: str, max_attempts: int, stale_after_s: float) -> bool:
-        """Move to "running" for the task `task_id`, if this task may run the analysis now.
+    def claim_analysis(
+        self, *, task_id: str, max_attempts: int, stale_after_s: float
+    ) -> str | None:
+        """Move to "running" for the task `task_id` if no live task holds the analysis:
+        one conditional UPDATE, so of two deliveries (the same task redelivered, or
+        published again by the sweep) only one claims it. Returns the claim's token, or
+        None when this delivery has nothing to do.
 
-        A queued bounce may be claimed; so may a running one whose claim came from the same
-        task (the broker redelivered it after its worker died) or went stale. Each claim
-        counts an attempt; past `max_attempts` the bounce fails instead, so a file that
-        kills the decoder's process is not retried forever.
+        A queued bounce may be claimed; so may a running one whose holder's heartbeat has
+        been quiet for `stale_after_s` (its worker died). Each claim counts an attempt; past
+        `max_attempts` the bounce fails instead, so a file that kills the decoder's process
+        is not retried forever.
         """
+        now = timezone.now()
+        claimable = models.Q(analysis_state=AnalysisState.QUEUED) | (
+            models.Q(analysis_state=AnalysisState.RUNNING)
+            & self.claim_is_free(now=now, stale_after_s=stale_after_s)
+        )
+        token = self._take_claim(
+            claimable & models.Q(analysis_attempts__lt=max_attempts),
+            analysis_state=AnalysisState.RUNNING,
+            analysis_task_id=task_id,
+            analysis_attempts=models.F("analysis_attempts") + 1,
+            analysis_started_at=now,
+        )
+        if token is not None:
+            return token
         with transaction.atomic():
-            locked = Bounce.everything.select_for_update().get(pk=self.pk)
-            now = timezone.now()
-            if locked.analysis_state == AnalysisState.RUNNING:
-                stale = locked.analysis_started_at is None or (
-                    (now - locked.analysis_started_at).total_seconds() > stale_after_s
-                )
-                if locked.analysis_task_id != task_id and not stale:
-                    return False
-            elif locked.analysis_state != AnalysisState.QUEUED:
-                return False
-            if locked.analysis_attempts >= max_attempts:
-                locked._fail(
-                    f"The analysis stopped without finishing {locked.analysis_attempts} times "
+            spent = Bounce.everything.select_for_update().filter(claimable, pk=self.pk).first()
+            if spent is not None:
+                spent._fail(
+                    f"The analysis stopped without finishing {spent.analysis_attempts} times "
                     "on this file, so it was given up. The file may be damaged: export it "
                     "again and upload it as a new version."
                 )
-                self._take(locked)
-                return False
-            locked.analysis_state = AnalysisState.RUNNING
-            locked.analysis_task_id = task_id
-            locked.analysis_attempts += 1
-            locked.analysis_started_at = now
-            locked.save(
-                update_fields=[
-                    "analysis_state",
-                    "analysis_task_id",
-                    "analysis_attempts",
-                    "analysis_started_at",
-                ]
-            )
-        self._take(locked)
-        return True
+                self._take(spent)
+        return None
 
     # In the methods below `analysis` is the property above, so the engine's types are
     # named directly.
@@ -319,7 +339,16 @@ class Bounce(models.Model):
             previous=previous,
         )
 
-    def store_report(self, report: Report, *, waveform_name: str, peaks_name: str = "") -> None:
+    def store_report(
+        self,
+        report: Report,
+        *,
+        waveform_name: str,
+        peaks_name: str = "",
+        claim: str | None = None,
+    ) -> bool:
+        """Keep the loudness report; with `claim`, only while that claim holds (returns
+        whether it was kept)."""
         stored = report.to_dict()
         self.report = stored
         self.waveform.name = waveform_name
@@ -336,8 +365,15 @@ class Bounce(models.Model):
         self.analysed_at = timezone.now()
         self.__dict__.pop("analysis", None)
         self.__dict__.pop("_judged", None)
-        self.save(
-            update_fields=[*_REPORT_FIELDS, "analysis_state", "analysis_error", "analysed_at"]
+        return self._save_claimed(
+            claim,
+            [
+                *_REPORT_FIELDS,
+                "analysis_state",
+                "analysis_error",
+                "analysed_at",
+                *self._release_claim(),
+            ],
         )
 
     def store_checks(self, checks: Sequence[Check]) -> None:
@@ -358,10 +394,13 @@ class Bounce(models.Model):
         self.checks_failed = statuses.count(analysis.Status.FAIL)
         self.checks_warned = statuses.count(analysis.Status.WARN)
 
-    def mark_failed(self, reason: str, *, retryable: bool = False) -> None:
+    def mark_failed(
+        self, reason: str, *, retryable: bool = False, claim: str | None = None
+    ) -> bool:
         """Fail the analysis with a reason for the student; `retryable` when trying again
-        could work (a time limit, a storage outage), not for a broken file."""
-        self._fail(reason, retryable=retryable)
+        could work (a time limit, a storage outage), not for a broken file. With `claim`,
+        only while that claim holds (returns whether it failed it)."""
+        return self._fail(reason, retryable=retryable, claim=claim)
 
     def hide(self, *, by: User) -> bool:
         """Set this version aside (a failed or unwanted upload). The file is kept and staff
@@ -402,21 +441,24 @@ class Bounce(models.Model):
                 "analysis_queued_at",
                 "music_state",
                 "music_error",
+                *self._release_claim(),
             ]
         )
 
-    def _fail(self, reason: str, *, retryable: bool = False) -> None:
+    def _fail(self, reason: str, *, retryable: bool = False, claim: str | None = None) -> bool:
         self.analysis_state = AnalysisState.FAILED
         self.analysis_error = reason
         self.analysis_retryable = retryable
         self.analysed_at = timezone.now()
-        self.save(
-            update_fields=[
+        return self._save_claimed(
+            claim,
+            [
                 "analysis_state",
                 "analysis_error",
                 "analysis_retryable",
                 "analysed_at",
-            ]
+                *self._release_claim(),
+            ],
         )
 
     def _take(self, other: Bounce) -> None:
@@ -428,6 +470,9 @@ class Bounce(models.Model):
             "analysis_attempts",
             "analysis_started_at",
             "analysed_at",
+            "claim_token",
+            "heartbeat_at",
+            "published_at",
         ):
             setattr(self, name, getattr(other, name))
 

@@ -15,6 +15,7 @@ from coaching.models import User, work_visible_to
 from songs.analysis import MusicReport, Report
 from songs.analysis.formats import AudioFormat
 from songs.models.bounce import AnalysisState, MusicState
+from songs.models.claim import ClaimedWork
 from songs.models.song import Song
 
 
@@ -32,7 +33,7 @@ class ReferenceTrackQuerySet(models.QuerySet["ReferenceTrack"]):
         return self.filter(work_visible_to(user, "song"))
 
 
-class ReferenceTrack(models.Model):
+class ReferenceTrack(ClaimedWork):
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="references")
     title = models.CharField(
         max_length=160, help_text="Artist and title, as you would name it to your coach."
@@ -45,13 +46,13 @@ class ReferenceTrack(models.Model):
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # One task runs both passes (loudness, then music); the states say how far it got.
+    # One task runs both passes (loudness, then music); the states say how far it got,
+    # and one claim (ClaimedWork) covers them both.
     analysis_state = models.CharField(
         max_length=10, choices=AnalysisState.choices, default=AnalysisState.QUEUED
     )
     analysis_error = models.TextField(blank=True)
-    # When the work was last asked for and last started: the sweep publishes again what
-    # waited too long (a lost publish, a worker that died).
+    # When the work was last asked for and last started.
     analysis_queued_at = models.DateTimeField(default=timezone.now)
     analysis_started_at = models.DateTimeField(null=True, blank=True)
     analysed_at = models.DateTimeField(null=True, blank=True)
@@ -93,7 +94,9 @@ class ReferenceTrack(models.Model):
             return None
         return MusicReport.from_dict(self.music)
 
-    def store_report(self, report: Report, *, peaks_name: str) -> None:
+    def store_report(self, report: Report, *, peaks_name: str, claim: str | None = None) -> bool:
+        """Keep the loudness report (the claim stays: the musical pass follows in the same
+        task); with `claim`, only while that claim holds."""
         stored = report.to_dict()
         self.report = stored
         self.peaks.name = peaks_name
@@ -103,8 +106,9 @@ class ReferenceTrack(models.Model):
         self.analysis_error = ""
         self.analysed_at = timezone.now()
         self.__dict__.pop("analysis", None)
-        self.save(
-            update_fields=[
+        return self._save_claimed(
+            claim,
+            [
                 "report",
                 "peaks",
                 "integrated_lufs",
@@ -112,15 +116,17 @@ class ReferenceTrack(models.Model):
                 "analysis_state",
                 "analysis_error",
                 "analysed_at",
-            ]
+            ],
         )
 
-    def store_music(self, music: MusicReport) -> None:
+    def store_music(self, music: MusicReport, *, claim: str | None = None) -> bool:
         self.music = music.to_dict()
         self.music_state = MusicState.DONE
         self.music_error = ""
         self.__dict__.pop("music_report", None)
-        self.save(update_fields=["music", "music_state", "music_error"])
+        return self._save_claimed(
+            claim, ["music", "music_state", "music_error", *self._release_claim()]
+        )
 
     @property
     def music_pending(self) -> bool:
@@ -141,10 +147,27 @@ class ReferenceTrack(models.Model):
         """The name the inline audio response carries (never offered as a download)."""
         return f"reference-{self.pk}.{AudioFormat(self.audio_format).extension}"
 
-    def start_analysis(self) -> None:
-        self.analysis_state = AnalysisState.RUNNING
-        self.analysis_started_at = timezone.now()
-        self.save(update_fields=["analysis_state", "analysis_started_at"])
+    def claim_analysis(self, *, stale_after_s: float) -> str | None:
+        """Hold the work still owed (either pass), unless a live task holds it: one
+        conditional UPDATE, so two deliveries cannot both run it. The loudness pass, if
+        owed, is marked running. Returns the claim's token, or None: nothing to do."""
+        now = timezone.now()
+        free = self.claim_is_free(now=now, stale_after_s=stale_after_s)
+        owed_loudness = models.Q(analysis_state__in=[AnalysisState.QUEUED, AnalysisState.RUNNING])
+        token = self._take_claim(
+            owed_loudness & free, analysis_state=AnalysisState.RUNNING, analysis_started_at=now
+        )
+        if token is None:
+            token = self._take_claim(
+                models.Q(analysis_state=AnalysisState.DONE, music_state=MusicState.QUEUED) & free
+            )
+        return token
+
+    def _release_claim(self) -> list[str]:
+        self.claim_token = ""
+        self.heartbeat_at = None
+        self.published_at = None
+        return ["claim_token", "heartbeat_at", "published_at"]
 
     def requeue(self) -> None:
         """Both passes owed again, from scratch (after a failure)."""
@@ -162,17 +185,27 @@ class ReferenceTrack(models.Model):
                 "music_state",
                 "music_error",
                 "analysis_queued_at",
+                *self._release_claim(),
             ]
         )
 
-    def mark_failed(self, reason: str) -> None:
+    def mark_failed(self, reason: str, *, claim: str | None = None) -> bool:
         self.analysis_state = AnalysisState.FAILED
         self.analysis_error = reason
         self.music_state = MusicState.FAILED
         self.analysed_at = timezone.now()
-        self.save(update_fields=["analysis_state", "analysis_error", "music_state", "analysed_at"])
+        return self._save_claimed(
+            claim,
+            [
+                "analysis_state",
+                "analysis_error",
+                "music_state",
+                "analysed_at",
+                *self._release_claim(),
+            ],
+        )
 
-    def music_failed(self, reason: str) -> None:
+    def music_failed(self, reason: str, *, claim: str | None = None) -> bool:
         self.music_state = MusicState.FAILED
         self.music_error = reason
-        self.save(update_fields=["music_state", "music_error"])
+        return self._save_claimed(claim, ["music_state", "music_error", *self._release_claim()])

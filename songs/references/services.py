@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
+from kombu.exceptions import KombuError
 
 from coaching import activity
 from coaching.models import User
@@ -30,7 +30,7 @@ from songs.analysis import AnalysisError, analyse, analyse_music
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
 from songs.analysis.units import size as format_size
 from songs.models import AnalysisState, MusicState, ReferenceTrack, Song
-from songs.services import UploadRejected, clean_original_name
+from songs.services import UploadRejected, clean_original_name, holding
 from songs.targets import audio_targets
 
 ANALYSE_TASK = "songs.tasks.analyse_reference"
@@ -124,9 +124,13 @@ def request_analysis(reference: ReferenceTrack) -> None:
 
 
 def publish_analysis(reference_id: int) -> bool:
+    """Send the analysis once, without retrying; a failed send leaves the reference
+    unpublished, for the sweep (as services.publish_analysis does for bounces)."""
+    stamp = ReferenceTrack.stamp_published(reference_id)
     try:
         current_app.tasks[ANALYSE_TASK].apply_async((reference_id,), retry=False)
-    except (BrokerError, OSError) as exc:
+    except (KombuError, OSError) as exc:
+        ReferenceTrack.unstamp_published(reference_id, stamp)
         logger.warning("Broker unavailable; reference %s stays queued: %s", reference_id, exc)
         return False
     return True
@@ -134,56 +138,63 @@ def publish_analysis(reference_id: int) -> bool:
 
 def sweep_references(*, now: dt.datetime | None = None) -> list[int]:
     """Publish again every reference analysis that looks lost, as services.sweep_analyses
-    does for bounces: queued long after it was asked for, or running past the time limit."""
+    does for bounces: either pass owed, no task on its way for it, and nobody alive
+    holding it."""
     now = now or timezone.now()
-    queued_before = now - dt.timedelta(seconds=settings.ANALYSIS_REPUBLISH_AFTER_S)
-    started_before = now - dt.timedelta(seconds=settings.ANALYSIS_STUCK_AFTER_S)
-    lost = ReferenceTrack.objects.filter(
-        Q(analysis_state=AnalysisState.QUEUED, analysis_queued_at__lt=queued_before)
-        | Q(analysis_state=AnalysisState.RUNNING, analysis_started_at__lt=started_before)
-    ).values_list("pk", flat=True)
-    published = []
-    for reference_id in lost:
-        ReferenceTrack.objects.filter(pk=reference_id).update(
-            analysis_state=AnalysisState.QUEUED, analysis_queued_at=now
+    lost = (
+        ReferenceTrack.unsent(now=now, republish_after_s=settings.ANALYSIS_REPUBLISH_AFTER_S)
+        & ReferenceTrack.claim_is_free(now=now, stale_after_s=settings.ANALYSIS_STUCK_AFTER_S)
+        & (
+            Q(analysis_state__in=[AnalysisState.QUEUED, AnalysisState.RUNNING])
+            | Q(analysis_state=AnalysisState.DONE, music_state=MusicState.QUEUED)
         )
-        if publish_analysis(reference_id):
-            published.append(reference_id)
-    return published
+    )
+    waiting = ReferenceTrack.objects.filter(lost).values_list("pk", flat=True)
+    return [reference_id for reference_id in waiting if publish_analysis(reference_id)]
 
 
 def analyse_reference(*, reference_id: int) -> ReferenceTrack | None:
     """Run both passes on a reference and store them: the loudness report with its peaks,
     then the music. Each failure is kept with its reason (the owner may try again).
 
-    Safe to run more than once: a pass already stored is not run again, so a task that
-    is delivered again (its worker was lost) finishes what the first one started. Storage
-    and database errors propagate, so the task can retry them.
+    Safe to run more than once: the delivery that claims the work runs it and any other
+    does nothing while the claim's holder is alive; a pass already stored is not run
+    again, so a task delivered again after its worker died finishes what the first one
+    started. Storage and database errors propagate, so the task can retry them.
     """
     reference = ReferenceTrack.objects.filter(pk=reference_id).first()
     if reference is None:
         return None
-    if reference.analysis_state in {AnalysisState.QUEUED, AnalysisState.RUNNING}:
-        reference.start_analysis()
-        if not _loudness_pass(reference):
+    claim = reference.claim_analysis(stale_after_s=settings.ANALYSIS_STUCK_AFTER_S)
+    if claim is None:
+        logger.info(
+            "reference %s: its analysis is claimed by a live task or over; this delivery "
+            "does nothing.",
+            reference_id,
+        )
+        return reference
+    with holding(reference, claim):
+        if reference.analysis_state == AnalysisState.RUNNING and not _loudness_pass(
+            reference, claim
+        ):
             return reference
-    if (
-        reference.analysis_state == AnalysisState.DONE
-        and reference.music_state == MusicState.QUEUED
-    ):
-        _music_pass(reference)
+        if (
+            reference.analysis_state == AnalysisState.DONE
+            and reference.music_state == MusicState.QUEUED
+        ):
+            _music_pass(reference, claim)
     return reference
 
 
-def _loudness_pass(reference: ReferenceTrack) -> bool:
+def _loudness_pass(reference: ReferenceTrack, claim: str) -> bool:
     try:
         with reference.file.open("rb") as handle:
             report = analyse(handle, targets=audio_targets())
     except AnalysisError as exc:
-        reference.mark_failed(exc.reason)
+        reference.mark_failed(exc.reason, claim=claim)
         return False
     except FileNotFoundError:
-        reference.mark_failed(MISSING_FILE)
+        reference.mark_failed(MISSING_FILE, claim=claim)
         return False
     previous = reference.peaks.name
     storage = reference.peaks.storage
@@ -191,23 +202,25 @@ def _loudness_pass(reference: ReferenceTrack) -> bool:
         reference.peaks.field.generate_filename(reference, "peaks.json"),
         ContentFile(json.dumps(report.peaks_dict(), separators=(",", ":")).encode()),
     )
-    reference.store_report(report, peaks_name=peaks)
+    if not reference.store_report(report, peaks_name=peaks, claim=claim):
+        storage.delete(peaks)  # another task took the claim over: its result stands
+        return False
     if previous and previous != peaks:
         storage.delete(previous)
     return True
 
 
-def _music_pass(reference: ReferenceTrack) -> None:
+def _music_pass(reference: ReferenceTrack, claim: str) -> None:
     try:
         with reference.file.open("rb") as handle:
             music = analyse_music(handle, targets=audio_targets())
     except AnalysisError as exc:
-        reference.music_failed(exc.reason)
+        reference.music_failed(exc.reason, claim=claim)
         return
     except FileNotFoundError:
-        reference.music_failed(MISSING_FILE)
+        reference.music_failed(MISSING_FILE, claim=claim)
         return
-    reference.store_music(music)
+    reference.store_music(music, claim=claim)
 
 
 def fail_reference(*, reference_id: int, reason: str) -> None:

@@ -7,8 +7,11 @@ are committed and visible to the other processes.
 from __future__ import annotations
 
 import tempfile
+import time
+import uuid
 
 import redis
+import requests
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
@@ -71,3 +74,39 @@ class ServicesTestCase(TransactionTestCase):
         self.song = make_song(self.student, cohort, title="Paper Lanterns")
         self.record = self.song.records.get(stage__slug=self.open_stage)
         StageRecord.objects.filter(pk=self.record.pk).update(status=Status.IN_PROGRESS)
+
+
+class WebClient:
+    """A student's browser reduced to HTTP: logs in through the login form, then sends
+    uploads as the stage page's form does (htmx, CSRF header, a one-time request key)."""
+
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.session.get(f"{base_url}/accounts/login/", timeout=30).raise_for_status()
+        token = self.session.cookies["csrftoken"]
+        answer = self.session.post(
+            f"{base_url}/accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        if "sessionid" not in self.session.cookies:
+            raise AssertionError(f"logging in as {username} failed:\n{answer.text[:2000]}")
+
+    def upload(self, path: str, data: bytes, *, note: str = "") -> float:
+        """Upload a bounce to the stage page at `path`; returns the seconds the answer took."""
+        key = str(uuid.uuid4())
+        started = time.monotonic()
+        answer = self.session.post(
+            f"{self.base_url}{path}bounces/",
+            data={"note": note or key, "request_key": key},
+            files={"file": ("take.wav", data, "audio/wav")},
+            headers={"HX-Request": "true", "X-CSRFToken": self.session.cookies["csrftoken"]},
+            timeout=60,
+        )
+        seconds = time.monotonic() - started
+        answer.raise_for_status()
+        if "is uploaded" not in answer.text:
+            raise AssertionError(f"the upload was refused:\n{answer.text[:2000]}")
+        return seconds

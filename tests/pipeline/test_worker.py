@@ -79,6 +79,7 @@ class WorkerTests(WorkerTestCase):
         # Short limits, so the lost task comes back within seconds rather than minutes.
         env = service_env(
             STAGECOACH_VISIBILITY_TIMEOUT_S="5",
+            STAGECOACH_ANALYSIS_HEARTBEAT_S="2",
             STAGECOACH_ANALYSIS_STUCK_S="5",
             STAGECOACH_ANALYSIS_SWEEP_S="2",
             STAGECOACH_ANALYSIS_REPUBLISH_S="3",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from unittest import mock
 
 from django.test import override_settings
 from django.utils import timezone
 
 from songs import services
-from songs.models import AnalysisState, Bounce
+from songs.models import AnalysisState, Bounce, MusicState
 from tests.base import HTMX, BaseTestCase, audio_bytes, count_queries, make_user, upload_file
 
 
@@ -136,61 +137,127 @@ class UploadToReportTests(PipelineTestCase):
 
 
 class ClaimTests(PipelineTestCase):
-    def claim(self, bounce: Bounce, task_id: str) -> bool:
-        return bounce.claim_analysis(task_id=task_id, max_attempts=3, stale_after_s=600)
+    def claim(self, bounce: Bounce, task_id: str) -> str | None:
+        return bounce.claim_analysis(task_id=task_id, max_attempts=3, stale_after_s=30)
+
+    def quieten(self, bounce: Bounce, seconds: float = 31) -> None:
+        """Age the heartbeat, as if its worker had died `seconds` ago."""
+        Bounce.objects.filter(pk=bounce.pk).update(
+            heartbeat_at=timezone.now() - dt.timedelta(seconds=seconds)
+        )
 
     def test_a_second_task_does_not_run_while_the_first_is_running(self) -> None:
         bounce = self.stored()
         self.assertTrue(self.claim(bounce, "a"))
-        self.assertFalse(self.claim(bounce, "b"))
+        self.assertIsNone(self.claim(bounce, "b"))
 
-    def test_the_same_task_redelivered_after_its_worker_died_runs_again(self) -> None:
+    def test_the_same_task_delivered_again_while_its_first_delivery_is_alive_does_nothing(
+        self,
+    ) -> None:
         bounce = self.stored()
         self.assertTrue(self.claim(bounce, "a"))
-        self.assertTrue(self.claim(bounce, "a"))
+        self.assertIsNone(self.claim(bounce, "a"))
+        bounce.refresh_from_db()
+        self.assertEqual(bounce.analysis_attempts, 1)
+
+    def test_a_claim_whose_heartbeat_went_quiet_is_taken_over(self) -> None:
+        bounce = self.stored()
+        first = self.claim(bounce, "a")
+        self.quieten(bounce)
+        second = self.claim(bounce, "a")
+        self.assertTrue(second)
+        self.assertNotEqual(first, second)
         self.assertEqual(bounce.analysis_attempts, 2)
 
-    def test_a_stale_claim_can_be_taken_over(self) -> None:
+    def test_a_heartbeat_keeps_a_long_analysis_its_own(self) -> None:
         bounce = self.stored()
-        self.claim(bounce, "a")
+        token = self.claim(bounce, "a")
+        assert token is not None
         Bounce.objects.filter(pk=bounce.pk).update(
-            analysis_started_at=timezone.now() - dt.timedelta(hours=1)
+            analysis_started_at=timezone.now() - dt.timedelta(hours=3)
         )
-        self.assertTrue(self.claim(bounce, "b"))
+        self.quieten(bounce, seconds=25)
+        self.assertTrue(Bounce.renew_claim(bounce.pk, token))
+        self.quieten(bounce, seconds=0)
+        self.assertIsNone(self.claim(bounce, "b"))
+
+    def test_a_holder_whose_claim_was_taken_over_keeps_nothing(self) -> None:
+        from songs.analysis import analyse
+
+        bounce = self.stored()
+        stale = self.claim(bounce, "a")
+        self.quieten(bounce)
+        self.assertTrue(self.claim(Bounce.objects.get(pk=bounce.pk), "b"))
+        with bounce.file.open("rb") as handle:
+            report = analyse(handle, targets=services.audio_targets())
+        self.assertFalse(bounce.store_report(report, waveform_name="", claim=stale))
+        self.assertFalse(Bounce.renew_claim(bounce.pk, stale or ""))
+        self.assertFalse(bounce.mark_failed("late", claim=stale))
+        bounce.refresh_from_db()
+        self.assertEqual(bounce.analysis_state, AnalysisState.RUNNING)
+        self.assertIsNone(bounce.report)
 
     def test_after_the_last_attempt_the_bounce_fails_with_its_reason(self) -> None:
         bounce = self.stored()
         for _ in range(3):
             self.assertTrue(self.claim(bounce, "a"))
-        self.assertFalse(self.claim(bounce, "a"))
+            self.quieten(bounce)
+        self.assertIsNone(self.claim(bounce, "a"))
         bounce.refresh_from_db()
         self.assertEqual(bounce.analysis_state, AnalysisState.FAILED)
         self.assertIn("stopped without finishing 3 times", bounce.analysis_error)
+        self.assertEqual(bounce.claim_token, "")
 
     def test_a_finished_bounce_is_never_claimed(self) -> None:
         bounce = self.upload()
-        self.assertFalse(self.claim(bounce, "late"))
+        self.assertIsNone(self.claim(bounce, "late"))
+
+    def test_the_musical_pass_is_claimed_once_while_its_holder_is_alive(self) -> None:
+        bounce = self.upload()
+        Bounce.objects.filter(pk=bounce.pk).update(music_state=MusicState.QUEUED, music=None)
+        bounce.refresh_from_db()
+        first = bounce.claim_music(stale_after_s=30)
+        self.assertTrue(first)
+        self.assertIsNone(bounce.claim_music(stale_after_s=30))
+        self.quieten(bounce)
+        self.assertTrue(bounce.claim_music(stale_after_s=30))
 
 
 class SweepTests(PipelineTestCase):
-    def test_the_sweep_republishes_queued_and_stuck_bounces_only(self) -> None:
-        old = timezone.now() - dt.timedelta(hours=2)
-        waiting = self.stored()
-        Bounce.objects.filter(pk=waiting.pk).update(analysis_queued_at=old)
-        stuck = self.stored()
-        stuck.claim_analysis(task_id="dead-worker", max_attempts=3, stale_after_s=600)
-        Bounce.objects.filter(pk=stuck.pk).update(analysis_started_at=old)
-        fresh = self.stored()
+    def test_the_sweep_publishes_unsent_lost_and_abandoned_analyses_only(self) -> None:
+        long_ago = timezone.now() - dt.timedelta(hours=2)
+        unsent = self.stored()  # its publish found the broker down
+        lost = self.stored()  # published long ago and never claimed
+        Bounce.objects.filter(pk=lost.pk).update(published_at=long_ago)
+        abandoned = self.stored()  # claimed by a worker that died
+        abandoned.claim_analysis(task_id="dead-worker", max_attempts=3, stale_after_s=30)
+        Bounce.objects.filter(pk=abandoned.pk).update(heartbeat_at=long_ago)
+        on_its_way = self.stored()
+        Bounce.stamp_published(on_its_way.pk)
+        alive = self.stored()
+        alive.claim_analysis(task_id="busy-worker", max_attempts=3, stale_after_s=30)
         done = self.upload()
-        published = services.sweep_analyses()
-        self.assertEqual(sorted(published), sorted([waiting.pk, stuck.pk]))
-        for bounce in (waiting, stuck):
+        with self.captureOnCommitCallbacks(execute=True):  # their musical passes too
+            published = services.sweep_analyses()
+        self.assertEqual(sorted(published), sorted([unsent.pk, lost.pk, abandoned.pk]))
+        for bounce in (unsent, lost, abandoned):
             bounce.refresh_from_db()
             self.assertEqual(bounce.analysis_state, AnalysisState.DONE, bounce.pk)
-        fresh.refresh_from_db()
-        self.assertEqual(fresh.analysis_state, AnalysisState.QUEUED)
+        self.assertEqual(Bounce.objects.get(pk=on_its_way.pk).analysis_state, AnalysisState.QUEUED)
+        self.assertEqual(Bounce.objects.get(pk=alive.pk).analysis_state, AnalysisState.RUNNING)
         self.assertEqual(services.sweep_analyses(), [])
         self.assertNotIn(done.pk, published)
+
+    def test_a_publish_the_broker_refuses_leaves_the_bounce_unsent_for_the_sweep(self) -> None:
+        from kombu.exceptions import OperationalError
+
+        bounce = self.stored()
+        task = services.current_app.tasks[services.ANALYSE_TASK]
+        with mock.patch.object(task, "apply_async", side_effect=OperationalError("refused")):
+            self.assertFalse(services.publish_analysis(bounce.pk))
+        bounce.refresh_from_db()
+        self.assertIsNone(bounce.published_at)
+        self.assertEqual(services.sweep_analyses(), [bounce.pk])
 
 
 class AnalysisPanelTests(PipelineTestCase):

@@ -28,7 +28,24 @@ class CeleryConfigurationTests(BaseTestCase):
         self.assertGreaterEqual(task.soft_time_limit * 25, settings.ANALYSIS_MAX_DURATION_S)
         visibility = app.conf.broker_transport_options["visibility_timeout"]
         self.assertGreater(visibility, task.time_limit)
-        self.assertGreater(settings.ANALYSIS_STUCK_AFTER_S, task.time_limit)
+
+    def test_the_recovery_defaults_take_lost_work_up_within_a_minute(self) -> None:
+        # Worst cases: a worker dies just after a heartbeat, so its claim looks dead
+        # ANALYSIS_STUCK_AFTER_S later, and the next sweep comes at most one interval after;
+        # a publish that found the broker down goes at the first sweep once it is back
+        # (after the worker's own reconnection, at most kombu's 30 s between tries).
+        sweep = settings.ANALYSIS_SWEEP_INTERVAL_S
+        self.assertEqual((sweep, settings.ANALYSIS_HEARTBEAT_S), (10, 10))
+        self.assertEqual(settings.ANALYSIS_STUCK_AFTER_S, 30)
+        self.assertLess(settings.ANALYSIS_STUCK_AFTER_S + sweep, 60)
+        self.assertLess(30 + sweep, 60)
+        self.assertGreaterEqual(settings.ANALYSIS_STUCK_AFTER_S, 2 * settings.ANALYSIS_HEARTBEAT_S)
+
+    def test_a_publish_is_tried_once_and_a_broker_that_is_down_refuses_at_once(self) -> None:
+        self.assertFalse(app.conf.task_publish_retry)
+        options = app.conf.broker_transport_options
+        self.assertEqual(options["max_retries"], 0)
+        self.assertLessEqual(options["socket_connect_timeout"], 0.3)
 
     def test_the_sweep_is_scheduled(self) -> None:
         entry = app.conf.beat_schedule["sweep-analyses"]

@@ -167,27 +167,37 @@ class AttachReferenceTests(ReferenceTestCase):
         self.assertEqual(reference.analysis_state, "queued")
         self.assertTrue(reference.file.storage.exists(reference.file.name))
 
-    def test_the_sweep_publishes_a_reference_left_queued_and_one_stuck_running(self) -> None:
+    def test_the_sweep_publishes_a_reference_never_sent_and_one_whose_worker_died(self) -> None:
         import datetime as dt
 
         from django.utils import timezone
 
         from songs.references.services import sweep_references
 
-        queued = store_reference(self.song, audio_bytes("WAV"), title="Queued")
-        stuck = store_reference(self.song, audio_bytes("WAV"), title="Stuck")
-        fresh = store_reference(self.song, audio_bytes("WAV"), title="Fresh")
-        long_ago = timezone.now() - dt.timedelta(hours=2)
-        ReferenceTrack.objects.filter(pk=queued.pk).update(analysis_queued_at=long_ago)
-        ReferenceTrack.objects.filter(pk=stuck.pk).update(
-            analysis_state="running", analysis_started_at=long_ago
+        unsent = store_reference(self.song, audio_bytes("WAV"), title="Unsent")
+        abandoned = store_reference(self.song, audio_bytes("WAV"), title="Abandoned")
+        alive = store_reference(self.song, audio_bytes("WAV"), title="Alive")
+        on_its_way = store_reference(self.song, audio_bytes("WAV"), title="On its way")
+        for reference in (abandoned, alive):
+            self.assertTrue(reference.claim_analysis(stale_after_s=30))
+        ReferenceTrack.objects.filter(pk=abandoned.pk).update(
+            heartbeat_at=timezone.now() - dt.timedelta(seconds=31)
         )
+        ReferenceTrack.stamp_published(on_its_way.pk)
         sent = mock.Mock()
         with mock.patch.object(tasks.analyse_reference, "apply_async", sent):
             published = sweep_references()
-        self.assertEqual(sorted(published), sorted([queued.pk, stuck.pk]))
-        self.assertNotIn(fresh.pk, published)
-        self.assertEqual(ReferenceTrack.objects.get(pk=stuck.pk).analysis_state, "queued")
+        self.assertEqual(sorted(published), sorted([unsent.pk, abandoned.pk]))
+
+    def test_a_reference_is_analysed_by_one_delivery_at_a_time(self) -> None:
+        from songs.references.services import analyse_reference
+
+        reference = store_reference(self.song, audio_bytes("WAV"), title="Claimed")
+        self.assertTrue(reference.claim_analysis(stale_after_s=30))
+        analyse_reference(reference_id=reference.pk)
+        reference.refresh_from_db()
+        self.assertEqual(reference.analysis_state, "running")
+        self.assertIsNone(reference.report)
 
     def test_csrf_is_still_checked_on_an_attach(self) -> None:
         from django.test import Client
