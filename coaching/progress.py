@@ -16,9 +16,20 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Field, Max, OuterRef, Q, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    Expression,
+    Field,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+)
 from django.urls import reverse
 
 from coaching.models import Cohort, Membership, Review, Role, Verdict
@@ -450,6 +461,11 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             bounce_lufs=Subquery(latest.values("integrated_lufs")[:1], output_field=Field()),
             bounce_peak=Subquery(latest.values("true_peak_dbtp")[:1], output_field=Field()),
             bounce_range=Subquery(latest.values("loudness_range_lu")[:1], output_field=Field()),
+            # The database writes the timestamps as text: turning thousands of them into
+            # datetimes and back cost most of the export's time.
+            started_text=IsoMinutes("started_at"),
+            submitted_text=IsoMinutes("submitted_at"),
+            approved_text=IsoMinutes("approved_at"),
         )
         # The students' order, as the list above reads it, then the matrix's order of songs.
         .order_by(
@@ -467,9 +483,9 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             "song__title",
             "stage_id",
             "status",
-            "started_at",
-            "submitted_at",
-            "approved_at",
+            "started_text",
+            "submitted_text",
+            "approved_text",
             "review_rounds",
             "bounce_version",
             "bounce_lufs",
@@ -532,9 +548,9 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
                 status,
                 "yes" if late.get(stage_pk) and status != Status.APPROVED else "no",
                 due_on.get(stage_pk, ""),
-                _when(started),
-                _when(submitted),
-                _when(approved),
+                started or "",
+                submitted or "",
+                approved or "",
                 rounds or 0,
                 f"v{version}" if version else "",
                 "" if lufs is None else lufs,
@@ -557,8 +573,33 @@ def export_csv(cohort: Cohort, *, today: dt.date, rows_per_chunk: int = 500) -> 
         buffer.truncate()
 
 
-def _when(moment: dt.datetime | None) -> str:
-    return moment.isoformat(timespec="minutes") if moment else ""
+class IsoMinutes(Func):
+    """A timestamp as `datetime.isoformat(timespec="minutes")` writes it in UTC, the time
+    zone Django stores and reads them in ("2026-03-01T09:30+00:00"); NULL stays NULL."""
+
+    output_field = CharField()
+
+    def __init__(self, expression: str | Expression) -> None:
+        super().__init__(expression)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django keeps SQLite's timestamps as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]".
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(strftime('%%%%Y-%%%%m-%%%%dT%%%%H:%%%%M', %(expressions)s) || '+00:00')",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI\"+00:00\"')"
+            ),
+            **extra,
+        )
 
 
 # Where a spreadsheet could start a cell: the start of the field, or after any character
