@@ -55,38 +55,54 @@ class StageTendency:
 def tendencies(student: User, *, reader: User) -> list[StageTendency]:
     """Each stage's placements of `student`, with sentences worded for `reader`."""
     stages = {stage.pk: StageTendency(stage) for stage in Stage.objects.all()}
+    urls = _RecordUrls()
+    # Plain rows: a student's hundreds of reviews need no model instances.
     reviews = (
         Review.objects.filter(record__song__owner=student)
-        .select_related("record__song", "record__stage")
         .order_by("record__song__created_at", "round")
+        .values_list(
+            "record_id",
+            "round",
+            "self_balance",
+            "coach_balance",
+            "record__song__title",
+            "record__song_id",
+            "record__stage_id",
+            "record__stage__slug",
+        )
     )
     reviewed_rounds = set()
-    for review in reviews:
-        record = review.record
-        reviewed_rounds.add((record.pk, review.round))
-        stages[record.stage_id].points.append(
-            Point(
-                record.song.title,
-                review.round,
-                review.self_balance,
-                review.coach_balance,
-                _url(record),
-            )
+    for record_pk, round_, self_balance, coach_balance, title, song_pk, stage_pk, slug in reviews:
+        reviewed_rounds.add((record_pk, round_))
+        stages[stage_pk].points.append(
+            Point(title, round_, self_balance, coach_balance, urls(song_pk, slug))
         )
     # A placement not reviewed yet still shows where the student stands today.
     pending = StageRecord.objects.filter(
         song__owner=student, self_balance__isnull=False
-    ).select_related("song", "stage")
-    for record in pending:
-        if (record.pk, record.round) not in reviewed_rounds:
-            stages[record.stage_id].points.append(
-                Point(record.song.title, None, record.self_balance, None, _url(record))
+    ).values_list(
+        "pk", "round", "self_balance", "song__title", "song_id", "stage_id", "stage__slug"
+    )
+    for record_pk, round_, self_balance, title, song_pk, stage_pk, slug in pending:
+        if (record_pk, round_) not in reviewed_rounds:
+            stages[stage_pk].points.append(
+                Point(title, None, self_balance, None, urls(song_pk, slug))
             )
     return [_layout(tendency, student=student, reader=reader) for tendency in stages.values()]
 
 
-def _url(record: StageRecord) -> str:
-    return reverse("stages:record", args=[record.song_id, record.stage.slug])
+class _RecordUrls:
+    """A record's page by song and stage slug, reversed once per stage."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, song_pk: int, slug: str) -> str:
+        if slug not in self.parts:
+            head, tail = reverse("stages:record", args=[999999999, slug]).split("999999999")
+            self.parts[slug] = (head, tail)
+        head, tail = self.parts[slug]
+        return f"{head}{song_pk}{tail}"
 
 
 def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTendency:

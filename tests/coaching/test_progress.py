@@ -213,6 +213,17 @@ class AnalyticsAndExportTests(BaseTestCase):
         self.assertEqual(production["review_rounds"], "0")
         self.assertTrue(production["approved_at"])
 
+    def test_exported_timestamps_read_as_utc_to_the_minute(self) -> None:
+        production = self.record("production")
+        moment = dt.datetime(2026, 3, 1, 9, 30, 59, 123456, tzinfo=dt.UTC)
+        StageRecord.objects.filter(pk=production.pk).update(started_at=moment)
+        self.client.force_login(self.bob)
+        body = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
+        rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+        row = next(r for r in rows if r["student"] == "Alice" and r["stage_order"] == "1")
+        self.assertEqual(row["started_at"], moment.isoformat(timespec="minutes"))
+        self.assertEqual(row["submitted_at"], "")
+
     def test_accented_names_survive_the_export(self) -> None:
         type(self.carol).objects.filter(pk=self.carol.pk).update(
             first_name="Zoë", last_name="Ångström"
