@@ -23,6 +23,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from coaching import activity
 from coaching.models import User
 from songs.analysis import STAGE_SLUGS, AnalysisError, analyse, analyse_music, detected_fields
+from songs.analysis.fft import preload as preload_fast_transforms
 from songs.analysis.formats import ACCEPTED_LABELS, sniff
 from songs.analysis.units import size as format_size
 from songs.models import AnalysisState, Bounce, MusicState, Song
@@ -36,6 +37,10 @@ MUSIC_TASK = "songs.tasks.analyse_music"
 """The second pass (tempo, key, tuning, tonal balance, width), after the loudness report."""
 
 logger = logging.getLogger(__name__)
+
+# The worker analyses many files: scipy.fft's single-precision transforms halve the music
+# pass, and their import (about half a second) is paid here once, not per bounce.
+preload_fast_transforms()
 
 _UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
 

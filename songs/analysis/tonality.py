@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from songs.analysis import fft
 from songs.analysis.spectrum import periodic_hann
 
 FRAME_SECONDS = 0.372
@@ -103,6 +104,7 @@ class PitchMeter:
         self.length = int(2 ** round(math.log2(FRAME_SECONDS * rate)))
         self.hop = self.length // 4
         self.window = periodic_hann(self.length)
+        self._window = self.window.astype(fft.working_dtype())
         self.bin_hz = rate / self.length
         self._low = max(2, math.ceil(LOWEST_HZ / self.bin_hz))
         self._high = min(
@@ -110,7 +112,7 @@ class PitchMeter:
         )
         self._half = max(1, round(FLOOR_HALF_WIDTH_HZ / self.bin_hz))
         self._full_scale_db = 20.0 * math.log10(float(np.sum(self.window)) / 2.0)
-        self._pending = np.zeros(0)
+        self._pending = np.zeros(0, self._window.dtype)
         self._history: np.ndarray | None = None  # the last frames' levels, for persistence
         self._history_peaks: np.ndarray | None = None
         self.histogram = np.zeros(1200)  # one-cent bins of pitch class, from A
@@ -127,10 +129,12 @@ class PitchMeter:
             : count * self.hop : self.hop
         ]
         self._pending = data[count * self.hop :].copy()
-        spectra = np.fft.rfft(frames * self.window, axis=1)
+        spectra = fft.rfft(frames * self._window, axis=1)
         # Two bins of margin either side for the neighbours peaks and parabolas need.
         low, high = self._low - 2, self._high + 2
-        power = spectra.real[:, low:high] ** 2 + spectra.imag[:, low:high] ** 2
+        # In double precision from here on, whatever the transform's: the peak picking
+        # sums levels in dB across the spectrum.
+        power = (spectra.real[:, low:high] ** 2 + spectra.imag[:, low:high] ** 2).astype(np.float64)
         levels = 10.0 * np.log10(np.maximum(power, 1e-30)) - 2 * self._full_scale_db
         self.total_power += float(power[:, 2:-2].sum())
         peaks = self._peaks(levels)
