@@ -132,14 +132,14 @@ class PitchMeter:
         spectra = fft.rfft(frames * self._window, axis=1)
         # Two bins of margin either side for the neighbours peaks and parabolas need.
         low, high = self._low - 2, self._high + 2
-        # In double precision from here on, whatever the transform's: the peak picking
-        # sums levels in dB across the spectrum.
-        power = (spectra.real[:, low:high] ** 2 + spectra.imag[:, low:high] ** 2).astype(np.float64)
+        # In the transform's precision (single with scipy.fft: its levels are within 1e-5
+        # dB); only the sums across the spectrum are taken in double.
+        power = spectra.real[:, low:high] ** 2 + spectra.imag[:, low:high] ** 2
         levels = 10.0 * np.log10(np.maximum(power, 1e-30)) - 2 * self._full_scale_db
-        self.total_power += float(power[:, 2:-2].sum())
+        self.total_power += float(power[:, 2:-2].sum(dtype=np.float64))
         peaks = self._peaks(levels)
         if self._history is None or self._history_peaks is None:
-            past_levels = np.full((PERSISTENCE_HOPS, levels.shape[1]), -np.inf)
+            past_levels = np.full((PERSISTENCE_HOPS, levels.shape[1]), -np.inf, levels.dtype)
             past_peaks = np.zeros((PERSISTENCE_HOPS, levels.shape[1]), dtype=bool)
         else:
             past_levels, past_peaks = self._history, self._history_peaks
@@ -164,8 +164,8 @@ class PitchMeter:
         """Local maxima standing PROMINENCE_DB above the local mean level, in range."""
         width = 2 * self._half + 1
         padded = np.pad(levels, ((0, 0), (self._half, self._half)), mode="edge")
-        sums = np.cumsum(padded, axis=1)
-        sums = np.concatenate([np.zeros((len(levels), 1)), sums], axis=1)
+        sums = np.zeros((len(levels), padded.shape[1] + 1))
+        np.cumsum(padded, axis=1, dtype=np.float64, out=sums[:, 1:])
         floor = (sums[:, width:] - sums[:, :-width]) / width
         centre = levels[:, 1:-1]
         peaks = np.zeros(levels.shape, dtype=bool)
