@@ -106,7 +106,8 @@ class OnsetMeter:
         ]
         self._pending = data[count * self.hop :].copy()
         spectra = fft.rfft(frames * self._window, axis=1)
-        power = (spectra.real**2 + spectra.imag**2) @ self._bands
+        # In the transform's own precision: a product of mixed types skips BLAS.
+        power = (spectra.real**2 + spectra.imag**2) @ self._bands.astype(spectra.real.dtype)
         levels = np.log10(1.0 + COMPRESSION * np.sqrt(power / self._full_scale))
         previous = levels[:1] if self._previous is None else self._previous[None, :]
         rises = np.maximum(0.0, np.diff(levels, axis=0, prepend=previous))
