@@ -247,6 +247,7 @@ class LoudnessMeter:
         self._momentary_max = -1.0
         self._short_term_max = -1.0
         self._momentary_blocks = array("d")
+        self._ones = {size: np.ones(size) for size in (MOMENTARY_SUBBLOCKS, SHORT_TERM_SUBBLOCKS)}
         self._short_term_blocks = array("d")
 
     @overload
@@ -312,8 +313,9 @@ class LoudnessMeter:
             return -1.0
         offset = end_from - length - first
         count = end_to - end_from + 1
-        view = np.lib.stride_tricks.sliding_window_view(history[offset:], length)[:count]
-        energies = view.sum(axis=1)
+        # Sums of non-negative powers: a window of digital silence stays exactly zero.
+        window = history[offset : offset + count + length - 1]
+        energies = np.convolve(window, self._ones[length], mode="valid")
         ends = np.arange(end_from, end_to + 1)
         samples = self._boundary(ends) - self._boundary(ends - length)
         mean_squares = energies / samples
