@@ -60,6 +60,18 @@ def welch_length(rate: int) -> int:
     return int(2 ** round(math.log2(WELCH_SECONDS * rate)))
 
 
+def frames(samples: np.ndarray, length: int, hop: int, count: int) -> np.ndarray:
+    """`count` frames of `length` samples every `hop` along the last axis: a read-only
+    view, made without sliding_window_view's checks (a tenth of a millisecond a call)."""
+    *outer, available = samples.shape
+    assert count == 0 or (count - 1) * hop + length <= available
+    *outer_strides, step = samples.strides
+    view: np.ndarray = np.lib.stride_tricks.as_strided(
+        samples, (*outer, count, length), (*outer_strides, hop * step, step), writeable=False
+    )
+    return view
+
+
 def periodic_hann(length: int) -> np.ndarray:
     """The Hann window for spectral analysis (scipy.signal.get_window("hann") as Welch's
     method uses it): copies shifted by half its length sum to exactly one."""
@@ -119,8 +131,7 @@ class SpectrumMeter:
         if count <= 0:
             self._pending = np.array(samples, dtype=np.float32)
             return np.zeros(0)
-        views = np.lib.stride_tricks.sliding_window_view(samples, self.length, axis=1)
-        segments = views[:, : count * self.hop : self.hop]  # channels x count x N
+        segments = frames(samples, self.length, self.hop, count)  # channels x count x N
         windowed = self._buffer(count)
         np.multiply(segments, self._window, out=windowed)
         spectra = fft.rfft(windowed, axis=2)

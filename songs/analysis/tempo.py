@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from songs.analysis import fft
+from songs.analysis.spectrum import frames as spectrum_frames
 from songs.analysis.spectrum import periodic_hann
 
 FRAME_SECONDS = 0.046
@@ -101,9 +102,7 @@ class OnsetMeter:
             self._pending = data
             return
         count = (len(data) - self.length) // self.hop + 1
-        frames = np.lib.stride_tricks.sliding_window_view(data, self.length)[
-            : count * self.hop : self.hop
-        ]
+        frames = spectrum_frames(data, self.length, self.hop, count)
         self._pending = data[count * self.hop :].copy()
         spectra = fft.rfft(frames * self._window, axis=1)
         # In the transform's own precision: a product of mixed types skips BLAS.

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from songs.analysis import fft
+from songs.analysis.spectrum import frames as spectrum_frames
 from songs.analysis.spectrum import periodic_hann
 
 FRAME_SECONDS = 0.372
@@ -125,9 +126,7 @@ class PitchMeter:
             self._pending = data
             return
         count = (len(data) - self.length) // self.hop + 1
-        frames = np.lib.stride_tricks.sliding_window_view(data, self.length)[
-            : count * self.hop : self.hop
-        ]
+        frames = spectrum_frames(data, self.length, self.hop, count)
         self._pending = data[count * self.hop :].copy()
         spectra = fft.rfft(frames * self._window, axis=1)
         # Two bins of margin either side for the neighbours peaks and parabolas need.
