@@ -144,9 +144,9 @@ class BlockFilter:
         self._toeplitz = np.where(lags >= 0, impulse[np.clip(lags, 0, None)], 0.0)
         self._toeplitz_t32 = np.ascontiguousarray(self._toeplitz.T, dtype=np.float32)
         self._drive_t32 = np.ascontiguousarray(self._drive[::-1], dtype=np.float32)
+        self._reach_t32 = np.ascontiguousarray(self._reach.T, dtype=np.float32)
         self._segment_step = self._powers[length]  # P = A^L
         self._doublings = [self._segment_step]  # P^1, P^2, P^4, ...
-        self._segment_powers = np.eye(order)[None]  # P^0 .. P^k, grown on demand
         self.state = np.zeros((channels, order))
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
@@ -166,17 +166,18 @@ class BlockFilter:
         channels, count, length = segments.shape
         zero_state = segments @ self._toeplitz_t32
         drive = (segments @ self._drive_t32).astype(np.float64)
+        # The state the block starts in, carried through the first segment, joins that
+        # segment's own drive: the scan then yields the state after every segment.
+        drive[:, 0] += self.state @ self._segment_step.T
         # Inclusive scan: after it, drive[:, k] = sum over j <= k of P^(k-j) drive[:, j].
         step = 1
         while step < count:
             # The product is evaluated into a new array before the in-place add.
             drive[:, step:] += drive[:, :-step] @ self._doubling(step).T
             step *= 2
-        powers = self._powers_of_step(count)
-        starts = np.einsum("kij,cj->cki", powers[:count], self.state)
-        starts[:, 1:] += drive[:, :-1]
-        self.state = self.state @ powers[count].T + drive[:, -1]
-        zero_state += (starts @ self._reach.T).astype(np.float32)
+        starts = np.concatenate((self.state[:, None], drive[:, :-1]), axis=1)
+        self.state = drive[:, -1].copy()
+        zero_state += starts.astype(np.float32) @ self._reach_t32
         return zero_state.reshape(channels, count * length)
 
     def _tail(self, samples: np.ndarray) -> np.ndarray:
@@ -192,14 +193,6 @@ class BlockFilter:
         while len(self._doublings) <= index:
             self._doublings.append(self._doublings[-1] @ self._doublings[-1])
         return self._doublings[index]
-
-    def _powers_of_step(self, count: int) -> np.ndarray:
-        if len(self._segment_powers) <= count:
-            powers = [self._segment_powers[-1]]
-            for _ in range(len(self._segment_powers), count + 1):
-                powers.append(powers[-1] @ self._segment_step)
-            self._segment_powers = np.concatenate((self._segment_powers, np.array(powers[1:])))
-        return self._segment_powers
 
 
 def _state_space(sos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -254,6 +247,7 @@ class LoudnessMeter:
         self._momentary_max = -1.0
         self._short_term_max = -1.0
         self._momentary_blocks = array("d")
+        self._ones = {size: np.ones(size) for size in (MOMENTARY_SUBBLOCKS, SHORT_TERM_SUBBLOCKS)}
         self._short_term_blocks = array("d")
 
     @overload
@@ -319,8 +313,9 @@ class LoudnessMeter:
             return -1.0
         offset = end_from - length - first
         count = end_to - end_from + 1
-        view = np.lib.stride_tricks.sliding_window_view(history[offset:], length)[:count]
-        energies = view.sum(axis=1)
+        # Sums of non-negative powers: a window of digital silence stays exactly zero.
+        window = history[offset : offset + count + length - 1]
+        energies = np.convolve(window, self._ones[length], mode="valid")
         ends = np.arange(end_from, end_to + 1)
         samples = self._boundary(ends) - self._boundary(ends - length)
         mean_squares = energies / samples

@@ -36,6 +36,8 @@ import math
 
 import numpy as np
 
+from songs.analysis import fft
+from songs.analysis.spectrum import frames as spectrum_frames
 from songs.analysis.spectrum import periodic_hann
 
 FRAME_SECONDS = 0.046
@@ -80,6 +82,7 @@ class OnsetMeter:
         self.hop = self.length // 4
         self.frame_rate = rate / self.hop
         self.window = periodic_hann(self.length)
+        self._window = self.window.astype(fft.working_dtype())
         f = np.arange(self.length // 2 + 1) * (rate / self.length)
         edges = np.geomspace(LOWEST_HZ, min(HIGHEST_HZ, 0.4 * rate), BANDS + 1)
         index = np.searchsorted(edges, f, side="right") - 1
@@ -89,7 +92,7 @@ class OnsetMeter:
         for column, band in enumerate(bands):
             self._bands[index == band, column] = 1.0
         self._full_scale = (np.sum(self.window) / 2.0) ** 2
-        self._pending = np.zeros(0)
+        self._pending = np.zeros(0, self._window.dtype)
         self._previous: np.ndarray | None = None
         self.periodicity = Periodicity(self.frame_rate)
 
@@ -99,12 +102,11 @@ class OnsetMeter:
             self._pending = data
             return
         count = (len(data) - self.length) // self.hop + 1
-        frames = np.lib.stride_tricks.sliding_window_view(data, self.length)[
-            : count * self.hop : self.hop
-        ]
+        frames = spectrum_frames(data, self.length, self.hop, count)
         self._pending = data[count * self.hop :].copy()
-        spectra = np.fft.rfft(frames * self.window, axis=1)
-        power = (spectra.real**2 + spectra.imag**2) @ self._bands
+        spectra = fft.rfft(frames * self._window, axis=1)
+        # In the transform's own precision: a product of mixed types skips BLAS.
+        power = (spectra.real**2 + spectra.imag**2) @ self._bands.astype(spectra.real.dtype)
         levels = np.log10(1.0 + COMPRESSION * np.sqrt(power / self._full_scale))
         previous = levels[:1] if self._previous is None else self._previous[None, :]
         rises = np.maximum(0.0, np.diff(levels, axis=0, prepend=previous))

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from songs.analysis import fft
+from songs.analysis.spectrum import frames as spectrum_frames
 from songs.analysis.spectrum import periodic_hann
 
 FRAME_SECONDS = 0.372
@@ -103,6 +105,7 @@ class PitchMeter:
         self.length = int(2 ** round(math.log2(FRAME_SECONDS * rate)))
         self.hop = self.length // 4
         self.window = periodic_hann(self.length)
+        self._window = self.window.astype(fft.working_dtype())
         self.bin_hz = rate / self.length
         self._low = max(2, math.ceil(LOWEST_HZ / self.bin_hz))
         self._high = min(
@@ -110,7 +113,7 @@ class PitchMeter:
         )
         self._half = max(1, round(FLOOR_HALF_WIDTH_HZ / self.bin_hz))
         self._full_scale_db = 20.0 * math.log10(float(np.sum(self.window)) / 2.0)
-        self._pending = np.zeros(0)
+        self._pending = np.zeros(0, self._window.dtype)
         self._history: np.ndarray | None = None  # the last frames' levels, for persistence
         self._history_peaks: np.ndarray | None = None
         self.histogram = np.zeros(1200)  # one-cent bins of pitch class, from A
@@ -123,19 +126,19 @@ class PitchMeter:
             self._pending = data
             return
         count = (len(data) - self.length) // self.hop + 1
-        frames = np.lib.stride_tricks.sliding_window_view(data, self.length)[
-            : count * self.hop : self.hop
-        ]
+        frames = spectrum_frames(data, self.length, self.hop, count)
         self._pending = data[count * self.hop :].copy()
-        spectra = np.fft.rfft(frames * self.window, axis=1)
+        spectra = fft.rfft(frames * self._window, axis=1)
         # Two bins of margin either side for the neighbours peaks and parabolas need.
         low, high = self._low - 2, self._high + 2
+        # In the transform's precision (single with scipy.fft: its levels are within 1e-5
+        # dB); only the sums across the spectrum are taken in double.
         power = spectra.real[:, low:high] ** 2 + spectra.imag[:, low:high] ** 2
         levels = 10.0 * np.log10(np.maximum(power, 1e-30)) - 2 * self._full_scale_db
-        self.total_power += float(power[:, 2:-2].sum())
+        self.total_power += float(power[:, 2:-2].sum(dtype=np.float64))
         peaks = self._peaks(levels)
         if self._history is None or self._history_peaks is None:
-            past_levels = np.full((PERSISTENCE_HOPS, levels.shape[1]), -np.inf)
+            past_levels = np.full((PERSISTENCE_HOPS, levels.shape[1]), -np.inf, levels.dtype)
             past_peaks = np.zeros((PERSISTENCE_HOPS, levels.shape[1]), dtype=bool)
         else:
             past_levels, past_peaks = self._history, self._history_peaks
@@ -160,8 +163,8 @@ class PitchMeter:
         """Local maxima standing PROMINENCE_DB above the local mean level, in range."""
         width = 2 * self._half + 1
         padded = np.pad(levels, ((0, 0), (self._half, self._half)), mode="edge")
-        sums = np.cumsum(padded, axis=1)
-        sums = np.concatenate([np.zeros((len(levels), 1)), sums], axis=1)
+        sums = np.zeros((len(levels), padded.shape[1] + 1))
+        np.cumsum(padded, axis=1, dtype=np.float64, out=sums[:, 1:])
         floor = (sums[:, width:] - sums[:, :-width]) / width
         centre = levels[:, 1:-1]
         peaks = np.zeros(levels.shape, dtype=bool)

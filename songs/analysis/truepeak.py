@@ -26,6 +26,9 @@ OVERSAMPLING = 4
 # instead of up to 2 dB low.
 TAPS_PER_PHASE = 24
 KAISER_BETA = 4.0
+SUB_CHUNK = 32
+"""Outputs per row of the oversampling matrix product: (32 + 23) x 96 weights do the
+work of 32 x 72, a little more arithmetic in far fewer, faster calls."""
 
 
 def _interpolation_phases() -> np.ndarray:
@@ -98,6 +101,7 @@ class TruePeakMeter:
         """Highest absolute value found so far, sample or interpolated (linear)."""
         self.oversampled_chunks = 0
         self.skipped_chunks = 0
+        self._toeplitz_by_part: dict[int, np.ndarray] = {}
 
     def add(self, block: np.ndarray, chunk_peaks: np.ndarray) -> None:
         """`chunk_peaks[c, i]` is the largest |sample| of channel c in chunk i of `block`."""
@@ -143,22 +147,38 @@ class TruePeakMeter:
         if len(chunks) == 0:
             return
         self.oversampled_chunks += len(chunks)
-        span = self.chunk + self._taps - 1
-        padding = max(0, int(chunks.max()) * self.chunk + span - extended.shape[1])
+        part = SUB_CHUNK if self.chunk % SUB_CHUNK == 0 else self.chunk
+        parts = self.chunk // part
+        span = part + self._taps - 1
+        end = int(chunks.max()) * self.chunk + self.chunk + self._taps - 1
+        padding = max(0, end - extended.shape[1])
         if padding:
             extended = np.pad(extended, ((0, 0), (0, padding)))
         starts = chunks * self.chunk
-        segments = extended[channels[:, None], starts[:, None] + np.arange(span)]
+        # Every `part` outputs of a chunk, all three phases, are one row of a matrix
+        # product with the samples they are made from: one BLAS call, not 72 array passes.
+        firsts = starts[:, None] + part * np.arange(parts)
+        inputs = extended[channels[:, None, None], firsts[:, :, None] + np.arange(span)]
+        values = inputs.reshape(-1, span) @ self._toeplitz(part)  # rows: 3 phases x part
         # Positions past the block's end are padding: the next block (or finish) computes
         # the values there from real samples.
-        valid = starts[:, None] + np.arange(self.chunk) < frames
-        peak = 0.0
-        for phase in self._phases.T:
-            values = phase[0] * segments[:, : self.chunk]
-            for tap in range(1, self._taps):
-                values += phase[tap] * segments[:, tap : tap + self.chunk]
-            peak = max(peak, float(np.abs(values, out=values).max(where=valid, initial=0.0)))
+        valid = (firsts[:, :, None] + np.arange(part) < frames)[:, :, None, :]
+        shaped = np.abs(values, out=values).reshape(len(chunks), parts, -1, part)
+        peak = float(shaped.max(where=valid, initial=0.0))
         self.peak = max(self.peak, peak)
+
+    def _toeplitz(self, part: int) -> np.ndarray:
+        """(part + taps - 1) x (3 x part): column p x part + j is phase p's output j."""
+        matrix = self._toeplitz_by_part.get(part)
+        if matrix is None:
+            phases = self._phases.shape[1]
+            matrix = np.zeros((part + self._taps - 1, phases * part), dtype=np.float32)
+            for phase in range(phases):
+                for output in range(part):
+                    column = phase * part + output
+                    matrix[output : output + self._taps, column] = self._phases[:, phase]
+            self._toeplitz_by_part[part] = matrix
+        return matrix
 
     def finish(self) -> None:
         """Account for the interpolated values after the last sample (the signal then is 0)."""

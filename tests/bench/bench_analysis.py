@@ -9,7 +9,8 @@ falls on every tool alike, best of RUNS:
   ebur128=peak=true -f null -`, Debian's ffmpeg), as a whole process;
 - our in-process analysis: everything the worker stores, that is `analyse` (loudness,
   range, true peak, health, tags, waveform) and `analyse_music` (tempo, key, tuning,
-  tonal balance, stereo width), timed inside a process that has imported the engine;
+  tonal balance, stereo width), timed inside a process that has imported the engine and,
+  as the worker does at start-up, scipy.fft (`songs.analysis.fft.preload`);
 - our command line, `python -m songs.analysis FILE --json`, as a user runs it: a whole
   process, start-up included;
 - for reference, pyloudnorm's integrated loudness alone and soundfile decoding alone.
@@ -57,6 +58,8 @@ OURS = """
 import json, sys, time
 started = time.perf_counter()
 from songs.analysis import analyse, analyse_music
+from songs.analysis.fft import preload
+preload()  # as the worker does once at start-up (config/celery_app.py)
 imported = time.perf_counter()
 with open(sys.argv[1], "rb") as f:
     report = analyse(f)
