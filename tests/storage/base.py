@@ -43,18 +43,28 @@ def new_bucket(server: S3Server) -> tuple[str, Any]:
     return bucket, client
 
 
-class S3TestCase(BaseTestCase):
+class S3ServerMixin:
+    """The local S3-protocol server for the test class, and a bucket of each test's own
+    (`self.bucket`, looked into with `self.s3`). Mixed in before the test case class."""
+
     server: ClassVar[S3Server]
+    bucket: str
+    s3: Any
 
     @classmethod
     def setUpClass(cls) -> None:
         cls.server = start_s3_server()
-        cls.addClassCleanup(cls.server.stop)
-        super().setUpClass()
+        cls.addClassCleanup(cls.server.stop)  # type: ignore[attr-defined]
+        super().setUpClass()  # type: ignore[misc]
 
     def setUp(self) -> None:
-        super().setUp()
+        super().setUp()  # type: ignore[misc]
         self.bucket, self.s3 = new_bucket(self.server)
+
+
+class S3TestCase(S3ServerMixin, BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
         self.addCleanup(self._drop_bucket)
         overridden = override_settings(STORAGES=self.storages(self.server.endpoint_url))
         overridden.enable()

@@ -9,7 +9,6 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 import requests
@@ -17,25 +16,13 @@ import requests
 from songs.models import AnalysisState, Bounce
 from tests.base import audio_bytes
 from tests.pipeline.harness import ServicesTestCase, production_env
-from tests.processes import START_TIMEOUT_S, S3Server, celery_worker, gunicorn, wait_for
-from tests.storage.base import new_bucket, start_s3_server
+from tests.processes import START_TIMEOUT_S, celery_worker, gunicorn, wait_for
+from tests.storage.base import S3ServerMixin
 
 pytestmark = pytest.mark.services
 
 
-class S3ProductionShapeTests(ServicesTestCase):
-    server: ClassVar[S3Server]
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.server = start_s3_server()
-        cls.addClassCleanup(cls.server.stop)
-        super().setUpClass()
-
-    def setUp(self) -> None:
-        super().setUp()
-        self.bucket, self.s3 = new_bucket(self.server)
-
+class S3ProductionShapeTests(S3ServerMixin, ServicesTestCase):
     def media_root(self) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="stagecoach-unshared-media-"))
         self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
