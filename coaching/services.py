@@ -427,7 +427,12 @@ def add_comment(
         # extension of the container it was copied into is kept.
         comment.voice.save(f"note.{note.extension}", ContentFile(note.data), save=False)
     try:
-        comment.save()
+        with transaction.atomic():
+            if note is not None and author.pk == record.song.owner_id:
+                refused = quota.locked_refusal(owner=author, adding_bytes=note.size_bytes)
+                if refused:
+                    raise VoiceNoteRefused(refused)
+            comment.save()
     except Exception:
         if comment.voice:  # no row holds the stored note: do not leave it behind
             comment.voice.delete(save=False)

@@ -4,7 +4,9 @@ to, and the refusal of an upload that would take them over it.
 What counts is every file kept for them: their bounces (set-aside versions too, which stay
 in storage), their songs' reference tracks and covers, and the voice notes they recorded
 themselves. A coach's voice notes on a student's song are the coach's, not the student's.
-Every upload service asks `refusal()` before it stores anything.
+Every upload service asks `refusal()` before it stores anything, and `locked_refusal()`
+again in the transaction that saves the row: two uploads of one student at the same moment
+are then checked one after the other, so together they cannot pass a quota each fits alone.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Model, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -100,3 +103,18 @@ def refusal(*, owner: User, adding_bytes: int, replacing_bytes: int = 0) -> str:
         "tracks you no longer need, upload a compressed export (FLAC is lossless at about "
         "half the size of WAV), or ask your course admin for more room."
     )
+
+
+def locked_refusal(*, owner: User, adding_bytes: int, replacing_bytes: int = 0) -> str:
+    """`refusal()`, asked with `owner`'s row locked until the caller's transaction ends.
+
+    Call it inside `transaction.atomic()`, just before saving the row that counts the
+    new bytes: a second upload of the same owner waits here until the first is committed
+    (or rolled back), and then counts it. Other owners' uploads do not wait.
+    """
+    if settings.STUDENT_QUOTA_BYTES <= 0:
+        return ""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("locked_refusal() holds its lock for a transaction: call it in one")
+    list(User.objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
+    return refusal(owner=owner, adding_bytes=adding_bytes, replacing_bytes=replacing_bytes)

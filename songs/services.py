@@ -166,6 +166,8 @@ def upload_bounce(
                 f"{locked.stage.name} is {locked.get_status_display().lower()}; bounces can be "
                 "added while a stage is in progress or has changes requested."
             )
+        if refused := quota.locked_refusal(owner=record.song.owner, adding_bytes=upload.size):
+            raise UploadRejected(refused)
         # Versions set aside keep their numbers: the next upload comes after them all.
         everything = Bounce.everything.filter(record=locked)
         latest = everything.aggregate(latest=Max("version"))["latest"] or 0

@@ -91,6 +91,8 @@ def upload_reference(
         existing = ReferenceTrack.objects.filter(song=locked, sha256=checksum.hexdigest()).first()
         if existing is not None:
             return existing
+        if refused := quota.locked_refusal(owner=song.owner, adding_bytes=upload.size):
+            raise UploadRejected(refused)
         reference = ReferenceTrack(
             song=locked,
             title=title.strip(),

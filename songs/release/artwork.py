@@ -168,6 +168,13 @@ def store(*, song: Song, processed: ProcessedArtwork) -> None:
     new = [name for name in (song.artwork.name, song.artwork_thumbnail.name) if name]
     try:
         with transaction.atomic():
+            refused = quota.locked_refusal(
+                owner=song.owner,
+                adding_bytes=len(processed.image),
+                replacing_bytes=song.artwork_size_bytes or 0,
+            )
+            if refused:
+                raise ArtworkError(refused)
             song.attach_artwork(
                 format=processed.format,
                 mode=processed.mode,

@@ -4,16 +4,37 @@ the student over it, with a sentence saying so, and the board shows what is used
 from __future__ import annotations
 
 import io
+import threading
 import uuid
+from collections.abc import Callable
+from typing import Any
+from unittest.mock import patch
 
-from django.test import override_settings
+from django.db import connection
+from django.test import TransactionTestCase, override_settings
 
-from songs import quota
+from songs import quota, services
+from songs.analysis.formats import sniff
 from songs.models import Bounce, ReferenceTrack
+from songs.references.services import upload_reference
 from songs.release import artwork
-from tests.base import HTMX, BaseTestCase, audio_bytes, store_bounce, store_reference, upload_file
+from songs.services import UploadRejected
+from stages.models import StageRecord
+from tests.base import (
+    HTMX,
+    BaseTestCase,
+    CastMixin,
+    add_cast,
+    audio_bytes,
+    ensure_stage_catalogue,
+    make_song,
+    store_bounce,
+    store_reference,
+    upload_file,
+)
 from tests.coaching.test_voice_notes import note
 from tests.release.base import image_bytes, image_upload
+from tests.services import require_service
 
 KB = 1024
 
@@ -131,3 +152,72 @@ class QuotaDisplayTests(BaseTestCase):
     def test_a_coach_without_songs_sees_no_storage(self) -> None:
         self.client.force_login(self.bob)
         self.assertNotContains(self.client.get("/"), "Your storage")
+
+
+class SimultaneousUploadTests(CastMixin, TransactionTestCase):
+    """Two uploads of one student at the same moment, each fitting the quota alone but not
+    both: both pass the first check before either is stored (they meet at a barrier just
+    after it), and the check in the saving transaction lets only one of them in."""
+
+    def setUp(self) -> None:
+        require_service("postgres")
+        ensure_stage_catalogue()
+        add_cast(self)
+        self.size = len(audio_bytes())
+        other_song = make_song(self.alice, self.cohort, title="Second song")
+        self.records = [
+            self.started("recording"),
+            self.started("recording", song=other_song),
+        ]
+
+    def at_once(self, *uploads: Callable[[], object]) -> list[str]:
+        """Run the uploads in threads of their own; what each one answered."""
+        barrier = threading.Barrier(len(uploads), timeout=30)
+
+        def sniff_together(fileobj: Any) -> Any:
+            barrier.wait()
+            return sniff(fileobj)
+
+        answers: list[str] = []
+
+        def run(upload: Callable[[], object]) -> None:
+            try:
+                upload()
+                answers.append("stored")
+            except UploadRejected as refused:
+                answers.append(str(refused))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(upload,)) for upload in uploads]
+        with (
+            patch("songs.services.sniff", sniff_together),
+            patch("songs.references.services.sniff", sniff_together),
+            override_settings(STUDENT_QUOTA_BYTES=self.size * 3 // 2),
+        ):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+        return sorted(answers, key=lambda answer: answer != "stored")
+
+    def bounce(self, record: StageRecord) -> Callable[[], object]:
+        return lambda: services.upload_bounce(
+            record=record, uploaded_by=self.alice, upload=upload_file()
+        )
+
+    def test_of_two_bounces_at_once_that_fit_only_alone_one_is_stored(self) -> None:
+        answers = self.at_once(self.bounce(self.records[0]), self.bounce(self.records[1]))
+        self.assertEqual(answers[0], "stored")
+        self.assertIn("does not fit", answers[1])
+        self.assertEqual(Bounce.everything.count(), 1)
+
+    def test_a_bounce_and_a_reference_track_at_once_share_the_students_quota(self) -> None:
+        song = self.records[1].song
+        reference = lambda: upload_reference(  # noqa: E731
+            song=song, uploaded_by=self.alice, upload=upload_file("record.wav"), title="A"
+        )
+        answers = self.at_once(self.bounce(self.records[0]), reference)
+        self.assertEqual(answers[0], "stored")
+        self.assertIn("does not fit", answers[1])
+        self.assertEqual(Bounce.everything.count() + ReferenceTrack.objects.count(), 1)
