@@ -173,18 +173,19 @@ class PitchMeter:
         sums[:, half + 1 : half + 1 + bins] = levels
         sums[:, half + 1 + bins :] = levels[:, -1:]
         np.cumsum(sums[:, 1:], axis=1, out=sums[:, 1:])
-        floor = (sums[:, width:] - sums[:, :-width]) / width
+        # The local maxima first (a few percent of the bins), then the local mean level
+        # only where it is needed: floor[r, j] = (sums[r, j + width] - sums[r, j]) / width.
         centre = levels[:, 1:-1]
-        peaks = np.zeros(levels.shape, dtype=bool)
-        peaks[:, 1:-1] = (
-            (centre > levels[:, :-2])
-            & (centre >= levels[:, 2:])
-            & (centre - floor[:, 1:-1] >= PROMINENCE_DB)
-            & (centre >= SILENCE_DB)
-        )
+        maxima = (centre > levels[:, :-2]) & (centre >= levels[:, 2:]) & (centre >= SILENCE_DB)
         # Only the analysed range; the two bins of margin either side are not candidates.
-        peaks[:, :2] = False
-        peaks[:, -2:] = False
+        maxima[:, 0] = False
+        maxima[:, -1] = False
+        rows, columns = np.divmod(np.flatnonzero(maxima), bins - 2)
+        columns += 1
+        floor = (sums[rows, columns + width] - sums[rows, columns]) / width
+        prominent = levels[rows, columns] - floor >= PROMINENCE_DB
+        peaks = np.zeros(levels.shape, dtype=bool)
+        peaks[rows[prominent], columns[prominent]] = True
         return peaks
 
     def _collect(
