@@ -25,4 +25,5 @@ def one_thread() -> AbstractContextManager[Any]:
         if _controller is None:
             _controller = ThreadpoolController()
         controller = _controller
-    return controller.limit(limits=1)
+    limiter: AbstractContextManager[Any] = controller.limit(limits=1)
+    return limiter
