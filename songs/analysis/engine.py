@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from songs.analysis import checks, streaming
 from songs.analysis.decode import BLOCK_FRAMES, StreamInfo, check_samples, open_stream
@@ -26,6 +25,7 @@ from songs.analysis.loudness import (
 from songs.analysis.metadata import Metadata, read_metadata
 from songs.analysis.report import STAGE_SLUGS, LoudnessCurve, Report, Waveform
 from songs.analysis.targets import Delivery, Targets
+from songs.analysis.threads import one_thread
 from songs.analysis.truepeak import TruePeakMeter
 from songs.analysis.units import clock
 from songs.analysis.waveform import COLUMNS, DETAIL_COLUMNS, PeakCollector, render_png
@@ -71,11 +71,10 @@ def analyse(
             f"{ACCEPTED_LABELS}.",
         )
     metadata = read_metadata(fileobj, fmt, max_artwork_pixels=targets.max_artwork_pixels)
-    # One core: the matrix products are small enough that BLAS threads only fight each
-    # other (several times slower on two cores), and workers run analyses side by side.
+    # One BLAS thread (threads.py): workers run analyses side by side.
     with (
         open_stream(fileobj, fmt, targets) as stream,
-        threadpool_limits(limits=1),
+        one_thread(),
         reused_heap(),
     ):
         measured = _measure(stream.blocks(), stream.info, targets)

@@ -87,15 +87,22 @@ class HealthMeter:
         # the running totals are float64.
         self._sums += block.sum(axis=1)
         if len(block) >= 2:
-            self._products += block[:2] @ block[:2].T
+            # Three dot products: a 2 x 2 matrix product of the rows is ten times slower.
+            left, right = block[0], block[1]
+            self._products[0, 0] += float(np.dot(left, left))
+            self._products[1, 1] += float(np.dot(right, right))
+            both = float(np.dot(left, right))
+            self._products[0, 1] += both
+            self._products[1, 0] += both
         self._clipping(block, chunk_peaks, start)
         self._sound(block, chunk, chunk_peaks, start)
         if start < self._edge_frames:
             head = block[:, : self._edge_frames - start]
             self._start_peak = max(self._start_peak, float(np.abs(head).max(initial=0.0)))
-        self._tail = np.concatenate((self._tail, block[:, -self._edge_frames :]), axis=1)[
-            :, -self._edge_frames :
-        ]
+        if block.shape[1] >= self._edge_frames:
+            self._tail = block[:, -self._edge_frames :].copy()
+        else:
+            self._tail = np.concatenate((self._tail, block), axis=1)[:, -self._edge_frames :]
 
     def _clipping(self, block: np.ndarray, chunk_peaks: np.ndarray, start: int) -> None:
         loud = chunk_peaks.max(axis=1) >= self._clip_level

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from songs.analysis.decode import StreamInfo, check_samples, open_stream
 from songs.analysis.errors import AnalysisError
@@ -41,6 +40,7 @@ from songs.analysis.heap import reused_heap
 from songs.analysis.spectrum import BAND_CENTRES_HZ, SpectrumMeter
 from songs.analysis.targets import Targets
 from songs.analysis.tempo import OnsetMeter, estimate_tempo
+from songs.analysis.threads import one_thread
 from songs.analysis.tonality import PitchMeter
 
 MUSIC_KEYS: tuple[str, ...] = (
@@ -159,10 +159,10 @@ def analyse_music(fileobj: BinaryFile, *, targets: Targets | None = None) -> Mus
             "This file is not audio we can read. Export the bounce in one of these formats: "
             f"{ACCEPTED_LABELS}.",
         )
-    # One core, as in the loudness pass: workers run analyses side by side.
+    # One BLAS thread (threads.py): workers run analyses side by side.
     with (
         open_stream(fileobj, fmt, targets) as stream,
-        threadpool_limits(limits=1),
+        one_thread(),
         reused_heap(),
     ):
         return _measure(stream.blocks(), stream.info, targets)

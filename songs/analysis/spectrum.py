@@ -125,17 +125,33 @@ class SpectrumMeter:
 
     def add(self, block: np.ndarray) -> np.ndarray:
         """Take channels x frames; return the decimated mono samples now complete."""
-        samples = np.concatenate([self._pending, block], axis=1) if self._pending.size else block
-        available = samples.shape[1]
+        carried = self._pending.shape[1]
+        available = carried + block.shape[1]
         count = (available - self.length) // self.hop + 1 if available >= self.length else 0
         if count <= 0:
-            self._pending = np.array(samples, dtype=np.float32)
+            self._pending = np.concatenate([self._pending, block], axis=1).astype(np.float32)
             return np.zeros(0)
-        segments = frames(samples, self.length, self.hop, count)  # channels x count x N
         windowed = self._buffer(count)
-        np.multiply(segments, self._window, out=windowed)
+        # The segments that start in the carried samples are windowed from those joined to
+        # the block's first ones; the others straight from the block, which is not copied.
+        head = min(count, -(-carried // self.hop))
+        if head:
+            needed = (head - 1) * self.hop + self.length - carried
+            joined = np.concatenate([self._pending, block[:, :needed]], axis=1)
+            segments = frames(joined, self.length, self.hop, head)
+            np.multiply(segments, self._window, out=windowed[:, :head])
+        if count > head:
+            after = block[:, head * self.hop - carried :]
+            segments = frames(after, self.length, self.hop, count - head)  # channels x N
+            np.multiply(segments, self._window, out=windowed[:, head:])
         spectra = fft.rfft(windowed, axis=2)
-        self._pending = np.array(samples[:, count * self.hop :], dtype=np.float32)
+        kept = count * self.hop
+        if kept >= carried:
+            self._pending = np.array(block[:, kept - carried :], dtype=np.float32)
+        else:
+            self._pending = np.concatenate(
+                [self._pending[:, kept:], block], axis=1, dtype=np.float32
+            )
         self.segments += count
         # Sums of products over the segments on the (real, imaginary) pairs: einsum makes
         # no temporaries, three times faster than forming each periodogram first.
@@ -161,7 +177,9 @@ class SpectrumMeter:
         return self._windowed[:, :count]
 
     def _decimated(self, spectra: np.ndarray) -> np.ndarray:
-        mono = spectra[:, :, : self._short_bins].sum(axis=0) * self._mono_gain
+        low = spectra[:, :, : self._short_bins]
+        # A stereo pair's sum in one operation: the same as sum(axis=0), a third faster.
+        mono = (np.add(low[0], low[1]) if len(low) == 2 else low.sum(axis=0)) * self._mono_gain
         short = fft.irfft(mono, n=self._short, axis=1)
         half = self._short // 2
         tails = np.concatenate([self._tail[None, :], short[:-1, half:]], axis=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 COLUMNS = 1200
 DETAIL_COLUMNS = 24_000
@@ -105,16 +105,21 @@ def render_png(
     """Draw min/max columns as a PNG (transparent background); works from stored peaks too."""
     lows = np.clip(np.asarray(mins, dtype=np.float64), -1.0, 1.0)
     highs = np.clip(np.asarray(maxs, dtype=np.float64), -1.0, 1.0)
-    image = Image.new("RGBA", (width, height), _BACKGROUND)
-    draw = ImageDraw.Draw(image)
+    # The pixels at once (a vertical line per column, ends included, over the axis), as
+    # ImageDraw would draw them one line at a time, twenty times slower.
+    pixels = np.empty((height, width, 4), dtype=np.uint8)
+    pixels[:] = _BACKGROUND
     middle = (height - 1) / 2.0
-    draw.line([(0, round(middle)), (width - 1, round(middle))], fill=_AXIS)
+    pixels[round(middle)] = _AXIS
     if len(highs):
         columns = np.minimum((np.arange(width) * len(highs)) // width, len(highs) - 1)
-        for x, column in enumerate(columns):
-            top = middle - highs[column] * middle
-            bottom = middle - lows[column] * middle
-            draw.line([(x, round(top)), (x, round(bottom))], fill=_INK)
+        # np.round rounds halves to even, as round() does.
+        top = np.round(middle - highs[columns] * middle)
+        bottom = np.round(middle - lows[columns] * middle)
+        rows = np.arange(height)[:, None]
+        inked = (rows >= np.minimum(top, bottom)) & (rows <= np.maximum(top, bottom))
+        pixels[inked] = _INK
+    image = Image.fromarray(pixels, "RGBA")
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
