@@ -242,11 +242,18 @@ def nginx(upstream: str, app: Mapping[str, str], workdir: Path) -> FrontServer:
 
 
 def celery_worker(
-    name: str, env: Mapping[str, str], *, concurrency: int = 1, beat: bool = False
+    name: str,
+    env: Mapping[str, str],
+    *,
+    concurrency: int = 1,
+    beat: bool = False,
+    niceness: int = 0,
 ) -> Process:
     """A Celery worker for the app, ready once it has connected to the broker and says so
-    ("<name>@<host> ready.", which it logs at INFO)."""
+    ("<name>@<host> ready.", which it logs at INFO); under `nice -n niceness` if given, as
+    docker-compose.yml runs it beside the web processes."""
     args = [
+        *(["nice", "-n", str(niceness)] if niceness else []),
         str(BIN / "celery"),
         "-A",
         "config",

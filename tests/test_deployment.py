@@ -25,7 +25,11 @@ class ComposeTests(unittest.TestCase):
         for name in ("db", "redis", "web", "worker"):
             self.assertIn("healthcheck", services[name], name)
         self.assertIn("gunicorn", Path(ROOT / "Dockerfile").read_text())
-        self.assertEqual(services["worker"]["command"][:4], ["celery", "-A", "config", "worker"])
+        # Beside the web processes, the analyses take the CPU the pages leave.
+        self.assertEqual(
+            services["worker"]["command"][:7],
+            ["nice", "-n", "10", "celery", "-A", "config", "worker"],
+        )
         self.assertEqual(services["beat"]["command"][:4], ["celery", "-A", "config", "beat"])
         self.assertEqual(set(COMPOSE["volumes"]), {"pgdata", "objects"})
 

@@ -42,6 +42,7 @@ STEPS = [int(n) for n in os.environ.get("STAGECOACH_LOAD_STEPS", "50 100 200 400
 STEP_S, FAULT_RUN_S, STUDENTS, WORKERS = 45, 60, 300, 4
 TARGET_USERS, P95_TARGET_MS = 100, 150
 FAULT_AT_S = 20
+WORKER_NICENESS = 10
 
 
 def load_env(database_url: str, workdir: Path, broker_url: str) -> dict[str, str]:
@@ -195,8 +196,9 @@ def main() -> int:
         wav = workdir / "take.wav"
         wav.write_bytes(encode(synthesise(seconds=0.5)))
         server, base = gunicorn(env, workers=WORKERS, timeout_s=30, quiet=True)
-        # Uploads are analysed by a Celery worker, as in production, not in the web process.
-        worker = celery_worker("load", env)
+        # Uploads are analysed by a Celery worker, as in production, not in the web process,
+        # and, as docker-compose.yml runs it, at a lower priority than the pages.
+        worker = celery_worker("load", env, niceness=WORKER_NICENESS)
         cast = json.loads(cast_path.read_text())
         results = {}
         runs = [(f"{users} users", users, STEP_S) for users in STEPS]
