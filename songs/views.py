@@ -236,8 +236,8 @@ def bounces_context(
         .order_by("-version")
     )
     return {
-        # The list shows the key-figure columns; the full report stays in the database.
-        "bounces": list(bounces.defer("report")),
+        # The list shows the key-figure columns; the full reports stay in the database.
+        "bounces": list(bounces.defer("report", "music")),
         "bounce_form": form or BounceForm(),
         "can_edit": record.editable_by(user),
     } | upload_rules()
