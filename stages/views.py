@@ -71,7 +71,7 @@ def _page_context(
         timeline = list(record.song.records.select_related("stage").order_by("stage__order"))
         due_on = _due_on(record)
     else:
-        due_on = record.due_on
+        due_on = getattr(record, "due_on", None)  # annotated by _get_timeline
     position = next(i for i, step in enumerate(timeline) if step.pk == record.pk)
     context = {
         "record": record,
