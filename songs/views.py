@@ -89,7 +89,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     songs = cast(
         "list[WithAnnotations[Song, SongProgress]]",
         list(
-            Song.objects.owned_or_coached_by(user).select_related("owner", "cohort").with_progress()
+            # The board names a coached song's owner; it shows nothing of the cohort.
+            Song.objects.owned_or_coached_by(user).select_related("owner").with_progress()
         ),
     )
     own = [song for song in songs if song.owner_id == user.pk]
