@@ -42,16 +42,15 @@ def people_of(comments: list[Comment]) -> dict[int, Person]:
     return people
 
 
-def _threads(comments: Any) -> list[Comment]:
+def _threads(comments: Any, *, on_bounces: bool = True) -> list[Comment]:
+    """Top-level comments with their replies, by moment; `on_bounces`: with the bounce
+    each is on (a carried thread names its version)."""
     replies = Prefetch("replies", queryset=Comment.objects.select_related("author"))
-    return list(
-        comments.filter(parent__isnull=True)
-        .select_related("author", "resolved_by", "bounce")
+    threads = comments.filter(parent__isnull=True).select_related("author", "resolved_by")
+    if on_bounces:
         # A thread shows its bounce's label, never its report.
-        .defer("bounce__report", "bounce__music")
-        .prefetch_related(replies)
-        .order_by("at_s", "created_at")
-    )
+        threads = threads.select_related("bounce").defer("bounce__report", "bounce__music")
+    return list(threads.prefetch_related(replies).order_by("at_s", "created_at"))
 
 
 def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
@@ -85,7 +84,9 @@ def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
 def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
     """Comments on the stage as a whole (not on a bounce)."""
     return {
-        "record_threads": _threads(Comment.objects.filter(record=record, bounce__isnull=True)),
+        "record_threads": _threads(
+            Comment.objects.filter(record=record, bounce__isnull=True), on_bounces=False
+        ),
         "record_comment_form": CommentForm(),
         "may_block": _may_block(user, record),
     } | _openness(record)
