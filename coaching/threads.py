@@ -42,27 +42,30 @@ def people_of(comments: list[Comment]) -> dict[int, Person]:
     return people
 
 
-def _threads(comments: Any) -> list[Comment]:
+def _threads(comments: Any, *, on_bounces: bool = True) -> list[Comment]:
+    """Top-level comments with their replies, by moment; `on_bounces`: with the bounce
+    each is on (a carried thread names its version)."""
     replies = Prefetch("replies", queryset=Comment.objects.select_related("author"))
-    return list(
-        comments.filter(parent__isnull=True)
-        .select_related("author", "resolved_by", "bounce")
-        .prefetch_related(replies)
-        .order_by("at_s", "created_at")
-    )
+    threads = comments.filter(parent__isnull=True).select_related("author", "resolved_by")
+    if on_bounces:
+        # A thread shows its bounce's label, never its report.
+        threads = threads.select_related("bounce").defer("bounce__report", "bounce__music")
+    return list(threads.prefetch_related(replies).order_by("at_s", "created_at"))
 
 
 def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
     """Threads on this version, plus unresolved ones from earlier versions of the same
     stage, shown at the same moment so nothing a coach asked for gets lost."""
-    own = _threads(Comment.objects.filter(bounce=bounce))
-    carried = _threads(
-        Comment.objects.unresolved().filter(
-            record_id=bounce.record_id,
-            bounce__version__lt=bounce.version,
-            bounce__hidden_at__isnull=True,  # a version set aside takes its threads along
-        )
+    carried_here = Q(
+        record_id=bounce.record_id,
+        resolved_at__isnull=True,
+        bounce__version__lt=bounce.version,
+        bounce__hidden_at__isnull=True,  # a version set aside takes its threads along
     )
+    # Both kinds in one query, in the same order; split here.
+    both = _threads(Comment.objects.filter(Q(bounce=bounce) | carried_here))
+    own = [comment for comment in both if comment.bounce_id == bounce.pk]
+    carried = [comment for comment in both if comment.bounce_id != bounce.pk]
     people = people_of(own + carried)
     markers = [Marker(c, False, people[c.author_id].colour) for c in own if c.at_s is not None]
     markers += [Marker(c, True, people[c.author_id].colour) for c in carried if c.at_s is not None]
@@ -74,17 +77,28 @@ def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
         "people": people,
         "comment_form": CommentForm(initial={"bounce": bounce.pk}),
         "snippets": snippets_for(user, bounce),
-        "may_block": may_review(user, bounce.record),
+        "may_block": _may_block(user, bounce.record),
     } | _openness(bounce.record)
 
 
 def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
     """Comments on the stage as a whole (not on a bounce)."""
     return {
-        "record_threads": _threads(Comment.objects.filter(record=record, bounce__isnull=True)),
+        "record_threads": _threads(
+            Comment.objects.filter(record=record, bounce__isnull=True), on_bounces=False
+        ),
         "record_comment_form": CommentForm(),
-        "may_block": may_review(user, record),
+        "may_block": _may_block(user, record),
     } | _openness(record)
+
+
+def _may_block(user: User, record: StageRecord) -> bool:
+    """Whether `user` may mark a comment blocking: a reviewer of the record. Nobody reviews
+    their own song, and someone with no coach's tools reviews nothing (the navigation asks
+    that already), so only a coach's view of another's song asks the database."""
+    if record.song.owner_id == user.pk or not user.coaches_anyone():
+        return False
+    return may_review(user, record)
 
 
 def _openness(record: StageRecord) -> dict[str, Any]:

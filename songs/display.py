@@ -15,7 +15,7 @@ from songs import charts
 from songs.analysis import Check, MusicReport, Report, Status, detected_fields
 from songs.analysis.formats import label_of
 from songs.analysis.units import clock
-from songs.models import Bounce, MusicState, ReferenceTrack
+from songs.models import Bounce, ReferenceTrack
 from songs.targets import audio_targets
 
 _CHECK_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.SKIP: 2, Status.PASS: 3}
@@ -94,7 +94,7 @@ def music_context(bounce: Bounce, user: User) -> dict[str, Any]:
         missing = " and ".join({"tempo_bpm": "tempo", "key": "key"}[name] for name in fillable)
         offer = f"The song has no {missing} yet; {bounce.label} plays {' '.join(plays)}."
     profile = song.genre.band_profile() if song.genre else None
-    reference = song.references.filter(music_state=MusicState.DONE).order_by("created_at").first()
+    reference = bounce.heard_reference()
     heard = reference.music_report if reference is not None else None
     overlay_label = reference.title if reference is not None and heard is not None else ""
     return {

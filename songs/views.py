@@ -24,7 +24,7 @@ from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
 from songs.forms import BounceForm, SongForm
 from songs.media import protected_file_response
-from songs.models import Bounce, Song, SongProgress
+from songs.models import AnalysisState, Bounce, Song, SongProgress
 from songs.references.views import references_context
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
@@ -89,7 +89,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     songs = cast(
         "list[WithAnnotations[Song, SongProgress]]",
         list(
-            Song.objects.owned_or_coached_by(user).select_related("owner", "cohort").with_progress()
+            # The board names a coached song's owner; it shows nothing of the cohort.
+            Song.objects.owned_or_coached_by(user).select_related("owner").with_progress()
         ),
     )
     own = [song for song in songs if song.owner_id == user.pk]
@@ -225,19 +226,30 @@ def bounces_context(
 ) -> dict[str, Any]:
     """The stage's bounces and the upload form, for the stage page and its fragment."""
     open_threads = Q(comments__parent__isnull=True, comments__resolved_at__isnull=True)
-    bounces = (
-        record.bounces.with_reanalyse_permission(user)
-        .annotate(
+    bounces = list(
+        record.bounces.annotate(
             open_comments=Count("comments", filter=open_threads, distinct=True),
             blocking_comments=Count(
                 "comments", filter=open_threads & Q(comments__blocking=True), distinct=True
             ),
         )
         .order_by("-version")
+        # The list shows the key-figure columns; the full reports stay in the database.
+        .defer("report", "music")
     )
+    # The list offers to analyse again only a version whose analysis failed, so only those
+    # ask who may (none failed: no query).
+    failed = [bounce.pk for bounce in bounces if bounce.analysis_state == AnalysisState.FAILED]
+    allowed = (
+        set(Bounce.objects.reanalysable_by(user).filter(pk__in=failed).values_list("pk", flat=True))
+        if failed
+        else set()
+    )
+    for bounce in bounces:
+        # What with_reanalyse_permission would annotate (the stubs type only that).
+        setattr(bounce, "can_reanalyse", bounce.pk in allowed)  # noqa: B010
     return {
-        # The list shows the key-figure columns; the full report stays in the database.
-        "bounces": list(bounces.defer("report")),
+        "bounces": bounces,
         "bounce_form": form or BounceForm(),
         "can_edit": record.editable_by(user),
     } | upload_rules()

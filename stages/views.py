@@ -4,12 +4,13 @@ reviews to coaching: this page shows them.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,10 +39,39 @@ def _get_record(
     return record
 
 
+def _get_timeline(
+    request: AuthenticatedHttpRequest, song_pk: int, stage: str
+) -> tuple[StageRecord, list[StageRecord]]:
+    """The record and the song's seven records in stage order, in one query: each carries
+    its cohort's deadline for its stage (`due_on`, None when the schedule sets none)."""
+    deadlines = StageDeadline.objects.filter(
+        cohort_id=OuterRef("song__cohort_id"), stage_id=OuterRef("stage_id")
+    ).order_by()
+    records = (
+        StageRecord.objects.visible_to(request.user)
+        .select_related("song__owner", "song__cohort", "stage")
+        .annotate(due_on=Subquery(deadlines.values("due_on")[:1]))
+        .filter(song_id=song_pk)
+        .order_by("stage__order")
+    )
+    timeline = list(records)
+    record = next((step for step in timeline if step.stage.slug == stage), None)
+    if record is None:
+        raise Http404("No such stage record.")
+    return record, timeline
+
+
 def _page_context(
-    request: AuthenticatedHttpRequest, record: StageRecord, **extra: Any
+    request: AuthenticatedHttpRequest,
+    record: StageRecord,
+    timeline: list[StageRecord] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    timeline = list(record.song.records.select_related("stage").order_by("stage__order"))
+    if timeline is None:
+        timeline = list(record.song.records.select_related("stage").order_by("stage__order"))
+        due_on = _due_on(record)
+    else:
+        due_on = getattr(record, "due_on", None)  # annotated by _get_timeline
     position = next(i for i, step in enumerate(timeline) if step.pk == record.pk)
     context = {
         "record": record,
@@ -51,7 +81,7 @@ def _page_context(
         "timeline": timeline,
         "previous": timeline[position - 1] if position else None,
         "journal_form": JournalForm(initial={"journal": record.journal}),
-        "deadline": _deadline(record),
+        "deadline": _deadline(record, due_on),
     }
     context.update(_checklist_context(record))
     context.update(bounces_context(request.user, record))
@@ -62,13 +92,16 @@ def _page_context(
     return context
 
 
-def _deadline(record: StageRecord) -> dict[str, Any] | None:
-    """When the cohort's schedule wants this stage approved, and whether that has passed."""
-    due = (
+def _due_on(record: StageRecord) -> dt.date | None:
+    return (
         StageDeadline.objects.filter(cohort_id=record.song.cohort_id, stage_id=record.stage_id)
         .values_list("due_on", flat=True)
         .first()
     )
+
+
+def _deadline(record: StageRecord, due: dt.date | None) -> dict[str, Any] | None:
+    """When the cohort's schedule wants this stage approved, and whether that has passed."""
     if due is None:
         return None
     return {
@@ -78,18 +111,20 @@ def _deadline(record: StageRecord) -> dict[str, Any] | None:
 
 
 def _checklist_context(record: StageRecord) -> dict[str, Any]:
-    done = set(record.completed_actions.values_list("pk", flat=True))
-    return {
-        "checklist": [(action, action.pk in done) for action in record.stage.core_actions.all()],
-        "done_count": len(done),
-    }
+    """The stage's core actions, each with whether this record has it ticked (one query)."""
+    ticked = StageRecord.completed_actions.through.objects.filter(
+        stagerecord_id=record.pk, coreaction_id=OuterRef("pk")
+    )
+    actions = record.stage.core_actions.annotate(done=Exists(ticked))
+    checklist = [(action, action.done) for action in actions]
+    return {"checklist": checklist, "done_count": sum(done for _, done in checklist)}
 
 
 @login_required
 @require_safe
 def record_detail(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
-    record = _get_record(request, song_pk, stage)
-    return render(request, "stages/record.html", _page_context(request, record))
+    record, timeline = _get_timeline(request, song_pk, stage)
+    return render(request, "stages/record.html", _page_context(request, record, timeline))
 
 
 @login_required

@@ -7,6 +7,7 @@ import dataclasses
 import uuid
 from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
@@ -19,6 +20,9 @@ from songs.analysis.checks import needs_delivery
 from songs.analysis.formats import AudioFormat
 from songs.models.claim import ClaimedWork
 from stages.models import StageRecord, StageRuleError
+
+if TYPE_CHECKING:
+    from songs.models.reference import ReferenceTrack
 
 
 def bounce_upload_to(instance: Bounce, filename: str) -> str:
@@ -306,6 +310,16 @@ class Bounce(ClaimedWork):
         self.__dict__["_judged"] = (targets, judged)
         return judged
 
+    def heard_reference(self) -> ReferenceTrack | None:
+        """The song's first reference track whose musical pass has run: what the musical
+        checks and the bounce page's charts set this bounce beside. Looked up once per
+        bounce object, as its judgement is kept (`judge`), so the two cannot disagree."""
+        if "_heard_reference" not in self.__dict__:
+            references = self.record.song.references.filter(music_state=MusicState.DONE)
+            self.__dict__["_heard_reference"] = references.order_by("created_at").first()
+        reference: ReferenceTrack | None = self.__dict__["_heard_reference"]
+        return reference
+
     def music_context(self) -> MusicContext:
         """What the musical checks read beside the music: the song's declared tempo and
         key, its genre's profile, its first analysed reference track (Mixing, Mastering),
@@ -315,9 +329,7 @@ class Bounce(ClaimedWork):
         slug = self.record.stage.slug
         reference = previous = None
         if slug in {"mixing", "mastering"}:
-            track = (
-                song.references.filter(music_state=MusicState.DONE).order_by("created_at").first()
-            )
+            track = self.heard_reference()
             if track is not None and track.music_report is not None:
                 reference = (track.title, track.music_report)
         if slug in {"recording", "editing"}:

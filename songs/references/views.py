@@ -71,10 +71,12 @@ def latest_bounces(song: Song) -> list[Bounce]:
 def references_context(song: Song, user: User, form: ReferenceForm | None = None) -> dict[str, Any]:
     """The card's references, what each compares with, and the form to attach another."""
     limit = settings.BOUNCE_MAX_UPLOAD_BYTES
+    references = list(song.references.defer("report").order_by("created_at", "pk"))
     return {
         "song": song,
-        "references": list(song.references.defer("report").order_by("created_at", "pk")),
-        "compare_with": latest_bounces(song),
+        "references": references,
+        # Each reference offers the comparisons; without one there is nothing to look up.
+        "compare_with": latest_bounces(song) if references else [],
         "is_owner": song.owner_id == user.pk,
         "can_edit": song.editable_by(user),
         "reference_form": form or reference_form(),

@@ -351,6 +351,9 @@ class ReanalyseTests(PipelineTestCase):
         timed_out = self.stored()
         services.fail_analysis(bounce_id=timed_out.pk, reason="Took too long.", retryable=True)
         self.assertContains(self.client.get(f"/bounces/{timed_out.pk}/"), "Try again")
+        # The stage's list offers it too, for that version alone.
+        stage_page = self.client.get(f"/songs/{self.song.pk}/stages/mastering/")
+        self.assertContains(stage_page, "Try again", count=1)
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(self.url(timed_out) + "?view=summary", headers=HTMX)
         self.assertTemplateUsed(response, "songs/_analysis_summary.html")
