@@ -23,15 +23,20 @@ from django.db.models import (
     BooleanField,
     CharField,
     Count,
+    Exists,
     Expression,
     ExpressionWrapper,
+    F,
     Field,
     Func,
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
+    Value,
 )
+from django.db.models.functions import Coalesce, Concat, Greatest, NullIf, Trim
 from django.urls import reverse
 
 from coaching.models import Cohort, Membership, Review, Role, Verdict
@@ -126,46 +131,154 @@ def _record_url_maker(stages: list[Stage]) -> Callable[[int, int], str]:
 _NO_SONG = (None,)
 
 
-def matrix_students(cohort: Cohort, stages: list[Stage]) -> list[MatrixStudent]:
-    """Every student of the cohort by name, each with their songs in it (most recently
-    active first), in two queries however big the cohort: the songs come one aggregate
-    row each, with their status per stage and their last activity."""
-    students = [
-        MatrixStudent(*values)
-        for values in Membership.objects.filter(cohort=cohort, role=Role.STUDENT)
-        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
-        .values_list(
-            "user_id",
-            "user__first_name",
-            "user__last_name",
-            "user__username",
-            "user__email",
-            "joined_at",
-        )
-    ]
+def _with_songs(cohort: Cohort, stages: list[Stage], students: list[MatrixStudent]) -> None:
+    """Give each student their songs in the cohort (most recently active first), one
+    aggregate row per song with its status per stage and its last activity."""
     by_pk = {s.pk: s for s in students}
     per_stage = {
         f"status_{stage.pk}": Max("records__status", filter=Q(records__stage_id=stage.pk))
         for stage in stages
     }
     for pk, owner_id, title, updated_at, last, *statuses in (
-        Song.objects.filter(cohort=cohort)
+        Song.objects.filter(cohort=cohort, owner_id__in=list(by_pk))
         .order_by("-updated_at", "-pk")
         .values("pk")
         .annotate(last=Max("records__updated_at"), **per_stage)
         .values_list("pk", "owner_id", "title", "updated_at", "last", *per_stage)
     ):
-        student = by_pk.get(owner_id)
-        if student is not None:  # a former member's songs stay in the cohort, off the matrix
-            student.songs.append(
-                MatrixSong(
-                    pk,
-                    title,
-                    max(last, updated_at) if last else updated_at,
-                    [status or Status.NOT_STARTED for status in statuses],
+        by_pk[owner_id].songs.append(
+            MatrixSong(
+                pk,
+                title,
+                max(last, updated_at) if last else updated_at,
+                [status or Status.NOT_STARTED for status in statuses],
+            )
+        )
+
+
+def _display_name() -> Expression:
+    """A student's display name as MatrixStudent.display_name writes it: first and last
+    name, or the username when both are blank."""
+    return Coalesce(
+        NullIf(Trim(Concat("user__first_name", Value(" "), "user__last_name")), Value("")),
+        "user__username",
+        output_field=CharField(),
+    )
+
+
+def _songs_of_student(cohort: Cohort) -> QuerySet[Song]:
+    """The cohort's songs of the student of the outer Membership row."""
+    return Song.objects.filter(cohort=cohort, owner_id=OuterRef("user_id")).order_by()
+
+
+def _students(
+    cohort: Cohort,
+    stages: list[Stage],
+    *,
+    past_due: list[bool],
+    cutoff: dt.datetime,
+    sort: str,
+    only: str,
+    query: str,
+) -> QuerySet[Membership]:
+    """The cohort's students to show, filtered and sorted in the database as the matrix
+    always has: by name; by how far along their furthest song is, then by name as Python
+    compares it; or from the longest inactive."""
+    by_name = ["user__first_name", "user__last_name", "user__username", "user_id"]
+    students = Membership.objects.filter(cohort=cohort, role=Role.STUDENT)
+    songs = _songs_of_student(cohort)
+    if query:
+        students = students.alias(name=_display_name()).filter(
+            Q(name__icontains=query) | Q(user__email__icontains=query)
+        )
+    if only == "inactive" or sort == "activity":
+        # A song's last activity: its own change or its records', whichever is later.
+        last = songs.annotate(
+            last=Greatest("updated_at", Coalesce(Max("records__updated_at"), "updated_at"))
+        ).order_by("-last")
+        students = students.alias(activity=Subquery(last.values("last")[:1]))
+    if only == "inactive":
+        moment = Greatest(Coalesce("joined_at", "activity"), Coalesce("activity", "joined_at"))
+        students = students.alias(moment=moment).filter(
+            Q(moment__isnull=True) | Q(moment__lt=cutoff)
+        )
+    elif only == "late":
+        due = [stage.pk for stage, passed in zip(stages, past_due, strict=True) if passed]
+        if not due:
+            return students.none()
+        # Late: a song with a past stage not approved, or no song at all.
+        behind = songs.annotate(
+            done=Count(
+                "records", filter=Q(records__stage_id__in=due, records__status=Status.APPROVED)
+            )
+        ).filter(done__lt=len(due))
+        students = students.filter(Exists(behind) | ~Exists(songs))
+    elif only == "waiting":
+        submitted = StageRecord.objects.filter(
+            song__cohort=cohort, song__owner_id=OuterRef("user_id"), status=Status.SUBMITTED
+        )
+        students = students.filter(Exists(submitted))
+    if sort == "progress":
+        after_last = len(stages) + 1
+        first = stages[0].order if stages else after_last
+        # Where a song is: the first stage, in the catalogue's order, without an approved
+        # record (a missing record is not approved either).
+        where = (
+            Stage.objects.exclude(
+                Exists(
+                    StageRecord.objects.filter(
+                        song_id=OuterRef(OuterRef("pk")),
+                        stage_id=OuterRef("pk"),
+                        status=Status.APPROVED,
+                    )
                 )
             )
+            .order_by("order")
+            .values("order")[:1]
+        )
+        furthest = (
+            songs.annotate(at=Coalesce(Subquery(where), Value(after_last)))
+            .order_by("-at")
+            .values("at")[:1]
+        )
+        students = students.alias(
+            furthest=Coalesce(Subquery(furthest), Value(first)), name=_display_name()
+        ).order_by(F("furthest").desc(), BinaryOrder("name"), *by_name)
+    elif sort == "activity":
+        students = students.order_by(F("activity").asc(nulls_first=True), *by_name)
+    else:
+        students = students.order_by(*by_name)
     return students
+
+
+def _counts(
+    cohort: Cohort, students: QuerySet[Membership], stages: list[Stage], past_due: list[bool]
+) -> list[dict[str, int]]:
+    """Per stage, the shown students' songs in each state, counted by the database. A
+    song without a record for a stage counts as not started there; past a stage's date
+    every song not approved there counts as late."""
+    songs = Song.objects.filter(cohort=cohort, owner_id__in=students.order_by().values("user_id"))
+    counted: dict[tuple[int, str], int] = {
+        (stage_pk, status): n
+        for stage_pk, status, n in StageRecord.objects.filter(song__in=songs)
+        .order_by()
+        .values("stage_id", "status")
+        .annotate(n=Count("pk"))
+        .values_list("stage_id", "status", "n")
+    }
+    song_count = songs.count()
+    counts = []
+    for stage, late in zip(stages, past_due, strict=True):
+        here = {status.value: counted.get((stage.pk, status), 0) for status in Status}
+        here[Status.NOT_STARTED] += song_count - sum(here.values())
+        here[LATE] = 0
+        if late:
+            for status in Status:
+                if status != Status.APPROVED:
+                    here[LATE] += here.pop(status)
+                    here[status] = 0
+        counts.append(here)
+    return counts
 
 
 def progress(
@@ -180,16 +293,34 @@ def progress(
     page: int | str | None = 1,
     per_page: int = STUDENTS_PER_PAGE,
 ) -> Matrix:
-    """The matrix, a page of students at a time (sorted and filtered over the whole
-    cohort; the counts are the whole filtered cohort's). Four queries however many
-    students, and cells built only for the page."""
+    """The matrix, a page of students at a time. The database sorts, filters and counts
+    the whole cohort (the counts are the whole filtered cohort's); only the page's
+    students are read, with their songs, and only their cells are built. A fixed number
+    of queries however many students."""
     stages = list(Stage.objects.all())
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
     # Per stage, in the catalogue's order: whether its date has passed.
     past_due = [bool((due := deadlines.get(s.pk)) and due < today) for s in stages]
-    students = matrix_students(cohort, stages)
     cutoff = now - dt.timedelta(days=inactive_days)
     after_last = len(stages) + 1
+    shown = _students(
+        cohort, stages, past_due=past_due, cutoff=cutoff, sort=sort, only=only, query=query
+    )
+    paginator: Paginator[Any] = Paginator(
+        shown.values_list(
+            "user_id",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+            "user__email",
+            "joined_at",
+        ),
+        per_page,
+    )
+    found = paginator.get_page(page)
+    students = [MatrixStudent(*values) for values in found]
+    _with_songs(cohort, stages, students)
+    this_page: Page[MatrixStudent] = Page(students, found.number, paginator)
 
     def current_order(statuses: list[str]) -> int:
         return next(
@@ -201,56 +332,15 @@ def progress(
             after_last,
         )
 
-    def late(student: MatrixStudent) -> bool:
-        # A student without a song has every stage ahead of them: late once any date passed.
-        if not student.songs:
-            return any(past_due)
-        return any(
-            due and status != Status.APPROVED
-            for song in student.songs
-            for due, status in zip(past_due, song.statuses, strict=True)
-        )
-
     def inactive(student: MatrixStudent) -> bool:
         moments = (t for t in (student.joined_at, student.last_activity) if t)
         last = max(moments, default=None)
         return last is None or last < cutoff
 
-    shown = students
-    if query:
-        needle = query.lower()
-        shown = [s for s in shown if needle in s.display_name.lower() or needle in s.email.lower()]
-    if only == "inactive":
-        shown = [s for s in shown if inactive(s)]
-    elif only == "late":
-        shown = [s for s in shown if late(s)]
-    elif only == "waiting":
-        shown = [s for s in shown if any(Status.SUBMITTED in song.statuses for song in s.songs)]
-    if sort == "progress":
-        first = stages[0].order if stages else after_last
-        shown = sorted(
-            shown,
-            key=lambda s: (
-                -max((current_order(g.statuses) for g in s.songs), default=first),
-                s.display_name,
-            ),
-        )
-    elif sort == "activity":
-        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-        shown = sorted(shown, key=lambda s: s.last_activity or oldest)
-
-    counts = [dict.fromkeys(CELL_STATES, 0) for _ in stages]
-    for student in shown:
-        for counted in student.songs:
-            for index, status in enumerate(counted.statuses):
-                late_here = past_due[index] and status != Status.APPROVED
-                counts[index][LATE if late_here else status] += 1
-
-    this_page = Paginator(shown, per_page).get_page(page)
     url_for = _record_url_maker(stages)
     due_on = [deadlines.get(stage.pk) for stage in stages]
     rows = []
-    for student in this_page:
+    for student in students:
         flagged = inactive(student)
         for position, song in enumerate(student.songs or _NO_SONG):
             statuses: list[str] = song.statuses if song else [Status.NOT_STARTED] * len(stages)
@@ -275,7 +365,15 @@ def progress(
                     flagged,
                 )
             )
-    return Matrix(stages, rows, counts, inactive_days, len(students), len(shown), this_page)
+    return Matrix(
+        stages,
+        rows,
+        _counts(cohort, shown, stages, past_due),
+        inactive_days,
+        Membership.objects.filter(cohort=cohort, role=Role.STUDENT).count(),
+        paginator.count,
+        this_page,
+    )
 
 
 # --- Analytics ------------------------------------------------------------------------------
@@ -605,6 +703,20 @@ class DaysBetween(Func):
             arg_joiner=" - ",
             **extra,
         )
+
+
+class BinaryOrder(Func):
+    """Text compared code point by code point, as Python compares strings, whatever the
+    database's collation."""
+
+    def __init__(self, expression: str | Expression) -> None:
+        super().__init__(expression, output_field=CharField())
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s COLLATE BINARY)")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template='(%(expressions)s COLLATE "C")')
 
 
 class IsoMinutes(Func):
