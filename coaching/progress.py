@@ -20,12 +20,10 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    BooleanField,
     CharField,
     Count,
     Exists,
     Expression,
-    ExpressionWrapper,
     F,
     Field,
     Func,
@@ -35,8 +33,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, Concat, Greatest, NullIf, Trim
+from django.db.models.functions import Coalesce, Concat, Greatest, NullIf, RowNumber, Trim
 from django.urls import reverse
 
 from coaching.models import Cohort, Membership, Review, Role, Verdict
@@ -408,58 +407,86 @@ class Analytics:
     stuck: list[StageFigures] = field(default_factory=list)
 
 
+def _owner_name() -> Expression:
+    """The record's student's display name, as User.display_name writes it."""
+    return Coalesce(
+        NullIf(
+            Trim(Concat("song__owner__first_name", Value(" "), "song__owner__last_name")),
+            Value(""),
+        ),
+        "song__owner__username",
+        output_field=CharField(),
+    )
+
+
 def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analytics:
+    """The cohort's figures, aggregated by the database: a handful of rows per stage come
+    back, however many records the cohort has."""
     stages = list(Stage.objects.all())
     figures = {stage.pk: StageFigures(stage) for stage in stages}
-    durations: dict[int, list[tuple[float, str]]] = defaultdict(list)
     cutoff = now - dt.timedelta(days=inactive_days)
-    # Plain rows in each song's stage order: the first not approved is where the song is.
-    seen: int | None = None
-    placed = False
-    # The database works out the days each approval took and whether the song has gone
-    # quiet: turning three timestamps a row into datetimes cost most of the page.
-    for song_id, stage_id, status, days, stale, first, last, username in (
-        StageRecord.objects.filter(song__cohort=cohort)
-        .annotate(
-            days=DaysBetween("started_at", "approved_at"),
-            stale=ExpressionWrapper(Q(updated_at__lt=cutoff), output_field=BooleanField()),
+    # The days each approval took, per stage (the database works them out).
+    approvals = (
+        StageRecord.objects.filter(song__cohort=cohort, status=Status.APPROVED)
+        .annotate(days=DaysBetween("started_at", "approved_at"))
+        .filter(days__isnull=False)
+        .order_by()
+    )
+    by_stage = [F("stage_id")]
+    # The median: the middle row of each stage's durations, or the two middle ones.
+    middle: dict[int, list[float]] = defaultdict(list)
+    for stage_pk, days, count in (
+        approvals.annotate(
+            position=Window(RowNumber(), partition_by=by_stage, order_by=F("days").asc()),
+            total=Window(Count("pk"), partition_by=by_stage),
         )
-        .order_by("song_id", "stage__order")
-        .values_list(
-            "song_id",
-            "stage_id",
-            "status",
-            "days",
-            "stale",
-            "song__owner__first_name",
-            "song__owner__last_name",
-            "song__owner__username",
-        )
+        .alias(offset=F("position") * 2 - F("total"))
+        .filter(offset__in=[0, 1, 2])
+        .values_list("stage_id", "days", "total")
     ):
-        if song_id != seen:
-            seen, placed = song_id, False
-        if status == Status.APPROVED:
-            if days is not None:
-                name = f"{first} {last}".strip() or username
-                durations[stage_id].append((days, name))
-        elif not placed:
-            placed = True
-            figures[stage_id].here_now += 1
-            if stale:
-                figures[stage_id].inactive_here += 1
-    for stage_pk, values in durations.items():
-        all_days = [d for d, _ in values]
-        slowest = max(values)
-        figures[stage_pk].approved = len(values)
-        figures[stage_pk].median_days = round(statistics.median(all_days), 1)
-        figures[stage_pk].slowest_days = round(slowest[0], 1)
-        figures[stage_pk].slowest_student = slowest[1]
+        middle[stage_pk].append(days)
+        figures[stage_pk].approved = count
+    for stage_pk, values in middle.items():
+        figures[stage_pk].median_days = round(statistics.median(values), 1)
+    # The slowest: the longest, and of equal ones the name that sorts last.
+    for stage_pk, days, name in (
+        approvals.annotate(
+            name=_owner_name(),
+            rank=Window(
+                RowNumber(),
+                partition_by=by_stage,
+                order_by=[F("days").desc(), BinaryOrder("name").desc()],
+            ),
+        )
+        .filter(rank=1)
+        .values_list("stage_id", "days", "name")
+    ):
+        figures[stage_pk].slowest_days = round(days, 1)
+        figures[stage_pk].slowest_student = name
+    # Where each song is: its first record, in stage order, not approved.
+    open_records = StageRecord.objects.filter(song__cohort=cohort).exclude(status=Status.APPROVED)
+    earlier_open = open_records.filter(
+        song_id=OuterRef("song_id"), stage__order__lt=OuterRef("stage__order")
+    )
+    for stage_pk, here, stale in (
+        open_records.exclude(Exists(earlier_open))
+        .order_by()
+        .values("stage_id")
+        .annotate(here=Count("pk"), stale=Count("pk", filter=Q(updated_at__lt=cutoff)))
+        .values_list("stage_id", "here", "stale")
+    ):
+        figures[stage_pk].here_now = here
+        figures[stage_pk].inactive_here = stale
 
     # Every send-back counts, not only the stages still sent back now.
-    for stage_id in Review.objects.filter(
-        record__song__cohort=cohort, verdict=Verdict.CHANGES_REQUESTED
-    ).values_list("record__stage_id", flat=True):
-        figures[stage_id].changes_requested += 1
+    for stage_pk, sent_back in (
+        Review.objects.filter(record__song__cohort=cohort, verdict=Verdict.CHANGES_REQUESTED)
+        .order_by()
+        .values("record__stage_id")
+        .annotate(n=Count("pk"))
+        .values_list("record__stage_id", "n")
+    ):
+        figures[stage_pk].changes_requested = sent_back
 
     turnarounds: list[float] = []
     per_coach: dict[str, list[float]] = defaultdict(list)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import statistics
 
 from django.test import override_settings
 from django.utils import timezone
@@ -459,3 +460,76 @@ class MatrixOrderTests(BaseTestCase):
                         )
                     ),
                 )
+
+
+class AnalyticsFiguresTests(BaseTestCase):
+    """The database aggregates the figures; they are what a pass over every record in
+    Python gives, ties included."""
+
+    def reference(self, cutoff: dt.datetime) -> dict[int, tuple[object, ...]]:
+        figures: dict[int, list[object]] = {
+            s.pk: [0, None, None, "", 0, 0] for s in Stage.objects.all()
+        }
+        durations: dict[int, list[tuple[float, str]]] = {}
+        placed: set[int] = set()
+        for record in (
+            StageRecord.objects.filter(song__cohort=self.cohort)
+            .select_related("song__owner", "stage")
+            .order_by("song_id", "stage__order")
+        ):
+            owner = record.song.owner
+            if record.status == "approved":
+                if record.started_at and record.approved_at:
+                    days = (record.approved_at - record.started_at).total_seconds() / 86400
+                    name = f"{owner.first_name} {owner.last_name}".strip() or owner.username
+                    durations.setdefault(record.stage_id, []).append((days, name))
+            elif record.song_id not in placed:
+                placed.add(record.song_id)
+                figures[record.stage_id][4] += 1  # type: ignore[operator]
+                if record.updated_at < cutoff:
+                    figures[record.stage_id][5] += 1  # type: ignore[operator]
+        for stage_pk, values in durations.items():
+            slowest = max(values)
+            figures[stage_pk][:4] = [
+                len(values),
+                round(statistics.median(d for d, _ in values), 1),
+                round(slowest[0], 1),
+                slowest[1],
+            ]
+        return {pk: tuple(values) for pk, values in figures.items()}
+
+    def test_the_figures_match_a_pass_over_every_record(self) -> None:
+        add_students(self.cohort.pk, 23, "tie")  # every approval took no time: ties
+        self.started("mixing")
+        # Durations of their own for some, an even number at the first stage.
+        start = timezone.now() - dt.timedelta(days=9)
+        for index, record in enumerate(
+            StageRecord.objects.filter(
+                song__cohort=self.cohort, stage__order=1, status="approved"
+            ).order_by("pk")[:6]
+        ):
+            StageRecord.objects.filter(pk=record.pk).update(
+                started_at=start, approved_at=start + dt.timedelta(hours=7 * (index % 3))
+            )
+        type(self.bob).objects.filter(username__startswith="tie001").update(
+            first_name="", last_name=""
+        )
+        StageRecord.objects.filter(song__owner__username__startswith="tie00").update(
+            updated_at=timezone.now() - dt.timedelta(days=30)
+        )
+        now = timezone.now()
+        figures = progress.analytics(self.cohort, now=now, inactive_days=14)
+        self.assertEqual(
+            {
+                f.stage.pk: (
+                    f.approved,
+                    f.median_days,
+                    f.slowest_days,
+                    f.slowest_student,
+                    f.here_now,
+                    f.inactive_here,
+                )
+                for f in figures.stages
+            },
+            self.reference(now - dt.timedelta(days=14)),
+        )
