@@ -20,12 +20,14 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
     Expression,
     F,
     Field,
+    FilteredRelation,
     Func,
     Max,
     OuterRef,
@@ -33,12 +35,13 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Coalesce, Concat, Greatest, NullIf, RowNumber, Trim
 from django.urls import reverse
 
-from coaching.models import Cohort, Membership, Review, Role, Verdict
+from coaching.models import Cohort, Membership, Review, Role, User, Verdict
 from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status
 
@@ -155,12 +158,12 @@ def _with_songs(cohort: Cohort, stages: list[Stage], students: list[MatrixStuden
         )
 
 
-def _display_name() -> Expression:
-    """A student's display name as MatrixStudent.display_name writes it: first and last
-    name, or the username when both are blank."""
+def _display_name(user: str = "") -> Expression:
+    """A user's display name as MatrixStudent.display_name writes it: first and last name,
+    or the username when both are blank (`user`: the path to the user, "user__")."""
     return Coalesce(
-        NullIf(Trim(Concat("user__first_name", Value(" "), "user__last_name")), Value("")),
-        "user__username",
+        NullIf(Trim(Concat(f"{user}first_name", Value(" "), f"{user}last_name")), Value("")),
+        f"{user}username",
         output_field=CharField(),
     )
 
@@ -187,9 +190,15 @@ def _students(
     students = Membership.objects.filter(cohort=cohort, role=Role.STUDENT)
     songs = _songs_of_student(cohort)
     if query:
-        students = students.alias(name=_display_name()).filter(
-            Q(name__icontains=query) | Q(user__email__icontains=query)
+        # Looked up student by student through the primary key (a subquery of one row
+        # each), however the database would otherwise join the two tables.
+        found = (
+            User.objects.filter(pk=OuterRef("user_id"))
+            .alias(name=_display_name())
+            .filter(Q(name__icontains=query) | Q(email__icontains=query))
+            .values("pk")[:1]
         )
+        students = students.alias(found=Subquery(found)).filter(found__isnull=False)
     if only == "inactive" or sort == "activity":
         # A song's last activity: its own change or its records', whichever is later.
         last = songs.annotate(
@@ -241,7 +250,7 @@ def _students(
             .values("at")[:1]
         )
         students = students.alias(
-            furthest=Coalesce(Subquery(furthest), Value(first)), name=_display_name()
+            furthest=Coalesce(Subquery(furthest), Value(first)), name=_display_name("user__")
         ).order_by(F("furthest").desc(), BinaryOrder("name"), *by_name)
     elif sort == "activity":
         students = students.order_by(F("activity").asc(nulls_first=True), *by_name)
@@ -256,7 +265,12 @@ def _counts(
     """Per stage, the shown students' songs in each state, counted by the database. A
     song without a record for a stage counts as not started there; past a stage's date
     every song not approved there counts as late."""
-    songs = Song.objects.filter(cohort=cohort, owner_id__in=students.order_by().values("user_id"))
+    # Each song's student looked up through the index on cohort and user, in a subquery
+    # of one row the database cannot turn into a join: a join it may plan (without
+    # statistics, say) as a scan of the cohort's students once per song.
+    student = students.order_by().filter(user_id=OuterRef("owner_id")).values("pk")[:1]
+    songs = Song.objects.filter(cohort=cohort).alias(student=Subquery(student))
+    songs = songs.filter(student__isnull=False)
     counted: dict[tuple[int, str], int] = {
         (stage_pk, status): n
         for stage_pk, status, n in StageRecord.objects.filter(song__in=songs)
@@ -426,9 +440,14 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
     figures = {stage.pk: StageFigures(stage) for stage in stages}
     cutoff = now - dt.timedelta(days=inactive_days)
     # The days each approval took, per stage (the database works them out).
+    # The status is read in the expression rather than filtered on: filtered, the
+    # database can pick the index on status and read every approved record of every
+    # cohort once per song.
     approvals = (
-        StageRecord.objects.filter(song__cohort=cohort, status=Status.APPROVED)
-        .annotate(days=DaysBetween("started_at", "approved_at"))
+        StageRecord.objects.filter(song__cohort=cohort)
+        .annotate(
+            days=Case(When(status=Status.APPROVED, then=DaysBetween("started_at", "approved_at")))
+        )
         .filter(days__isnull=False)
         .order_by()
     )
@@ -565,7 +584,6 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
     stages = list(Stage.objects.all())
     names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
-    stage_orders = {stage.pk: stage.order for stage in stages}
     students = _student_rows(cohort)
     latest = Bounce.objects.filter(
         record=OuterRef("pk"), analysis_state=AnalysisState.DONE
@@ -588,10 +606,10 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             # (int, float, None): Django's converter per value of a row, on thousands of
             # rows, cost more than writing them.
             review_rounds=Subquery(reviews[:1], output_field=Field()),
-            bounce_version=Subquery(latest.values("version")[:1], output_field=Field()),
-            bounce_lufs=Subquery(latest.values("integrated_lufs")[:1], output_field=Field()),
-            bounce_peak=Subquery(latest.values("true_peak_dbtp")[:1], output_field=Field()),
-            bounce_range=Subquery(latest.values("loudness_range_lu")[:1], output_field=Field()),
+            # The latest analysed bounce found once per record and joined, rather than
+            # looked up again for each of its figures.
+            latest_bounce=Subquery(latest.values("pk")[:1]),
+            bounce=FilteredRelation("bounces", condition=Q(bounces__pk=F("latest_bounce"))),
             # The database writes the timestamps as text: turning thousands of them into
             # datetimes and back cost most of the export's time.
             started_text=IsoMinutes("started_at"),
@@ -618,15 +636,21 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             "submitted_text",
             "approved_text",
             "review_rounds",
-            "bounce_version",
-            "bounce_lufs",
-            "bounce_peak",
-            "bounce_range",
+            "bounce__version",
+            "bounce__integrated_lufs",
+            "bounce__true_peak_dbtp",
+            "bounce__loudness_range_lu",
         )
         .iterator(chunk_size=2000)
     )
     late = {pk: due < today for pk, due in deadlines.items()}
     due_on = {pk: due.isoformat() for pk, due in deadlines.items()}
+    # What a row takes from its stage, in one look-up a row.
+    per_stage = {
+        stage.pk: (stage.order, names[stage.pk], due_on.get(stage.pk, ""), late.get(stage.pk))
+        for stage in stages
+    }
+    approved_value = Status.APPROVED.value  # a plain str compares faster than the enum
     yield EXPORT_HEADER
     record = next(records, None)
     for student_pk, name, email in students:
@@ -670,15 +694,16 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             ) = record
             if song != song_pk:
                 song_pk, title = song, str(spreadsheet_safe(song_title))
+            order, stage_name, due, overdue = per_stage[stage_pk]
             yield [
                 name,
                 email,
                 title,
-                stage_orders[stage_pk],
-                names[stage_pk],
+                order,
+                stage_name,
                 status,
-                "yes" if late.get(stage_pk) and status != Status.APPROVED else "no",
-                due_on.get(stage_pk, ""),
+                "yes" if overdue and status != approved_value else "no",
+                due,
                 started or "",
                 submitted or "",
                 approved or "",
@@ -779,12 +804,13 @@ class IsoMinutes(Func):
 # some program splits on (comma, semicolon, pipe, tab, a line break), spaces allowed; and
 # what it would then run as a formula.
 _CELL_START = re.compile(r"(^|[,;|\t\r\n])( *)(?=[=+\-@\t\r])")
+_RISKY = re.compile(r"[=+\-@\t\r]")
 
 
 def spreadsheet_safe(value: object) -> object:
     """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR where a cell could
     start, whichever separator it splits on) gets an apostrophe there; numbers stay
     numbers. The export also quotes every field."""
-    if isinstance(value, str) and any(c in value for c in "=+-@\t\r"):
+    if isinstance(value, str) and _RISKY.search(value):
         return _CELL_START.sub(r"\1\2'", value)
     return value
