@@ -90,9 +90,10 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             | Q(user__email__icontains=word)
         )
     # A page of students at a time: a cohort of thousands stays one quick page.
-    page = Paginator(students.order_by(*by_name), MEMBERS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(students.order_by(*by_name), MEMBERS_PER_PAGE)
+    if not query:
+        paginator.count = student_count  # counted above: every student is listed
+    page = paginator.get_page(request.GET.get("page"))
     manages = request.user.is_course_admin
     return render(
         request,

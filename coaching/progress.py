@@ -383,7 +383,9 @@ def progress(
         rows,
         _counts(cohort, shown, stages, past_due),
         inactive_days,
-        Membership.objects.filter(cohort=cohort, role=Role.STUDENT).count(),
+        paginator.count
+        if not (query or only)
+        else Membership.objects.filter(cohort=cohort, role=Role.STUDENT).count(),
         paginator.count,
         this_page,
     )
