@@ -453,37 +453,42 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
         .filter(days__isnull=False)
         .order_by()
     )
+    # One pass over each stage's durations in order, longest last and of equal ones the
+    # name that sorts last: the middle row (or the two middle ones) gives the median, the
+    # last row the slowest.
     by_stage = [F("stage_id")]
-    # The median: the middle row of each stage's durations, or the two middle ones.
     middle: dict[int, list[float]] = defaultdict(list)
-    for stage_pk, days, count in (
-        approvals.annotate(
-            position=Window(RowNumber(), partition_by=by_stage, order_by=F("days").asc()),
-            total=Window(Count("pk"), partition_by=by_stage),
-        )
-        .alias(offset=F("position") * 2 - F("total"))
-        .filter(offset__in=[0, 1, 2])
-        .values_list("stage_id", "days", "total")
-    ):
-        middle[stage_pk].append(days)
-        figures[stage_pk].approved = count
-    for stage_pk, values in middle.items():
-        figures[stage_pk].median_days = round(statistics.median(values), 1)
-    # The slowest: the longest, and of equal ones the name that sorts last.
-    for stage_pk, days, name in (
+    for stage_pk, days, name, position, total in (
         approvals.annotate(
             name=_owner_name(),
-            rank=Window(
+            position=Window(
                 RowNumber(),
                 partition_by=by_stage,
-                order_by=[F("days").desc(), BinaryOrder("name").desc()],
+                order_by=[F("days").asc(), BinaryOrder("name").asc()],
             ),
+            total=Window(Count("pk"), partition_by=by_stage),
         )
-        .filter(rank=1)
-        .values_list("stage_id", "days", "name")
+        .alias(
+            wanted=Case(
+                When(
+                    Q(position__gte=F("total") / 2, position__lte=F("total") / 2 + 1)
+                    | Q(position=F("total")),
+                    then=Value(True),
+                ),
+                default=Value(False),
+            )
+        )
+        .filter(wanted=True)
+        .values_list("stage_id", "days", "name", "position", "total")
     ):
-        figures[stage_pk].slowest_days = round(days, 1)
-        figures[stage_pk].slowest_student = name
+        figures[stage_pk].approved = total
+        if 0 <= position * 2 - total <= 2:
+            middle[stage_pk].append(days)
+        if position == total:
+            figures[stage_pk].slowest_days = round(days, 1)
+            figures[stage_pk].slowest_student = name
+    for stage_pk, values in middle.items():
+        figures[stage_pk].median_days = round(statistics.median(values), 1)
     # Where each song is: its first record, in stage order, not approved.
     open_records = StageRecord.objects.filter(song__cohort=cohort).exclude(status=Status.APPROVED)
     earlier_open = open_records.filter(
