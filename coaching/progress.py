@@ -230,8 +230,15 @@ def _students(
         after_last = len(stages) + 1
         first = stages[0].order if stages else after_last
         # Where a song is: the first stage, in the catalogue's order, without an approved
-        # record (a missing record is not approved either).
-        where = (
+        # record. A song has a record per stage (it is created with them): its first
+        # record not approved, found through the song's own records. Should a record be
+        # missing, the stage without an approved record, looked up stage by stage.
+        records = StageRecord.objects.filter(song_id=OuterRef("pk")).order_by()
+        record_count = records.values("song_id").annotate(n=Count("pk")).values("n")
+        first_open = (
+            records.exclude(status=Status.APPROVED).order_by("stage__order").values("stage__order")
+        )
+        missing_some = (
             Stage.objects.exclude(
                 Exists(
                     StageRecord.objects.filter(
@@ -242,10 +249,18 @@ def _students(
                 )
             )
             .order_by("order")
-            .values("order")[:1]
+            .values("order")
+        )
+        at = Case(
+            When(
+                Q(record_count=len(stages)),
+                then=Coalesce(Subquery(first_open[:1]), Value(after_last)),
+            ),
+            default=Coalesce(Subquery(missing_some[:1]), Value(after_last)),
         )
         furthest = (
-            songs.annotate(at=Coalesce(Subquery(where), Value(after_last)))
+            songs.alias(record_count=Subquery(record_count))
+            .annotate(at=at)
             .order_by("-at")
             .values("at")[:1]
         )
