@@ -182,10 +182,10 @@ def _students(
     sort: str,
     only: str,
     query: str,
-) -> QuerySet[Membership]:
-    """The cohort's students to show, filtered and sorted in the database as the matrix
-    always has: by name; by how far along their furthest song is, then by name as Python
-    compares it; or from the longest inactive."""
+) -> tuple[QuerySet[Membership], QuerySet[Membership]]:
+    """The cohort's students to show, filtered, then also sorted, in the database as the
+    matrix always has: by name; by how far along their furthest song is, then by name as
+    Python compares it; or from the longest inactive. Counting needs only the first."""
     by_name = ["user__first_name", "user__last_name", "user__username", "user_id"]
     students = Membership.objects.filter(cohort=cohort, role=Role.STUDENT)
     songs = _songs_of_student(cohort)
@@ -213,7 +213,7 @@ def _students(
     elif only == "late":
         due = [stage.pk for stage, passed in zip(stages, past_due, strict=True) if passed]
         if not due:
-            return students.none()
+            return students.none(), students.none()
         # Late: a song with a past stage not approved, or no song at all.
         behind = songs.annotate(
             done=Count(
@@ -226,6 +226,7 @@ def _students(
             song__cohort=cohort, song__owner_id=OuterRef("user_id"), status=Status.SUBMITTED
         )
         students = students.filter(Exists(submitted))
+    filtered = students
     if sort == "progress":
         after_last = len(stages) + 1
         first = stages[0].order if stages else after_last
@@ -271,7 +272,7 @@ def _students(
         students = students.order_by(F("activity").asc(nulls_first=True), *by_name)
     else:
         students = students.order_by(*by_name)
-    return students
+    return filtered, students
 
 
 def _counts(
@@ -331,11 +332,11 @@ def progress(
     past_due = [bool((due := deadlines.get(s.pk)) and due < today) for s in stages]
     cutoff = now - dt.timedelta(days=inactive_days)
     after_last = len(stages) + 1
-    shown = _students(
+    shown, ordered = _students(
         cohort, stages, past_due=past_due, cutoff=cutoff, sort=sort, only=only, query=query
     )
     paginator: Paginator[Any] = Paginator(
-        shown.values_list(
+        ordered.values_list(
             "user_id",
             "user__first_name",
             "user__last_name",
@@ -345,6 +346,7 @@ def progress(
         ),
         per_page,
     )
+    paginator.count = shown.count()  # without the sort's expressions
     found = paginator.get_page(page)
     students = [MatrixStudent(*values) for values in found]
     _with_songs(cohort, stages, students)
