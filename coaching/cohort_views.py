@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dates, timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching import enrolment, progress
@@ -90,9 +90,10 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             | Q(user__email__icontains=word)
         )
     # A page of students at a time: a cohort of thousands stays one quick page.
-    page = Paginator(students.order_by(*by_name), MEMBERS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(students.order_by(*by_name), MEMBERS_PER_PAGE)
+    if not query:
+        paginator.count = student_count  # counted above: every student is listed
+    page = paginator.get_page(request.GET.get("page"))
     manages = request.user.is_course_admin
     return render(
         request,
@@ -100,7 +101,7 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             "cohort": cohort,
             "manages": manages,
-            "students": list(page),
+            "students": _student_rows(list(page)),
             "student_page": page,
             "student_count": student_count,
             "q": query,
@@ -109,7 +110,9 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             ),
             "invites": list(cohort.invites.select_related("created_by")) if manages else [],
             "deadlines": list(cohort.deadlines.select_related("stage")),
-            "activity": list(Activity.objects.filter(cohort=cohort).select_related("actor")[:30]),
+            "activity": _activity_items(
+                list(Activity.objects.filter(cohort=cohort).select_related("actor")[:30])
+            ),
             "can_change": cohort.editable_by(request.user),
             "invite_form": InviteForm(),
             "coach_form": CoachForm(),
@@ -117,6 +120,33 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "site_url": settings.SITE_URL,
         },
     )
+
+
+def _month_names() -> dict[int, str]:
+    """Month abbreviations as the `M` date format writes them ("Dec")."""
+    return {m: str(dates.MONTHS_3[m]).title() for m in range(1, 13)}
+
+
+def _student_rows(members: list[Membership]) -> list[Membership]:
+    """The page's students, each with the link to their tendencies and the day they joined
+    written out (`member.link`, `member.joined`): as `{% url %}` and `|date:"j M Y"` write
+    them, without a URL reversed and a date formatted through the template per row."""
+    head, tail = reverse("coaching:tendencies", args=[999999999]).split("999999999")
+    months = _month_names()
+    for member in members:
+        joined = timezone.localtime(member.joined_at)
+        member.link = f"{head}{member.user_id}{tail}"  # type: ignore[attr-defined]
+        member.joined = f"{joined.day} {months[joined.month]} {joined.year:04d}"  # type: ignore[attr-defined]
+    return members
+
+
+def _activity_items(items: list[Activity]) -> list[Activity]:
+    """The activity, each item's moment written as `|date:"j M, H:i"` writes it (`when`)."""
+    months = _month_names()
+    for item in items:
+        moment = timezone.localtime(item.created_at)
+        item.when = f"{moment.day} {months[moment.month]}, {moment:%H:%M}"  # type: ignore[attr-defined]
+    return items
 
 
 @login_required

@@ -23,19 +23,34 @@ LABELS = {
 }
 
 
-def _cell(cell: Cell) -> str:
+def _cell_parts(cell: Cell) -> tuple[str, str]:
+    """The cell's HTML before and after its link's address (the same for every cell of a
+    stage in a state)."""
     state = escape(cell.state)
     if not cell.url:
-        return f'<td class="cell state-{state}"></td>'
+        return f'<td class="cell state-{state}"></td>', ""
     due = f", due {cell.due_on.day} {cell.due_on:%b}" if cell.due_on else ""
     title = escape(f"{cell.stage.name}: {LABELS.get(cell.state, cell.state)}{due}")
     return (
-        f'<td class="cell state-{state}"><a href="{escape(cell.url)}" title="{title}">'
-        f"{state[:1].upper()}</a></td>"
+        f'<td class="cell state-{state}"><a href="',
+        f'" title="{title}">{state[:1].upper()}</a></td>',
     )
 
 
-def _row(row: Row, inactive_days: int, tendencies: tuple[str, str]) -> str:
+def _cell(cell: Cell, parts: dict[tuple[int, str, bool], tuple[str, str]]) -> str:
+    key = (cell.stage.pk, cell.state, bool(cell.url))
+    if (known := parts.get(key)) is None:
+        known = parts[key] = _cell_parts(cell)
+    head, tail = known
+    return f"{head}{escape(cell.url)}{tail}" if cell.url else head
+
+
+def _row(
+    row: Row,
+    inactive_days: int,
+    tendencies: tuple[str, str],
+    parts: dict[tuple[int, str, bool], tuple[str, str]],
+) -> str:
     name = escape(row.student.display_name)
     if row.first_of_student:
         head, tail = tendencies
@@ -58,7 +73,7 @@ def _row(row: Row, inactive_days: int, tendencies: tuple[str, str]) -> str:
     )
     return (
         f'<tr class="{classes}"><th scope="row">{who}<span class="song-name">{song}</span></th>'
-        f"{''.join(_cell(cell) for cell in row.cells)}</tr>\n"
+        f"{''.join(_cell(cell, parts) for cell in row.cells)}</tr>\n"
     )
 
 
@@ -67,5 +82,6 @@ def matrix_rows(matrix: Matrix) -> SafeString:
     """Every row of the page: the student (linked to their tendencies once), the song and
     its cells."""
     head, tail = reverse("coaching:tendencies", args=[999999999]).split("999999999")
-    html = "".join(_row(row, matrix.inactive_days, (head, tail)) for row in matrix.rows)
+    parts: dict[tuple[int, str, bool], tuple[str, str]] = {}
+    html = "".join(_row(row, matrix.inactive_days, (head, tail), parts) for row in matrix.rows)
     return mark_safe(html)  # noqa: S308 - every value in it is escaped

@@ -6,13 +6,24 @@ import csv
 import datetime as dt
 import io
 import re
+import statistics
 
 from django.test import override_settings
 from django.utils import timezone
 
+from coaching import progress
 from coaching.models import Membership, Review, Role, StageDeadline
+from songs.models import Song
 from stages.models import Stage, StageRecord
-from tests.base import BaseTestCase, audio_bytes, count_queries, make_song, make_user, store_bounce
+from tests.base import (
+    BaseTestCase,
+    add_students,
+    audio_bytes,
+    count_queries,
+    make_song,
+    make_user,
+    store_bounce,
+)
 
 
 class MatrixTests(BaseTestCase):
@@ -268,3 +279,260 @@ class AnalyticsAndExportTests(BaseTestCase):
         songs = {r["song"] for r in csv.DictReader(io.StringIO(text))}
         self.assertIn("a;'=1+1;b", songs)
         self.assertIn("x, '+cmd", songs)
+
+
+def reference_order(
+    cohort_pk: int, *, sort: str, only: str, query: str, cutoff: dt.datetime
+) -> list[int]:
+    """The students in the order the matrix showed them when it sorted and filtered the
+    whole cohort in Python: the reference the database's order must match."""
+    stages = list(Stage.objects.all())
+    deadlines = {d.stage_id: d.due_on for d in StageDeadline.objects.filter(cohort_id=cohort_pk)}
+    past_due = [bool((due := deadlines.get(s.pk)) and due < timezone.localdate()) for s in stages]
+    students = list(
+        Membership.objects.filter(cohort_id=cohort_pk, role=Role.STUDENT)
+        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
+        .select_related("user")
+    )
+    songs: dict[int, list[tuple[dt.datetime, list[str]]]] = {m.user_id: [] for m in students}
+    for song in Song.objects.filter(cohort_id=cohort_pk).prefetch_related("records"):
+        if song.owner_id in songs:
+            by_stage = {r.stage_id: r for r in song.records.all()}
+            last = max([song.updated_at, *(r.updated_at for r in by_stage.values())])
+            statuses = [
+                by_stage[s.pk].status if s.pk in by_stage else "not_started" for s in stages
+            ]
+            songs[song.owner_id].append((last, statuses))
+
+    def name(m: Membership) -> str:
+        return f"{m.user.first_name} {m.user.last_name}".strip() or m.user.username
+
+    def current(statuses: list[str]) -> int:
+        return next(
+            (s.order for s, st in zip(stages, statuses, strict=True) if st != "approved"),
+            len(stages) + 1,
+        )
+
+    def activity(m: Membership) -> dt.datetime | None:
+        return max((last for last, _ in songs[m.user_id]), default=None)
+
+    shown = students
+    if query:
+        shown = [
+            m
+            for m in shown
+            if query.lower() in name(m).lower() or query.lower() in m.user.email.lower()
+        ]
+    if only == "inactive":
+        shown = [
+            m
+            for m in shown
+            if (last := max((t for t in (m.joined_at, activity(m)) if t), default=None)) is None
+            or last < cutoff
+        ]
+    elif only == "late":
+        shown = [
+            m
+            for m in shown
+            if (
+                any(past_due)
+                if not songs[m.user_id]
+                else any(
+                    due and st != "approved"
+                    for _, statuses in songs[m.user_id]
+                    for due, st in zip(past_due, statuses, strict=True)
+                )
+            )
+        ]
+    elif only == "waiting":
+        shown = [m for m in shown if any("submitted" in st for _, st in songs[m.user_id])]
+    if sort == "progress":
+        shown = sorted(
+            shown,
+            key=lambda m: (-max((current(st) for _, st in songs[m.user_id]), default=1), name(m)),
+        )
+    elif sort == "activity":
+        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+        shown = sorted(shown, key=lambda m: activity(m) or oldest)
+    return [m.user_id for m in shown]
+
+
+class MatrixOrderTests(BaseTestCase):
+    """The database sorts and filters the whole cohort; page after page, the students
+    come in the order the matrix has always shown them, ties included."""
+
+    def setUp(self) -> None:
+        add_students(self.cohort.pk, 40, "tie")
+        # Names that tie, or differ only in case or accents, and a student with two songs.
+        for index, (first, last) in enumerate(
+            [("bob", "Ray"), ("Bob", "Ray"), ("Zoë", ""), ("Zoe", ""), ("", ""), ("Ann", "ray")]
+        ):
+            user = make_user(f"name{index}")
+            type(user).objects.filter(pk=user.pk).update(first_name=first, last_name=last)
+            Membership.objects.create(user=user, cohort=self.cohort, role=Role.STUDENT)
+        self.started("mixing")
+        self.started("recording", make_song(self.alice, self.cohort, title="Second"))
+        past = timezone.localdate() - dt.timedelta(days=1)
+        StageDeadline.objects.create(
+            cohort=self.cohort, stage=Stage.objects.get(slug="songwriting"), due_on=past
+        )
+        long_ago = timezone.now() - dt.timedelta(days=30)
+        Membership.objects.filter(user__username__startswith="tie0").update(joined_at=long_ago)
+        Song.objects.filter(owner__username__startswith="tie00").update(updated_at=long_ago)
+        StageRecord.objects.filter(song__owner__username__startswith="tie00").update(
+            updated_at=long_ago
+        )
+        # Songs missing a record: counted as not started there.
+        StageRecord.objects.filter(song__owner__username="tie0003", stage__order=1).delete()
+        StageRecord.objects.filter(song__owner__username="tie0007", stage__order=7).delete()
+
+    def shown(self, **options: str) -> list[int]:
+        matrix = progress.progress(
+            self.cohort,
+            today=timezone.localdate(),
+            now=timezone.now(),
+            inactive_days=14,
+            page=1,
+            per_page=7,
+            **options,
+        )
+        pks = [s.pk for s in matrix.page or []]
+        assert matrix.page is not None
+        for number in matrix.page.paginator.page_range[1:]:
+            later = progress.progress(
+                self.cohort,
+                today=timezone.localdate(),
+                now=timezone.now(),
+                inactive_days=14,
+                page=number,
+                per_page=7,
+                **options,
+            )
+            pks += [s.pk for s in later.page or []]
+        return pks
+
+    def test_every_sort_and_filter_pages_through_the_old_order(self) -> None:
+        cutoff = timezone.now() - dt.timedelta(days=14)
+        for sort in ("name", "progress", "activity"):
+            for only in ("", "inactive", "late", "waiting"):
+                for query in ("", "ray", "TIE00"):
+                    with self.subTest(sort=sort, only=only, query=query):
+                        self.assertEqual(
+                            self.shown(sort=sort, only=only, query=query),
+                            reference_order(
+                                self.cohort.pk, sort=sort, only=only, query=query, cutoff=cutoff
+                            ),
+                        )
+
+    def test_the_counts_are_the_whole_filtered_cohorts(self) -> None:
+        for only in ("", "late", "waiting"):
+            with self.subTest(only=only):
+                matrix = progress.progress(
+                    self.cohort,
+                    today=timezone.localdate(),
+                    now=timezone.now(),
+                    inactive_days=14,
+                    only=only,
+                    per_page=7,
+                )
+                expected = [dict.fromkeys(progress.CELL_STATES, 0) for _ in matrix.stages]
+                full = progress.progress(
+                    self.cohort,
+                    today=timezone.localdate(),
+                    now=timezone.now(),
+                    inactive_days=14,
+                    only=only,
+                    per_page=1000,
+                )
+                seen: set[int] = set()
+                for row in full.rows:
+                    if row.song is not None and row.song.pk not in seen:
+                        seen.add(row.song.pk)
+                        for index, cell in enumerate(row.cells):
+                            expected[index][cell.state] += 1
+                self.assertEqual(matrix.counts, expected)
+                self.assertEqual(
+                    matrix.shown_students,
+                    len(
+                        reference_order(
+                            self.cohort.pk,
+                            sort="name",
+                            only=only,
+                            query="",
+                            cutoff=timezone.now() - dt.timedelta(days=14),
+                        )
+                    ),
+                )
+
+
+class AnalyticsFiguresTests(BaseTestCase):
+    """The database aggregates the figures; they are what a pass over every record in
+    Python gives, ties included."""
+
+    def reference(self, cutoff: dt.datetime) -> dict[int, tuple[object, ...]]:
+        figures: dict[int, list[object]] = {
+            s.pk: [0, None, None, "", 0, 0] for s in Stage.objects.all()
+        }
+        durations: dict[int, list[tuple[float, str]]] = {}
+        placed: set[int] = set()
+        for record in (
+            StageRecord.objects.filter(song__cohort=self.cohort)
+            .select_related("song__owner", "stage")
+            .order_by("song_id", "stage__order")
+        ):
+            owner = record.song.owner
+            if record.status == "approved":
+                if record.started_at and record.approved_at:
+                    days = (record.approved_at - record.started_at).total_seconds() / 86400
+                    name = f"{owner.first_name} {owner.last_name}".strip() or owner.username
+                    durations.setdefault(record.stage_id, []).append((days, name))
+            elif record.song_id not in placed:
+                placed.add(record.song_id)
+                figures[record.stage_id][4] += 1  # type: ignore[operator]
+                if record.updated_at < cutoff:
+                    figures[record.stage_id][5] += 1  # type: ignore[operator]
+        for stage_pk, values in durations.items():
+            slowest = max(values)
+            figures[stage_pk][:4] = [
+                len(values),
+                round(statistics.median(d for d, _ in values), 1),
+                round(slowest[0], 1),
+                slowest[1],
+            ]
+        return {pk: tuple(values) for pk, values in figures.items()}
+
+    def test_the_figures_match_a_pass_over_every_record(self) -> None:
+        add_students(self.cohort.pk, 23, "tie")  # every approval took no time: ties
+        self.started("mixing")
+        # Durations of their own for some, an even number at the first stage.
+        start = timezone.now() - dt.timedelta(days=9)
+        for index, record in enumerate(
+            StageRecord.objects.filter(
+                song__cohort=self.cohort, stage__order=1, status="approved"
+            ).order_by("pk")[:6]
+        ):
+            StageRecord.objects.filter(pk=record.pk).update(
+                started_at=start, approved_at=start + dt.timedelta(hours=7 * (index % 3))
+            )
+        type(self.bob).objects.filter(username__startswith="tie001").update(
+            first_name="", last_name=""
+        )
+        StageRecord.objects.filter(song__owner__username__startswith="tie00").update(
+            updated_at=timezone.now() - dt.timedelta(days=30)
+        )
+        now = timezone.now()
+        figures = progress.analytics(self.cohort, now=now, inactive_days=14)
+        self.assertEqual(
+            {
+                f.stage.pk: (
+                    f.approved,
+                    f.median_days,
+                    f.slowest_days,
+                    f.slowest_student,
+                    f.here_now,
+                    f.inactive_here,
+                )
+                for f in figures.stages
+            },
+            self.reference(now - dt.timedelta(days=14)),
+        )
