@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -84,10 +84,10 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Both counts in one query; the paginator is told its count rather than asking again.
     by_lateness = dict(waiting.order_by().values_list("late").annotate(n=Count("pk")))  # type: ignore[misc]
     counts = {"total": sum(by_lateness.values()), "late": by_lateness.get(True, 0)}
-    waiting = waiting.select_related("song__owner", "song__cohort", "stage")
     page = _CountedPaginator(waiting, QUEUE_PAGE_SIZE, count=counts["total"]).get_page(
         request.GET.get("page")
     )
+    page.object_list = services.queue_rows(cast("QuerySet[StageRecord]", page.object_list))
     return render(
         request,
         "coaching/queue.html",

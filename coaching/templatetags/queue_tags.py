@@ -12,41 +12,38 @@ from django.template.defaultfilters import date, timesince_filter
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from stages.models import StageRecord
+from coaching.services import QueueRow
 
 register = template.Library()
 
 
-def _due(record: StageRecord) -> str:
-    due_on = getattr(record, "due_on", None)
-    if not due_on:
+def _due(row: QueueRow) -> str:
+    if not row.due_on:
         return '<span class="muted">No date</span>'
-    flag = '<span class="flag">Late</span> was due' if record.late else ""  # type: ignore[attr-defined]
-    return f"{flag} {escape(date(due_on, 'j M Y'))}"
+    flag = '<span class="flag">Late</span> was due' if row.late else ""
+    return f"{flag} {escape(date(row.due_on, 'j M Y'))}"
 
 
 @register.simple_tag
-def queue_rows(records: Iterable[StageRecord], now: datetime, query_string: str) -> SafeString:
+def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> SafeString:
     """Every row of the page: how long it has waited, whose, which song and stage, the
     round, the due date, the cohort and its review link (keeping the queue's filters)."""
     head, tail = reverse("coaching:review", args=[999999999]).split("999999999")
     suffix = escape(query_string)
-    rows = []
-    for record in records:
-        song = record.song
-        stage = record.stage
-        waited = escape(timesince_filter(record.submitted_at, now))
-        late = ' class="late"' if record.late else ""  # type: ignore[attr-defined]
-        rows.append(
+    html = []
+    for row in rows:
+        waited = escape(timesince_filter(row.submitted_at, now))
+        late = ' class="late"' if row.late else ""
+        html.append(
             f"\n        <tr{late}>"
             f'\n          <td class="waiting">{waited}</td>'
-            f"\n          <td>{escape(song.owner.display_name)}</td>"
-            f"\n          <td>{escape(song.title)}</td>"
-            f"\n          <td>{stage.order}. {escape(stage.name)}</td>"
-            f"\n          <td>{record.round}</td>"
-            f'\n          <td class="due">{_due(record)}</td>'
-            f'\n          <td class="muted">{escape(song.cohort.name)}</td>'
-            f'\n          <td><a class="button small" href="{head}{record.pk}{tail}{suffix}">'
+            f"\n          <td>{escape(row.student)}</td>"
+            f"\n          <td>{escape(row.song)}</td>"
+            f"\n          <td>{row.stage_order}. {escape(row.stage_name)}</td>"
+            f"\n          <td>{row.round}</td>"
+            f'\n          <td class="due">{_due(row)}</td>'
+            f'\n          <td class="muted">{escape(row.cohort)}</td>'
+            f'\n          <td><a class="button small" href="{head}{row.pk}{tail}{suffix}">'
             "Review</a></td>\n        </tr>\n      "
         )
-    return mark_safe("".join(rows))  # noqa: S308 - every value in it is escaped
+    return mark_safe("".join(html))  # noqa: S308 - every value in it is escaped
