@@ -14,7 +14,16 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -314,28 +323,23 @@ def review_queue(*, coach: User, filters: QueueFilters) -> QuerySet[StageRecord]
     # turn into a join: the query then starts from the (status, submitted_at) index and
     # reads only what waits, never a cohort's thousands of songs. As a join, a planner
     # without statistics on the songs (a freshly filled table) starts from the songs.
-    open_song = (
-        Song.objects.filter(
-            pk=OuterRef("song_id"),
-            archived_at__isnull=True,
-            released_at__isnull=True,
-            cohort__archived_at__isnull=True,
-        )
-        .exclude(owner=coach)
-        .order_by()
-    )
+    song_rules = Q(
+        pk=OuterRef("song_id"),
+        archived_at__isnull=True,
+        released_at__isnull=True,
+        cohort__archived_at__isnull=True,
+    ) & ~Q(owner=coach)
     if not coach.is_course_admin:
-        open_song = open_song.filter(cohort__in=Cohort.objects.coached_by(coach))
+        song_rules &= Q(cohort__in=Cohort.objects.coached_by(coach))
     if filters.cohort:
-        open_song = open_song.filter(cohort_id=filters.cohort)
+        song_rules &= Q(cohort_id=filters.cohort)
     if filters.student:
-        open_song = open_song.filter(owner_id=filters.student)
-    waiting = StageRecord.objects.filter(status=Status.SUBMITTED).alias(
-        open_song=Subquery(open_song.values("pk"))
-    )
-    waiting = waiting.filter(open_song__isnull=False)
+        song_rules &= Q(owner_id=filters.student)
+    open_song = Song.objects.filter(song_rules).order_by().values("pk")
+    record_rules = Q(status=Status.SUBMITTED, open_song__isnull=False)
     if filters.stage:
-        waiting = waiting.filter(stage__slug=filters.stage)
+        record_rules &= Q(stage__slug=filters.stage)
+    waiting = StageRecord.objects.alias(open_song=Subquery(open_song)).filter(record_rules)
     return waiting.order_by("submitted_at", "pk")
 
 
@@ -365,7 +369,7 @@ class QueueRow:
     """A submission as the queue's table shows it."""
 
     pk: int
-    submitted_at: dt.datetime
+    submitted_at: dt.datetime | None
     round: int
     due_on: dt.date | None
     late: bool
@@ -376,51 +380,62 @@ class QueueRow:
     cohort: str
 
 
-def queue_rows(records: QuerySet[StageRecord]) -> list[QueueRow]:
-    """`records` (a page of the queue, with due dates) as its table shows them, read as
-    plain values in one query: a page's fifty rows need no model instances."""
-    rows = records.values_list(  # type: ignore[misc]  # due_on and late are annotations
-        "pk",
-        "submitted_at",
-        "round",
-        "due_on",
-        "late",
-        "song__owner__first_name",
-        "song__owner__last_name",
-        "song__owner__username",
-        "song__title",
-        "stage__order",
-        "stage__name",
-        "song__cohort__name",
+@dataclass(frozen=True)
+class QueuePage:
+    """Some rows of the queue, and how many wait and are late in all of it."""
+
+    rows: list[QueueRow]
+    total: int
+    late: int
+
+
+def queue_page(waiting: QuerySet[StageRecord], *, offset: int, limit: int) -> QueuePage:
+    """`limit` rows of `waiting` (the queue, with due dates) from `offset`, as its table
+    shows them, and the counts over the whole queue, in one query: the counts are window
+    functions, which see every row before the page is cut. Plain values: a page's rows
+    need no model instances. Past the end no row carries the counts: they are 0."""
+    rows = list(
+        waiting.annotate(
+            total=Window(Count("pk")), total_late=Window(Count("pk", filter=Q(late=True)))
+        ).values_list(
+            "pk",
+            "submitted_at",
+            "round",
+            "due_on",
+            "late",
+            "song__owner__first_name",
+            "song__owner__last_name",
+            "song__owner__username",
+            "song__title",
+            "stage__order",
+            "stage__name",
+            "song__cohort__name",
+            "total",
+            "total_late",
+            named=True,
+        )[offset : offset + limit]
     )
-    return [
-        QueueRow(
-            pk=pk,
-            submitted_at=submitted_at,
-            round=round_,
-            due_on=due_on,
-            late=late,
-            student=f"{first} {last}".strip() or username,  # User.display_name
-            song=title,
-            stage_order=order,
-            stage_name=name,
-            cohort=cohort,
-        )
-        for (
-            pk,
-            submitted_at,
-            round_,
-            due_on,
-            late,
-            first,
-            last,
-            username,
-            title,
-            order,
-            name,
-            cohort,
-        ) in rows
-    ]
+    return QueuePage(
+        rows=[
+            QueueRow(
+                pk=row.pk,
+                submitted_at=row.submitted_at,
+                round=row.round,
+                due_on=row.due_on,
+                late=row.late,
+                # User.display_name
+                student=f"{row.song__owner__first_name} {row.song__owner__last_name}".strip()
+                or row.song__owner__username,
+                song=row.song__title,
+                stage_order=row.stage__order,
+                stage_name=row.stage__name,
+                cohort=row.song__cohort__name,
+            )
+            for row in rows
+        ],
+        total=rows[0].total if rows else 0,
+        late=rows[0].total_late if rows else 0,
+    )
 
 
 @dataclass(frozen=True)
