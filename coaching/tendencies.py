@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from statistics import mean
 
 from django.urls import reverse
+from django.utils.text import Truncator
 
 from coaching.models import Review, User
 from songs import charts
@@ -22,6 +23,8 @@ PAD_X = 40
 ROW_H = 26
 TOP = 34
 SCALE = charts.balance_scale(PAD_X, WIDTH - PAD_X)
+TICKS = charts.balance_ticks(SCALE)
+LABEL_CHARS = 28
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Point:
     self_balance: int | None
     coach_balance: int | None
     url: str
+    label: str = ""
+    """The song's title as the chart's row shows it, cut to fit."""
     y: float = 0.0
     self_x: float | None = None
     coach_x: float | None = None
@@ -88,7 +93,24 @@ def tendencies(student: User, *, reader: User) -> list[StageTendency]:
             stages[stage_pk].points.append(
                 Point(title, None, self_balance, None, urls(song_pk, slug))
             )
-    return [_layout(tendency, student=student, reader=reader) for tendency in stages.values()]
+    labels = _Labels()
+    return [
+        _layout(tendency, student=student, reader=reader, labels=labels)
+        for tendency in stages.values()
+    ]
+
+
+class _Labels:
+    """Each song's title cut to fit a chart's row, once per title: a song has a row in
+    every stage and round."""
+
+    def __init__(self) -> None:
+        self.cut: dict[str, str] = {}
+
+    def __call__(self, title: str) -> str:
+        if title not in self.cut:
+            self.cut[title] = Truncator(title).chars(LABEL_CHARS)
+        return self.cut[title]
 
 
 class _RecordUrls:
@@ -105,7 +127,9 @@ class _RecordUrls:
         return f"{head}{song_pk}{tail}"
 
 
-def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTendency:
+def _layout(
+    tendency: StageTendency, *, student: User, reader: User, labels: _Labels
+) -> StageTendency:
     stage = tendency.stage
     paired = [
         (p.self_balance, p.coach_balance)
@@ -141,6 +165,7 @@ def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTen
             p.self_balance,
             p.coach_balance,
             p.url,
+            label=labels(p.song),
             y=TOP + index * ROW_H,
             self_x=SCALE(p.self_balance) if p.self_balance is not None else None,
             coach_x=SCALE(p.coach_balance) if p.coach_balance is not None else None,
@@ -148,5 +173,5 @@ def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTen
         for index, p in enumerate(tendency.points)
     ]
     tendency.height = TOP + max(len(tendency.points), 1) * ROW_H + 6
-    tendency.ticks = charts.balance_ticks(SCALE)
+    tendency.ticks = TICKS
     return tendency
