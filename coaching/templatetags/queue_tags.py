@@ -4,24 +4,54 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
+from typing import Any
 
 from django import template
-from django.template.defaultfilters import date, timesince_filter
+from django.template.defaultfilters import date as date_format
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import TIME_STRINGS, timesince
 
 from coaching.services import QueueRow
 
 register = template.Library()
 
 
-def _due(row: QueueRow) -> str:
+class _Translated:
+    """One of timesince's phrases ("%(num)d days"), translated once per number for a
+    table: fifty rows ask for the same few, and each translation looks through the
+    language's catalogues."""
+
+    def __init__(self, phrase: Any) -> None:
+        self.phrase = phrase
+        self.by_number: dict[int, str] = {}
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        number = values["num"]
+        if number not in self.by_number:
+            self.by_number[number] = self.phrase % values
+        return self.by_number[number]
+
+
+def _waited(submitted_at: datetime | None, now: datetime, phrases: dict[str, Any]) -> str:
+    """What the `timesince` filter shows for `submitted_at`, with the table's phrases."""
+    if not submitted_at:
+        return ""
+    try:
+        return timesince(submitted_at, now, time_strings=phrases)
+    except (ValueError, TypeError):
+        return ""
+
+
+def _due(row: QueueRow, dates: dict[date, str]) -> str:
     if not row.due_on:
         return '<span class="muted">No date</span>'
+    if row.due_on not in dates:  # rows of a cohort's stage share a date
+        dates[row.due_on] = escape(date_format(row.due_on, "j M Y"))
     flag = '<span class="flag">Late</span> was due' if row.late else ""
-    return f"{flag} {escape(date(row.due_on, 'j M Y'))}"
+    return f"{flag} {dates[row.due_on]}"
 
 
 @register.simple_tag
@@ -30,9 +60,11 @@ def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> Sa
     round, the due date, the cohort and its review link (keeping the queue's filters)."""
     head, tail = reverse("coaching:review", args=[999999999]).split("999999999")
     suffix = escape(query_string)
+    phrases = {name: _Translated(phrase) for name, phrase in TIME_STRINGS.items()}
+    dates: dict[date, str] = {}
     html = []
     for row in rows:
-        waited = escape(timesince_filter(row.submitted_at, now))
+        waited = escape(_waited(row.submitted_at, now, phrases))
         late = ' class="late"' if row.late else ""
         html.append(
             f"\n        <tr{late}>"
@@ -41,7 +73,7 @@ def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> Sa
             f"\n          <td>{escape(row.song)}</td>"
             f"\n          <td>{row.stage_order}. {escape(row.stage_name)}</td>"
             f"\n          <td>{row.round}</td>"
-            f'\n          <td class="due">{_due(row)}</td>'
+            f'\n          <td class="due">{_due(row, dates)}</td>'
             f'\n          <td class="muted">{escape(row.cohort)}</td>'
             f'\n          <td><a class="button small" href="{head}{row.pk}{tail}{suffix}">'
             "Review</a></td>\n        </tr>\n      "
