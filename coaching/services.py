@@ -45,7 +45,7 @@ from songs import quota
 from songs.analysis.units import clock
 from songs.models import Bounce, Song
 from stages.balance import BALANCE_MAX, BALANCE_MIN
-from stages.models import StageRecord, StageRuleError, Status
+from stages.models import Stage, StageRecord, StageRuleError, Status
 
 logger = logging.getLogger(__name__)
 
@@ -375,9 +375,8 @@ class QueueRow:
     late: bool
     student: str
     song: str
-    stage_order: int
-    stage_name: str
-    cohort: str
+    stage: Stage
+    cohort: Cohort
 
 
 @dataclass(frozen=True)
@@ -389,11 +388,22 @@ class QueuePage:
     late: int
 
 
-def queue_page(waiting: QuerySet[StageRecord], *, offset: int, limit: int) -> QueuePage:
+def queue_page(
+    waiting: QuerySet[StageRecord],
+    *,
+    offset: int,
+    limit: int,
+    stages: Mapping[int, Stage],
+    cohorts: Mapping[int, Cohort],
+) -> QueuePage:
     """`limit` rows of `waiting` (the queue, with due dates) from `offset`, as its table
     shows them, and the counts over the whole queue, in one query: the counts are window
     functions, which see every row before the page is cut. Plain values: a page's rows
-    need no model instances. Past the end no row carries the counts: they are 0."""
+    need no model instances. Past the end no row carries the counts: they are 0.
+
+    The stages and cohorts are named from the page's own lists of them (its filters'
+    choices: every stage, the cohorts the coach oversees that are not archived, so every
+    waiting record's), not joined again for each row."""
     rows = list(
         waiting.annotate(
             total=Window(Count("pk")), total_late=Window(Count("pk", filter=Q(late=True)))
@@ -407,9 +417,8 @@ def queue_page(waiting: QuerySet[StageRecord], *, offset: int, limit: int) -> Qu
             "song__owner__last_name",
             "song__owner__username",
             "song__title",
-            "stage__order",
-            "stage__name",
-            "song__cohort__name",
+            "stage_id",
+            "song__cohort_id",
             "total",
             "total_late",
             named=True,
@@ -427,9 +436,8 @@ def queue_page(waiting: QuerySet[StageRecord], *, offset: int, limit: int) -> Qu
                 student=f"{row.song__owner__first_name} {row.song__owner__last_name}".strip()
                 or row.song__owner__username,
                 song=row.song__title,
-                stage_order=row.stage__order,
-                stage_name=row.stage__name,
-                cohort=row.song__cohort__name,
+                stage=stages[row.stage_id],
+                cohort=cohorts[row.song__cohort_id],
             )
             for row in rows
         ],

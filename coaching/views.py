@@ -62,26 +62,36 @@ class _CountedPaginator(Paginator):  # type: ignore[type-arg]
         self.__dict__["count"] = count  # what the cached property would have stored
 
 
-def _queue_rows(waiting: QuerySet[StageRecord], number: int) -> services.QueuePage:
-    return services.queue_page(
-        waiting, offset=(number - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
-    )
-
-
 def _queue_page(
-    waiting: QuerySet[StageRecord], requested: str | None
+    waiting: QuerySet[StageRecord],
+    requested: str | None,
+    *,
+    stages: list[Stage],
+    cohorts: list[Cohort],
 ) -> tuple[Page[services.QueueRow], int]:
     """The page of the queue asked for, chosen as Paginator.get_page chooses (not a number:
     the first; out of range: the last), and how many are late. The rows and the counts
     come in one query; only a page out of range costs a count and a second look."""
+    stage_by_pk = {stage.pk: stage for stage in stages}
+    cohort_by_pk = {cohort.pk: cohort for cohort in cohorts}
+
+    def rows(number: int) -> services.QueuePage:
+        return services.queue_page(
+            waiting,
+            offset=(number - 1) * QUEUE_PAGE_SIZE,
+            limit=QUEUE_PAGE_SIZE,
+            stages=stage_by_pk,
+            cohorts=cohort_by_pk,
+        )
+
     try:
         number = int(requested or 1)
     except ValueError:
         number = 1
-    found = _queue_rows(waiting, number) if number >= 1 else None
+    found = rows(number) if number >= 1 else None
     if found is None or (number > 1 and not found.rows):
         number = max(math.ceil(waiting.count() / QUEUE_PAGE_SIZE), 1)
-        found = _queue_rows(waiting, number)
+        found = rows(number)
     paginator = _CountedPaginator(found.rows, QUEUE_PAGE_SIZE, count=found.total)
     return Page(found.rows, number, paginator), found.late
 
@@ -106,7 +116,8 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     ]
     chosen = _queue_filters(request)
     waiting = services.with_due_dates(services.review_queue(coach=user, filters=chosen))
-    page, late_count = _queue_page(waiting, request.GET.get("page"))
+    stages = list(Stage.objects.all())
+    page, late_count = _queue_page(waiting, request.GET.get("page"), stages=stages, cohorts=cohorts)
     return render(
         request,
         "coaching/queue.html",
@@ -114,7 +125,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "late_count": late_count,
             "cohorts": cohorts,
-            "stages": list(Stage.objects.all()),
+            "stages": stages,
             "students": students,
             "chosen": chosen,
             "now": timezone.now(),

@@ -71,10 +71,10 @@ def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> Sa
             f'\n          <td class="waiting">{waited}</td>'
             f"\n          <td>{escape(row.student)}</td>"
             f"\n          <td>{escape(row.song)}</td>"
-            f"\n          <td>{row.stage_order}. {escape(row.stage_name)}</td>"
+            f"\n          <td>{row.stage.order}. {escape(row.stage.name)}</td>"
             f"\n          <td>{row.round}</td>"
             f'\n          <td class="due">{_due(row, dates)}</td>'
-            f'\n          <td class="muted">{escape(row.cohort)}</td>'
+            f'\n          <td class="muted">{escape(row.cohort.name)}</td>'
             f'\n          <td><a class="button small" href="{head}{row.pk}{tail}{suffix}">'
             "Review</a></td>\n        </tr>\n      "
         )
