@@ -330,7 +330,9 @@ def review_queue(*, coach: User, filters: QueueFilters) -> QuerySet[StageRecord]
         cohort__archived_at__isnull=True,
     ) & ~Q(owner=coach)
     if not coach.is_course_admin:
-        song_rules &= Q(cohort__in=Cohort.objects.coached_by(coach))
+        # Cohort.objects.coached_by(coach) as a join, cheaper than a subquery in a subquery;
+        # a person is a member of a cohort once, so it keeps one row per song.
+        song_rules &= Q(cohort__memberships__user=coach, cohort__memberships__role=Role.COACH)
     if filters.cohort:
         song_rules &= Q(cohort_id=filters.cohort)
     if filters.student:
