@@ -14,13 +14,23 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.urls import reverse
 from django.utils import timezone
 
 from coaching import activity, voice
 from coaching.models import (
     ActionMark,
+    Cohort,
     Comment,
     Mark,
     Notification,
@@ -33,9 +43,9 @@ from coaching.models import (
 )
 from songs import quota
 from songs.analysis.units import clock
-from songs.models import Bounce
+from songs.models import Bounce, Song
 from stages.balance import BALANCE_MAX, BALANCE_MIN
-from stages.models import StageRecord, StageRuleError, Status
+from stages.models import Stage, StageRecord, StageRuleError, Status
 
 logger = logging.getLogger(__name__)
 
@@ -306,14 +316,32 @@ class QueueFilters:
 
 
 def review_queue(*, coach: User, filters: QueueFilters) -> QuerySet[StageRecord]:
-    """The submissions waiting for `coach`, oldest first, as the queue lists them."""
-    waiting = StageRecord.objects.reviewable_by(coach).awaiting_review()
+    """The submissions waiting for `coach`, oldest first, as the queue lists them: those
+    of the cohorts they coach (course admins: all), never their own, on songs still at
+    work (StageRecord.objects.reviewable_by(...).awaiting_review(), with the filters)."""
+    # The song's side is asked per submitted record, in a subquery the database cannot
+    # turn into a join: the query then starts from the (status, submitted_at) index and
+    # reads only what waits, never a cohort's thousands of songs. As a join, a planner
+    # without statistics on the songs (a freshly filled table) starts from the songs.
+    song_rules = Q(
+        pk=OuterRef("song_id"),
+        archived_at__isnull=True,
+        released_at__isnull=True,
+        cohort__archived_at__isnull=True,
+    ) & ~Q(owner=coach)
+    if not coach.is_course_admin:
+        # Cohort.objects.coached_by(coach) as a join, cheaper than a subquery in a subquery;
+        # a person is a member of a cohort once, so it keeps one row per song.
+        song_rules &= Q(cohort__memberships__user=coach, cohort__memberships__role=Role.COACH)
     if filters.cohort:
-        waiting = waiting.filter(song__cohort_id=filters.cohort)
-    if filters.stage:
-        waiting = waiting.filter(stage__slug=filters.stage)
+        song_rules &= Q(cohort_id=filters.cohort)
     if filters.student:
-        waiting = waiting.filter(song__owner_id=filters.student)
+        song_rules &= Q(owner_id=filters.student)
+    open_song = Song.objects.filter(song_rules).order_by().values("pk")
+    record_rules = Q(status=Status.SUBMITTED, open_song__isnull=False)
+    if filters.stage:
+        record_rules &= Q(stage__slug=filters.stage)
+    waiting = StageRecord.objects.alias(open_song=Subquery(open_song)).filter(record_rules)
     return waiting.order_by("submitted_at", "pk")
 
 
@@ -323,13 +351,100 @@ def with_due_dates(
     """Records with `due_on` (the cohort's date for the stage, or None) and `late` (that date
     has passed and the stage is not approved), in the same query."""
     today = today or timezone.localdate()
-    due = StageDeadline.objects.filter(
-        cohort_id=OuterRef("song__cohort_id"), stage_id=OuterRef("stage_id")
-    ).values("due_on")[:1]
+    # One deadline per cohort and stage: the model's ordering (two joins) would sort one row.
+    due = (
+        StageDeadline.objects.filter(
+            cohort_id=OuterRef("song__cohort_id"), stage_id=OuterRef("stage_id")
+        )
+        .order_by()
+        .values("due_on")[:1]
+    )
     return records.annotate(due_on=Subquery(due)).annotate(
         late=ExpressionWrapper(
             Q(due_on__lt=today) & ~Q(status=Status.APPROVED), output_field=BooleanField()
         )
+    )
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A submission as the queue's table shows it."""
+
+    pk: int
+    submitted_at: dt.datetime | None
+    round: int
+    due_on: dt.date | None
+    late: bool
+    student: str
+    song: str
+    stage: Stage
+    cohort: Cohort
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """Some rows of the queue, and how many wait and are late in all of it."""
+
+    rows: list[QueueRow]
+    total: int
+    late: int
+
+
+def queue_page(
+    waiting: QuerySet[StageRecord],
+    *,
+    offset: int,
+    limit: int,
+    stages: Mapping[int, Stage],
+    cohorts: Mapping[int, Cohort],
+) -> QueuePage:
+    """`limit` rows of `waiting` (the queue, with due dates) from `offset`, as its table
+    shows them, and the counts over the whole queue, in one query: the counts are window
+    functions, which see every row before the page is cut. Plain values: a page's rows
+    need no model instances. Past the end no row carries the counts: they are 0.
+
+    The stages and cohorts are named from the page's own lists of them (its filters'
+    choices: every stage, the cohorts the coach oversees that are not archived, so every
+    waiting record's), not joined again for each row."""
+    rows = list(
+        waiting.annotate(
+            total=Window(Count("pk")), total_late=Window(Count("pk", filter=Q(late=True)))
+        ).values_list(
+            "pk",
+            "submitted_at",
+            "round",
+            "due_on",
+            "late",
+            "song__owner__first_name",
+            "song__owner__last_name",
+            "song__owner__username",
+            "song__title",
+            "stage_id",
+            "song__cohort_id",
+            "total",
+            "total_late",
+            named=True,
+        )[offset : offset + limit]
+    )
+    return QueuePage(
+        rows=[
+            QueueRow(
+                pk=row.pk,
+                submitted_at=row.submitted_at,
+                round=row.round,
+                due_on=row.due_on,
+                late=row.late,
+                # User.display_name
+                student=f"{row.song__owner__first_name} {row.song__owner__last_name}".strip()
+                or row.song__owner__username,
+                song=row.song__title,
+                stage=stages[row.stage_id],
+                cohort=cohorts[row.song__cohort_id],
+            )
+            for row in rows
+        ],
+        total=rows[0].total if rows else 0,
+        late=rows[0].total_late if rows else 0,
     )
 
 

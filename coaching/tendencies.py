@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from statistics import mean
 
+from django.db.models import Q
 from django.urls import reverse
+from django.utils.text import Truncator
 
-from coaching.models import Review, User
+from coaching.models import User
 from songs import charts
 from stages.models import Stage, StageRecord
 
@@ -22,6 +24,8 @@ PAD_X = 40
 ROW_H = 26
 TOP = 34
 SCALE = charts.balance_scale(PAD_X, WIDTH - PAD_X)
+TICKS = charts.balance_ticks(SCALE)
+LABEL_CHARS = 28
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Point:
     self_balance: int | None
     coach_balance: int | None
     url: str
+    label: str = ""
+    """The song's title as the chart's row shows it, cut to fit."""
     y: float = 0.0
     self_x: float | None = None
     coach_x: float | None = None
@@ -56,39 +62,82 @@ def tendencies(student: User, *, reader: User) -> list[StageTendency]:
     """Each stage's placements of `student`, with sentences worded for `reader`."""
     stages = {stage.pk: StageTendency(stage) for stage in Stage.objects.all()}
     urls = _RecordUrls()
-    # Plain rows: a student's hundreds of reviews need no model instances.
-    reviews = (
-        Review.objects.filter(record__song__owner=student)
-        .order_by("record__song__created_at", "round")
+    # One query, plain rows: each record of the student's songs that was reviewed or is
+    # placed, with its reviews (a row per review; one without, for a record not reviewed).
+    rows = (
+        StageRecord.objects.filter(song__owner=student)
+        .filter(Q(reviews__isnull=False) | Q(self_balance__isnull=False))
+        .order_by("song__created_at", "reviews__round")
         .values_list(
-            "record_id",
+            "pk",
             "round",
             "self_balance",
-            "coach_balance",
-            "record__song__title",
-            "record__song_id",
-            "record__stage_id",
-            "record__stage__slug",
+            "reviews__round",
+            "reviews__self_balance",
+            "reviews__coach_balance",
+            "song__title",
+            "song_id",
+            "song__updated_at",
+            "stage_id",
+            "stage__slug",
         )
     )
     reviewed_rounds = set()
-    for record_pk, round_, self_balance, coach_balance, title, song_pk, stage_pk, slug in reviews:
-        reviewed_rounds.add((record_pk, round_))
-        stages[stage_pk].points.append(
-            Point(title, round_, self_balance, coach_balance, urls(song_pk, slug))
-        )
-    # A placement not reviewed yet still shows where the student stands today.
-    pending = StageRecord.objects.filter(
-        song__owner=student, self_balance__isnull=False
-    ).values_list(
-        "pk", "round", "self_balance", "song__title", "song_id", "stage_id", "stage__slug"
-    )
-    for record_pk, round_, self_balance, title, song_pk, stage_pk, slug in pending:
+    placed = {}
+    for (
+        record_pk,
+        round_,
+        self_balance,
+        reviewed_round,
+        reviewed_self,
+        coach_balance,
+        title,
+        song_pk,
+        song_updated_at,
+        stage_pk,
+        slug,
+    ) in rows:
+        if reviewed_round is not None:  # reviews in the order of the songs, then rounds
+            reviewed_rounds.add((record_pk, reviewed_round))
+            stages[stage_pk].points.append(
+                Point(title, reviewed_round, reviewed_self, coach_balance, urls(song_pk, slug))
+            )
+        if self_balance is not None:
+            placed[record_pk] = (
+                round_,
+                self_balance,
+                title,
+                song_pk,
+                song_updated_at,
+                stage_pk,
+                slug,
+            )
+    # A placement not reviewed yet still shows where the student stands today, after the
+    # reviews, the songs most recently worked on first (the records' own order).
+    by_song = sorted(placed.items(), key=lambda item: item[1][4], reverse=True)
+    for record_pk, (round_, self_balance, title, song_pk, _, stage_pk, slug) in by_song:
         if (record_pk, round_) not in reviewed_rounds:
             stages[stage_pk].points.append(
                 Point(title, None, self_balance, None, urls(song_pk, slug))
             )
-    return [_layout(tendency, student=student, reader=reader) for tendency in stages.values()]
+    labels = _Labels()
+    return [
+        _layout(tendency, student=student, reader=reader, labels=labels)
+        for tendency in stages.values()
+    ]
+
+
+class _Labels:
+    """Each song's title cut to fit a chart's row, once per title: a song has a row in
+    every stage and round."""
+
+    def __init__(self) -> None:
+        self.cut: dict[str, str] = {}
+
+    def __call__(self, title: str) -> str:
+        if title not in self.cut:
+            self.cut[title] = Truncator(title).chars(LABEL_CHARS)
+        return self.cut[title]
 
 
 class _RecordUrls:
@@ -105,7 +154,9 @@ class _RecordUrls:
         return f"{head}{song_pk}{tail}"
 
 
-def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTendency:
+def _layout(
+    tendency: StageTendency, *, student: User, reader: User, labels: _Labels
+) -> StageTendency:
     stage = tendency.stage
     paired = [
         (p.self_balance, p.coach_balance)
@@ -141,6 +192,7 @@ def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTen
             p.self_balance,
             p.coach_balance,
             p.url,
+            label=labels(p.song),
             y=TOP + index * ROW_H,
             self_x=SCALE(p.self_balance) if p.self_balance is not None else None,
             coach_x=SCALE(p.coach_balance) if p.coach_balance is not None else None,
@@ -148,5 +200,5 @@ def _layout(tendency: StageTendency, *, student: User, reader: User) -> StageTen
         for index, p in enumerate(tendency.points)
     ]
     tendency.height = TOP + max(len(tendency.points), 1) * ROW_H + 6
-    tendency.ticks = charts.balance_ticks(SCALE)
+    tendency.ticks = TICKS
     return tendency

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -7,8 +8,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -61,6 +62,40 @@ class _CountedPaginator(Paginator):  # type: ignore[type-arg]
         self.__dict__["count"] = count  # what the cached property would have stored
 
 
+def _queue_page(
+    waiting: QuerySet[StageRecord],
+    requested: str | None,
+    *,
+    stages: list[Stage],
+    cohorts: list[Cohort],
+) -> tuple[Page[services.QueueRow], int]:
+    """The page of the queue asked for, chosen as Paginator.get_page chooses (not a number:
+    the first; out of range: the last), and how many are late. The rows and the counts
+    come in one query; only a page out of range costs a count and a second look."""
+    stage_by_pk = {stage.pk: stage for stage in stages}
+    cohort_by_pk = {cohort.pk: cohort for cohort in cohorts}
+
+    def rows(number: int) -> services.QueuePage:
+        return services.queue_page(
+            waiting,
+            offset=(number - 1) * QUEUE_PAGE_SIZE,
+            limit=QUEUE_PAGE_SIZE,
+            stages=stage_by_pk,
+            cohorts=cohort_by_pk,
+        )
+
+    try:
+        number = int(requested or 1)
+    except ValueError:
+        number = 1
+    found = rows(number) if number >= 1 else None
+    if found is None or (number > 1 and not found.rows):
+        number = max(math.ceil(waiting.count() / QUEUE_PAGE_SIZE), 1)
+        found = rows(number)
+    paginator = _CountedPaginator(found.rows, QUEUE_PAGE_SIZE, count=found.total)
+    return Page(found.rows, number, paginator), found.late
+
+
 @login_required
 @require_safe
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -81,21 +116,16 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     ]
     chosen = _queue_filters(request)
     waiting = services.with_due_dates(services.review_queue(coach=user, filters=chosen))
-    # Both counts in one query; the paginator is told its count rather than asking again.
-    by_lateness = dict(waiting.order_by().values_list("late").annotate(n=Count("pk")))  # type: ignore[misc]
-    counts = {"total": sum(by_lateness.values()), "late": by_lateness.get(True, 0)}
-    waiting = waiting.select_related("song__owner", "song__cohort", "stage")
-    page = _CountedPaginator(waiting, QUEUE_PAGE_SIZE, count=counts["total"]).get_page(
-        request.GET.get("page")
-    )
+    stages = list(Stage.objects.all())
+    page, late_count = _queue_page(waiting, request.GET.get("page"), stages=stages, cohorts=cohorts)
     return render(
         request,
         "coaching/queue.html",
         {
             "page": page,
-            "late_count": counts["late"],
+            "late_count": late_count,
             "cohorts": cohorts,
-            "stages": list(Stage.objects.all()),
+            "stages": stages,
             "students": students,
             "chosen": chosen,
             "now": timezone.now(),

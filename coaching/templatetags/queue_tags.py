@@ -4,49 +4,78 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
+from typing import Any
 
 from django import template
-from django.template.defaultfilters import date, timesince_filter
+from django.template.defaultfilters import date as date_format
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import TIME_STRINGS, timesince
 
-from stages.models import StageRecord
+from coaching.services import QueueRow
 
 register = template.Library()
 
 
-def _due(record: StageRecord) -> str:
-    due_on = getattr(record, "due_on", None)
-    if not due_on:
+class _Translated:
+    """One of timesince's phrases ("%(num)d days"), translated once per number for a
+    table: fifty rows ask for the same few, and each translation looks through the
+    language's catalogues."""
+
+    def __init__(self, phrase: Any) -> None:
+        self.phrase = phrase
+        self.by_number: dict[int, str] = {}
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        number = values["num"]
+        if number not in self.by_number:
+            self.by_number[number] = self.phrase % values
+        return self.by_number[number]
+
+
+def _waited(submitted_at: datetime | None, now: datetime, phrases: dict[str, Any]) -> str:
+    """What the `timesince` filter shows for `submitted_at`, with the table's phrases."""
+    if not submitted_at:
+        return ""
+    try:
+        return timesince(submitted_at, now, time_strings=phrases)
+    except (ValueError, TypeError):
+        return ""
+
+
+def _due(row: QueueRow, dates: dict[date, str]) -> str:
+    if not row.due_on:
         return '<span class="muted">No date</span>'
-    flag = '<span class="flag">Late</span> was due' if record.late else ""  # type: ignore[attr-defined]
-    return f"{flag} {escape(date(due_on, 'j M Y'))}"
+    if row.due_on not in dates:  # rows of a cohort's stage share a date
+        dates[row.due_on] = escape(date_format(row.due_on, "j M Y"))
+    flag = '<span class="flag">Late</span> was due' if row.late else ""
+    return f"{flag} {dates[row.due_on]}"
 
 
 @register.simple_tag
-def queue_rows(records: Iterable[StageRecord], now: datetime, query_string: str) -> SafeString:
+def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> SafeString:
     """Every row of the page: how long it has waited, whose, which song and stage, the
     round, the due date, the cohort and its review link (keeping the queue's filters)."""
     head, tail = reverse("coaching:review", args=[999999999]).split("999999999")
     suffix = escape(query_string)
-    rows = []
-    for record in records:
-        song = record.song
-        stage = record.stage
-        waited = escape(timesince_filter(record.submitted_at, now))
-        late = ' class="late"' if record.late else ""  # type: ignore[attr-defined]
-        rows.append(
+    phrases = {name: _Translated(phrase) for name, phrase in TIME_STRINGS.items()}
+    dates: dict[date, str] = {}
+    html = []
+    for row in rows:
+        waited = escape(_waited(row.submitted_at, now, phrases))
+        late = ' class="late"' if row.late else ""
+        html.append(
             f"\n        <tr{late}>"
             f'\n          <td class="waiting">{waited}</td>'
-            f"\n          <td>{escape(song.owner.display_name)}</td>"
-            f"\n          <td>{escape(song.title)}</td>"
-            f"\n          <td>{stage.order}. {escape(stage.name)}</td>"
-            f"\n          <td>{record.round}</td>"
-            f'\n          <td class="due">{_due(record)}</td>'
-            f'\n          <td class="muted">{escape(song.cohort.name)}</td>'
-            f'\n          <td><a class="button small" href="{head}{record.pk}{tail}{suffix}">'
+            f"\n          <td>{escape(row.student)}</td>"
+            f"\n          <td>{escape(row.song)}</td>"
+            f"\n          <td>{row.stage.order}. {escape(row.stage.name)}</td>"
+            f"\n          <td>{row.round}</td>"
+            f'\n          <td class="due">{_due(row, dates)}</td>'
+            f'\n          <td class="muted">{escape(row.cohort.name)}</td>'
+            f'\n          <td><a class="button small" href="{head}{row.pk}{tail}{suffix}">'
             "Review</a></td>\n        </tr>\n      "
         )
-    return mark_safe("".join(rows))  # noqa: S308 - every value in it is escaped
+    return mark_safe("".join(html))  # noqa: S308 - every value in it is escaped

@@ -1,5 +1,6 @@
-"""A tendency chart's points, rendered in Python: a student with many songs and rounds has
-hundreds of points, and the template language spends most of the page on them."""
+"""A tendency chart's points and grid, rendered in Python: a student with many songs and
+rounds has hundreds of points, and the template language spends most of the page on them
+(and on formatting each grid line's numbers, seven charts of eleven lines)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from html import escape
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
 
 from coaching.tendencies import Point, StageTendency
 
@@ -35,7 +35,7 @@ def _point(point: Point) -> str:
         coach = f'<circle class="coach" cx="{point.coach_x}" cy="{y}" r="6"></circle>'
     if point.self_x is not None:
         own = f'<circle class="self" cx="{point.self_x}" cy="{y}" r="6"></circle>'
-    song = escape(Truncator(point.song).chars(28))
+    song = escape(point.label)
     return (
         f"\n          <g><title>{title}</title>\n            {gap}\n            {coach}"
         f"\n            {own}\n            "
@@ -50,3 +50,15 @@ def tendency_points(tendency: StageTendency) -> SafeString:
     circles and the row's label."""
     html = "".join(_point(point) for point in tendency.points)
     return mark_safe(html)  # noqa: S308 - every value in it is escaped
+
+
+@register.simple_tag
+def tendency_grid(tendency: StageTendency) -> SafeString:
+    """The chart's vertical grid: a line at each place of the scale, the centre marked."""
+    height = tendency.height
+    html = "".join(
+        f'<line class="grid{" centre" if label == "0" else ""}" x1="{x}" x2="{x}" y1="22" '
+        f'y2="{height}"></line>'
+        for x, label in tendency.ticks
+    )
+    return mark_safe(html)  # noqa: S308 - numbers only
