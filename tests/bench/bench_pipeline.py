@@ -155,7 +155,7 @@ class PipelineBenchmark(ServicesTestCase):
             direct_s = min(direct)
 
             env = service_env()
-            rates = {}
+            rates, working_rates = {}, {}
             for processes in (1, 2):
                 ids = [
                     store_bounce(self.record, data, f"song-{processes}-{i}.wav").pk
@@ -169,7 +169,14 @@ class PipelineBenchmark(ServicesTestCase):
                         timeout=900,
                         what="every 4-minute bounce to be analysed",
                     )
-                    rates[processes] = SONG_BOUNCES / (time.perf_counter() - started) * 60
+                    finished, finished_at = time.perf_counter(), time.time()
+                    rates[processes] = SONG_BOUNCES / (finished - started) * 60
+                # The same, from the first claim: without the publishing process's start-up
+                # (a Python process importing Celery), which the 6 bounces no longer dwarf.
+                claims = Bounce.objects.filter(pk__in=ids)
+                first = claims.aggregate(first=Min("analysis_started_at"))["first"]
+                working_s = finished_at - first.timestamp()
+                working_rates[processes] = SONG_BOUNCES / working_s * 60
 
             record = self.song.records.get(stage__slug="recording")
             type(record).objects.filter(pk=record.pk).update(status=Status.IN_PROGRESS)
@@ -226,9 +233,11 @@ class PipelineBenchmark(ServicesTestCase):
             f"{direct_rate:6.1f} bounces/min (the peer)"
         )
         for processes, rate in rates.items():
+            working = working_rates[processes]
             print(
                 f"  {processes} worker process{'es' if processes > 1 else '  '}           : "
-                f"{rate:6.1f} bounces/min  (x{rate / direct_rate:.2f} the peer)"
+                f"{rate:6.1f} bounces/min  (x{rate / direct_rate:.2f} the peer); from the "
+                f"first claim {working:6.1f} (x{working / direct_rate:.2f})"
             )
         for name, values in (("loudness report", loudness), ("full report", full)):
             p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
