@@ -153,12 +153,8 @@ def store(*, song: Song, processed: ProcessedArtwork) -> None:
     committed, so a failure at any point leaves one complete cover. Refused (ArtworkError)
     when the new cover would take the owner over their storage quota.
     """
-    refused = quota.refusal(
-        owner=song.owner,
-        adding_bytes=len(processed.image),
-        replacing_bytes=song.artwork_size_bytes or 0,
-    )
-    if refused:
+    adding, replacing = len(processed.image), song.artwork_size_bytes or 0
+    if refused := quota.refusal(owner=song.owner, adding_bytes=adding, replacing_bytes=replacing):
         raise ArtworkError(refused)
     stem = uuid.uuid4().hex
     old = [name for name in (song.artwork.name, song.artwork_thumbnail.name) if name]
@@ -168,12 +164,9 @@ def store(*, song: Song, processed: ProcessedArtwork) -> None:
     new = [name for name in (song.artwork.name, song.artwork_thumbnail.name) if name]
     try:
         with transaction.atomic():
-            refused = quota.locked_refusal(
-                owner=song.owner,
-                adding_bytes=len(processed.image),
-                replacing_bytes=song.artwork_size_bytes or 0,
-            )
-            if refused:
+            if refused := quota.locked_refusal(
+                owner=song.owner, adding_bytes=adding, replacing_bytes=replacing
+            ):
                 raise ArtworkError(refused)
             song.attach_artwork(
                 format=processed.format,

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 import statistics
+from typing import Any
 
 from django.test import override_settings
 from django.utils import timezone
@@ -386,29 +387,22 @@ class MatrixOrderTests(BaseTestCase):
         StageRecord.objects.filter(song__owner__username="tie0003", stage__order=1).delete()
         StageRecord.objects.filter(song__owner__username="tie0007", stage__order=7).delete()
 
-    def shown(self, **options: str) -> list[int]:
-        matrix = progress.progress(
+    def matrix(self, **options: Any) -> progress.Matrix:
+        """The cohort's matrix now, 7 students a page unless `options` say otherwise."""
+        return progress.progress(
             self.cohort,
             today=timezone.localdate(),
             now=timezone.now(),
             inactive_days=14,
-            page=1,
-            per_page=7,
-            **options,
+            **{"per_page": 7, **options},
         )
+
+    def shown(self, **options: str) -> list[int]:
+        matrix = self.matrix(page=1, **options)
         pks = [s.pk for s in matrix.page or []]
         assert matrix.page is not None
         for number in matrix.page.paginator.page_range[1:]:
-            later = progress.progress(
-                self.cohort,
-                today=timezone.localdate(),
-                now=timezone.now(),
-                inactive_days=14,
-                page=number,
-                per_page=7,
-                **options,
-            )
-            pks += [s.pk for s in later.page or []]
+            pks += [s.pk for s in self.matrix(page=number, **options).page or []]
         return pks
 
     def test_every_sort_and_filter_pages_through_the_old_order(self) -> None:
@@ -427,23 +421,9 @@ class MatrixOrderTests(BaseTestCase):
     def test_the_counts_are_the_whole_filtered_cohorts(self) -> None:
         for only in ("", "late", "waiting"):
             with self.subTest(only=only):
-                matrix = progress.progress(
-                    self.cohort,
-                    today=timezone.localdate(),
-                    now=timezone.now(),
-                    inactive_days=14,
-                    only=only,
-                    per_page=7,
-                )
+                matrix = self.matrix(only=only)
                 expected = [dict.fromkeys(progress.CELL_STATES, 0) for _ in matrix.stages]
-                full = progress.progress(
-                    self.cohort,
-                    today=timezone.localdate(),
-                    now=timezone.now(),
-                    inactive_days=14,
-                    only=only,
-                    per_page=1000,
-                )
+                full = self.matrix(only=only, per_page=1000)
                 seen: set[int] = set()
                 for row in full.rows:
                     if row.song is not None and row.song.pk not in seen:
