@@ -30,6 +30,11 @@ urlpatterns = [
     path("songs/<int:pk>/dossier.json", release_views.dossier_json, name="dossier_json"),
     # The upload lives with bounces; its URL sits under the stage it adds a version to.
     path("songs/<int:song_pk>/stages/<slug:stage>/bounces/", views.upload_bounce, name="upload"),
+    path(
+        "songs/<int:song_pk>/stages/<slug:stage>/bounces/earlier/",
+        views.earlier_bounces,
+        name="earlier_bounces",
+    ),
     path("bounces/<int:pk>/", views.bounce_detail, name="bounce"),
     path("bounces/<int:pk>/compare/<int:other_pk>/", views.compare_bounces, name="compare"),
     path("bounces/<int:pk>/analysis/", views.bounce_analysis, name="bounce_analysis"),

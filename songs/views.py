@@ -255,6 +255,18 @@ def bounces_context(
     } | upload_rules()
 
 
+@login_required
+@require_safe
+def earlier_bounces(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> HttpResponse:
+    """The stage's earlier versions in full, fetched when its list is opened."""
+    records = StageRecord.objects.visible_to(request.user).select_related(
+        "song__owner", "song__cohort", "stage"
+    )
+    record = get_object_or_404(records, song_id=song_pk, stage__slug=stage)
+    context = {"record": record} | bounces_context(request.user, record)
+    return render(request, "songs/_earlier_bounces.html", context)
+
+
 def _record_for_upload(request: AuthenticatedHttpRequest, song_pk: int, stage: str) -> StageRecord:
     records = StageRecord.objects.visible_to(request.user).select_related(
         "song__owner", "song__cohort", "stage"

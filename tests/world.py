@@ -101,6 +101,7 @@ class WorldMixin(CastMixin):
             },
             "stages:record": lambda: {"song_pk": song.pk, "stage": "mixing"},
             "songs:upload": lambda: {"song_pk": song.pk, "stage": "mixing"},
+            "songs:earlier_bounces": lambda: {"song_pk": song.pk, "stage": "mixing"},
             "stages:tick": lambda: {
                 "song_pk": song.pk,
                 "stage": "mixing",

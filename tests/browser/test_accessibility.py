@@ -66,6 +66,7 @@ NOT_PAGES = {
     "songs:readiness",
     "songs:dossier_json",
     "songs:bounce_analysis",
+    "songs:earlier_bounces",
     "songs:bounce_waveform",
     "songs:bounce_peaks",
     "songs:bounce_audio",

@@ -7,7 +7,7 @@ import pytest
 from coaching.models import Cohort, Membership, Role, User
 from songs.models import Bounce, Song
 from stages.models import Status
-from tests.base import audio_bytes, make_song
+from tests.base import audio_bytes, make_song, store_bounce
 from tests.browser.base import BrowserTestCase
 
 pytestmark = pytest.mark.browser
@@ -163,3 +163,27 @@ class StudentJourneyTests(BrowserTestCase):
             self.assertEqual(posts, [])
             self.assertFalse(Bounce.objects.exists())
             self.screenshot("05-over-limit-refused")
+
+
+class EarlierVersionsJourneyTests(BrowserTestCase):
+    def test_opening_the_earlier_versions_brings_their_players_and_summaries(self) -> None:
+        cohort = Cohort.objects.create(name="Autumn", course="Foundations")
+        student = User.objects.create_user(username="ada", password="lanterns-at-dusk")
+        Membership.objects.create(user=student, cohort=cohort, role=Role.STUDENT)
+        song = make_song(student, cohort, title="Paper Lanterns")
+        record = song.records.get(stage__slug="production")
+        record.start()
+        first, latest = (store_bounce(record, audio_bytes("WAV", 1.0)) for _ in range(2))
+        page = self.page
+        self.log_in("ada", "lanterns-at-dusk")
+        self.go(f"/songs/{song.pk}/stages/production/")
+        page.locator(f"#bounce-{latest.pk} audio").wait_for()
+        self.assertEqual(page.locator(f"#bounce-{first.pk} audio").count(), 0)
+
+        page.get_by_text("Earlier version (1)").click()
+        page.locator(f"#bounce-{first.pk} audio").wait_for()
+        row = page.locator(f"#bounce-{first.pk}")
+        self.assertTrue(row.get_by_role("link", name="Download").is_visible())
+        self.assertTrue(row.get_by_text("No open comments").is_visible())
+        self.screenshot("05-stage-record-earlier-versions")
+        self.assertEqual(self.console_errors, [])

@@ -74,6 +74,7 @@ RULES: dict[str, Rule] = {
     "stages:submit": (("POST",), {OWNER}),
     "stages:reopen": (("POST",), {OWNER}),
     "songs:upload": (("POST",), {OWNER}),
+    "songs:earlier_bounces": (("GET",), SEES_SONG),
     "coaching:queue": (("GET",), COACHES),
     "coaching:review": (("GET", "POST"), {COACH, ADMIN}),
     "coaching:review_blocking": (("GET",), {COACH, ADMIN}),

@@ -254,12 +254,54 @@ class BounceCommentCountTests(RecordPageTestCase):
             record=record, bounce=bounce, author=self.alice, body="r", parent=done
         )
         self.client.force_login(self.alice)
-        page = self.client.get(self.url("mixing"))
+        # v1 is an earlier version: its row in full comes with the opened list.
+        earlier = self.client.get(self.url("mixing", suffix="bounces/earlier/"), headers=HTMX)
         self.assertContains(
-            page, f'href="/bounces/{bounce.pk}/#comments-{bounce.pk}">2 open comments'
+            earlier, f'href="/bounces/{bounce.pk}/#comments-{bounce.pk}">2 open comments'
         )
-        self.assertContains(page, "1 blocking")
+        self.assertContains(earlier, "1 blocking")
+        self.assertNotContains(earlier, f'id="bounce-{quiet.pk}"')
+        page = self.client.get(self.url("mixing"))
+        self.assertContains(page, "No open comments")
         self.assertNotContains(page, f"/bounces/{quiet.pk}/#comments-")
+
+
+class EarlierVersionsTests(RecordPageTestCase):
+    def test_the_page_shows_the_latest_version_in_full_and_links_the_earlier_ones(self) -> None:
+        record = self.started("mixing")
+        first, second, latest = (store_bounce(record, audio_bytes("WAV", 1.0)) for _ in range(3))
+        self.client.force_login(self.alice)
+        page = self.client.get(self.url("mixing"))
+        self.assertContains(page, f'src="/bounces/{latest.pk}/audio/"')
+        self.assertContains(page, "Earlier versions (2)")
+        for earlier in (first, second):
+            self.assertContains(page, f'<a class="version" href="/bounces/{earlier.pk}/">')
+            self.assertNotContains(page, f'src="/bounces/{earlier.pk}/audio/"')
+        self.assertContains(page, f'hx-get="{self.url("mixing", suffix="bounces/earlier/")}"')
+
+    def test_the_opened_list_brings_each_earlier_version_in_full_newest_first(self) -> None:
+        record = self.started("mixing")
+        first, second, latest = (store_bounce(record, audio_bytes("WAV", 1.0)) for _ in range(3))
+        self.client.force_login(self.bob)  # the coach reads them too
+        rows = self.client.get(self.url("mixing", suffix="bounces/earlier/"), headers=HTMX)
+        html = rows.content.decode()
+        self.assertLess(
+            html.index(f'id="bounce-{second.pk}"'), html.index(f'id="bounce-{first.pk}"')
+        )
+        self.assertContains(rows, f'src="/bounces/{first.pk}/audio/"')
+        self.assertContains(rows, 'preload="none"')
+        self.assertNotContains(rows, f'id="bounce-{latest.pk}"')
+        self.assertNotContains(rows, "Set v1 aside")  # the coach has no student's controls
+
+    def test_the_page_costs_the_same_for_2_and_12_versions(self) -> None:
+        record = self.started("mixing")
+        for _ in range(2):
+            store_bounce(record, audio_bytes("WAV", 1.0))
+        self.client.force_login(self.alice)
+        two = self.client.get(self.url("mixing")).content.count(b"<audio")
+        for _ in range(10):
+            store_bounce(record, audio_bytes("WAV", 1.0))
+        self.assertEqual(self.client.get(self.url("mixing")).content.count(b"<audio"), two)
 
     def test_the_stage_page_runs_the_same_queries_for_1_and_6_commented_bounces(self) -> None:
         record = self.started("mixing")
