@@ -11,10 +11,12 @@ are then checked one after the other, so together they cannot pass a quota each 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -66,10 +68,20 @@ def _total(rows: QuerySet[Model], owner: str, size: str) -> Coalesce:
     return Coalesce(Subquery(summed.annotate(total=Sum(size)).values("total")), 0)
 
 
-def used_bytes(user: User) -> int:
-    """The bytes stored for `user`, in one query."""
+# No user has this key: the statement below is built around it, and each call puts the
+# asking user's key where it stands.
+_ANY_USER = -1
+
+
+@functools.cache
+def _used_bytes_statement(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of used_bytes(), built by the ORM once per process (and database kind).
+
+    Four correlated sums take the ORM longer to compile (about 3 ms) than the database to
+    run (under 1 ms), and every page of a student's board and every upload asks for them.
+    """
     totals = (
-        User.objects.filter(pk=user.pk)
+        User.objects.filter(pk=_ANY_USER)
         .annotate(
             bounces=_total(Bounce.everything.all(), "record__song__owner", "size_bytes"),
             references=_total(ReferenceTrack.objects.all(), "song__owner", "size_bytes"),
@@ -77,8 +89,18 @@ def used_bytes(user: User) -> int:
             voice_notes=_total(Comment.objects.all(), "author", "voice_size_bytes"),
         )
         .values_list("bounces", "references", "covers", "voice_notes")
-        .first()
     )
+    sql, params = totals.query.sql_with_params()
+    assert params.count(_ANY_USER) == 1, "the user's key appears once, in the outer filter"
+    return sql, tuple(params)
+
+
+def used_bytes(user: User) -> int:
+    """The bytes stored for `user`, in one query."""
+    sql, params = _used_bytes_statement(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk if param == _ANY_USER else param for param in params])
+        totals = cursor.fetchone()
     return sum(int(value or 0) for value in totals or ())
 
 
