@@ -51,6 +51,8 @@ def load_env(database_url: str, workdir: Path, broker_url: str) -> dict[str, str
         broker_url=broker_url,
         media_root=str(workdir / "media"),
         DJANGO_LOG_LEVEL="WARNING",
+        # As compose runs it: the web workers share one cache (rate limits count there).
+        STAGECOACH_CACHE_URL=broker_url.rsplit("/", 1)[0] + "/1",
         STAGECOACH_LOGIN_THROTTLING="false",
         # The load's students upload far more than a person would in an hour.
         STAGECOACH_UPLOADS_PER_HOUR="0",
