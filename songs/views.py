@@ -34,6 +34,14 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
+COACHED_CARDS = 12
+"""A coach's board shows this many songs in each column and on each shelf, the most
+recently updated (or released, or set aside); the others are counted, and the cohort
+pages list every student. A student's own board shows all of their songs."""
+
+RELEASED, SET_ASIDE = "released", "set aside"
+
+
 @dataclass
 class BoardCard:
     song: Song
@@ -45,6 +53,12 @@ class BoardCard:
 class BoardColumn:
     stage: Stage
     cards: list[BoardCard] = field(default_factory=list)
+    total: int = 0
+    """The songs in this column, shown or not."""
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.cards)
 
 
 @dataclass
@@ -56,27 +70,87 @@ class Board:
     columns: list[BoardColumn]
     released: list[Song] = field(default_factory=list)
     set_aside: list[Song] = field(default_factory=list)
+    released_total: int = 0
+    set_aside_total: int = 0
 
     @property
     def at_work(self) -> int:
-        return sum(len(column.cards) for column in self.columns)
+        return sum(column.total for column in self.columns)
+
+    @property
+    def released_more(self) -> int:
+        return self.released_total - len(self.released)
+
+    @property
+    def set_aside_more(self) -> int:
+        return self.set_aside_total - len(self.set_aside)
 
 
-def _board(stages: list[Stage], songs: list[WithAnnotations[Song, SongProgress]]) -> Board:
+def _place(stage_id: int | None, released_at: object, archived_at: object) -> int | str | None:
+    """Where a song sits on a board: a shelf once it is settled, else its current stage's
+    column (None once every stage is approved: the last column)."""
+    if released_at is not None:
+        return RELEASED
+    if archived_at is not None:
+        return SET_ASIDE
+    return stage_id
+
+
+def _board(
+    stages: list[Stage],
+    songs: list[WithAnnotations[Song, SongProgress]],
+    totals: dict[int | str | None, int] | None = None,
+) -> Board:
+    """The board of `songs`; `totals` counts every song of each place when `songs` are only
+    the ones shown (by default the songs are all there is)."""
     board = Board([BoardColumn(stage) for stage in stages])
     columns = {column.stage.pk: column for column in board.columns}
     for song in songs:
-        if song.released_at is not None:
+        place = _place(song.current_stage_id, song.released_at, song.archived_at)
+        if place == RELEASED:
             board.released.append(song)
-            continue
-        if song.archived_at is not None:
+        elif place == SET_ASIDE:
             board.set_aside.append(song)
-            continue
-        stage_id = song.current_stage_id  # None once every stage is approved
-        column = (columns.get(stage_id) if stage_id is not None else None) or board.columns[-1]
-        status = Status(song.current_status) if song.current_status else None
-        column.cards.append(BoardCard(song, column.stage, status))
+        else:
+            column = (columns.get(place) if isinstance(place, int) else None) or board.columns[-1]
+            status = Status(song.current_status) if song.current_status else None
+            column.cards.append(BoardCard(song, column.stage, status))
     board.released.sort(key=lambda song: song.released_at or song.updated_at, reverse=True)
+    if totals is None:
+        totals = {RELEASED: len(board.released), SET_ASIDE: len(board.set_aside)}
+        totals |= {column.stage.pk: len(column.cards) for column in board.columns}
+    for column in board.columns:
+        column.total = totals.get(column.stage.pk, 0)
+    board.columns[-1].total += totals.get(None, 0)
+    board.released_total = totals.get(RELEASED, 0)
+    board.set_aside_total = totals.get(SET_ASIDE, 0)
+    return board
+
+
+def _coached_board(user: User, stages: list[Stage]) -> Board | None:
+    """The songs of the cohorts `user` coaches, each column and shelf cut to its
+    COACHED_CARDS most recent: a coach of 2,000 students gets a board, not a wall of
+    cards. Two queries whatever the cohort's size: where every song stands (four values
+    each), then the shown songs in full."""
+    songs = Song.objects.coached_by(user).with_progress()
+    # The stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
+    fields = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at")
+    places = songs.values_list(*fields)
+    newest: dict[int | str | None, list[tuple[Any, int]]] = {}
+    for pk, stage_id, released_at, archived_at, updated_at in places:
+        place = _place(stage_id, released_at, archived_at)
+        newest.setdefault(place, []).append((released_at or archived_at or updated_at, pk))
+    if not newest:
+        return None
+    shown = [pk for rows in newest.values() for _, pk in sorted(rows, reverse=True)[:COACHED_CARDS]]
+    shown_songs = cast(
+        "list[WithAnnotations[Song, SongProgress]]",
+        list(songs.filter(pk__in=shown).select_related("owner")),
+    )
+    board = _board(stages, shown_songs, {place: len(rows) for place, rows in newest.items()})
+    # Songs with every stage approved share the last stage's column: cut the two together
+    # (the cards come newest first).
+    del board.columns[-1].cards[COACHED_CARDS:]
     return board
 
 
@@ -86,15 +160,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     # django-stubs drops annotate()'s fields from the rows of a custom QuerySet
     # (typeddjango/django-stubs#1049), so the rows' type is named here.
-    songs = cast(
+    own = cast(
         "list[WithAnnotations[Song, SongProgress]]",
-        list(
-            # The board names a coached song's owner; it shows nothing of the cohort.
-            Song.objects.owned_or_coached_by(user).select_related("owner").with_progress()
-        ),
+        list(Song.objects.filter(owner=user).select_related("owner").with_progress()),
     )
-    own = [song for song in songs if song.owner_id == user.pk]
-    coached = [song for song in songs if song.owner_id != user.pk]
     stages = list(Stage.objects.all())
     can_start_song = user.student_cohorts().active().exists()
     waiting = list(
@@ -110,7 +179,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "songs/home.html",
         {
             "board": _board(stages, own),
-            "coached_board": _board(stages, coached) if coached else None,
+            # The board names a coached song's owner; it shows nothing of the cohort.
+            "coached_board": _coached_board(user, stages) if user.coaches_anyone() else None,
             "changes_requested": [r for r in waiting if r.status == Status.CHANGES_REQUESTED],
             "in_review": [r for r in waiting if r.status == Status.SUBMITTED],
             "can_start_song": can_start_song,

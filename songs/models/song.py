@@ -76,12 +76,10 @@ class SongQuerySet(models.QuerySet["Song"]):
         """The owner, the coaches of the song's cohort, and course admins see a song."""
         return self.filter(work_visible_to(user))
 
-    def owned_or_coached_by(self, user: User) -> SongQuerySet:
-        """A person's desk: their own songs and those of the cohorts they coach (a course
-        admin's desk too: admins see every song, but do not work on them all)."""
-        return self.filter(
-            models.Q(owner=user) | models.Q(cohort__in=Cohort.objects.coached_by(user))
-        )
+    def coached_by(self, user: User) -> SongQuerySet:
+        """Other people's songs in the cohorts `user` coaches: the coach's half of a desk
+        (a course admin's too: admins see every song, but do not work on them all)."""
+        return self.filter(cohort__in=Cohort.objects.coached_by(user)).exclude(owner=user)
 
     def with_progress(self) -> SongQuerySet:
         """Annotate each song with its current stage (the earliest not yet approved) and

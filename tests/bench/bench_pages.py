@@ -123,6 +123,7 @@ class PageBenchmark(BaseTestCase):
     def coachs_pages(self) -> dict[str, str]:
         cohort = self.cohort.pk
         return {
+            "coach's board (the whole cohort)": "/",
             "cohort page": f"/cohorts/{cohort}/",
             "progress matrix": f"/cohorts/{cohort}/progress/",
             "progress matrix, page 6 by progress": (

@@ -1,10 +1,12 @@
-"""A course admin creates a cohort, imports a class list and sees it on the matrix."""
+"""A course admin creates a cohort, imports a class list and sees it on the matrix; a
+coach of a large cohort lands on a board of counts and recent songs."""
 
 from __future__ import annotations
 
 import pytest
 
-from coaching.models import Cohort, User
+from coaching.models import Cohort, Membership, Role, User
+from songs.views import COACHED_CARDS
 from tests.base import add_students
 from tests.browser.base import ARTIFACTS, BrowserTestCase
 
@@ -74,3 +76,26 @@ class CohortJourneyTests(BrowserTestCase):
         self.assertEqual(page.locator("table.matrix tbody tr").count(), 10)  # 0110 to 0119
         self.assertEqual(page.locator("nav.pager").count(), 0)
         self.assertEqual(self.console_errors, [])
+
+
+class CoachBoardJourneyTests(BrowserTestCase):
+    def test_a_coach_of_a_large_cohort_gets_a_board_of_counts_and_recent_songs(self) -> None:
+        cohort = Cohort.objects.create(name="Spring Lab")
+        coach = User.objects.create_user(
+            username="maya", password="lanterns-at-dusk", first_name="Maya"
+        )
+        Membership.objects.create(user=coach, cohort=cohort, role=Role.COACH)
+        add_students(cohort.pk, 120, "spring")
+        page = self.page
+        self.log_in("maya", "lanterns-at-dusk")
+        board = page.get_by_role("list", name="Your students' songs by stage")
+        cards = board.locator(".song-card")
+        self.assertLessEqual(cards.count(), 7 * COACHED_CARDS)
+        counts = [int(text) for text in board.locator(".board-col .count").all_inner_texts()]
+        self.assertEqual(sum(counts), 120)  # every student's song counted, shown or not
+        self.screenshot("30-coach-board-120-students")
+        page.set_viewport_size({"width": 390, "height": 844})
+        self.screenshot("31-coach-board-120-students-phone")
+        page.get_by_role("link", name="more in").first.click()
+        page.wait_for_url(self.base_url + "/cohorts/")
+        self.assertTrue(page.get_by_role("link", name="Spring Lab").first.is_visible())

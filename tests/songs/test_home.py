@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from songs.models import Song
+from songs.views import COACHED_CARDS
 from stages.models import Status
-from tests.base import HTMX, BaseTestCase, count_queries, make_song
+from tests.base import HTMX, BaseTestCase, add_students, count_queries, make_song
 
 URL = "/"
 
@@ -105,6 +108,65 @@ class HomeBoardTests(BaseTestCase):
         # The board has no fragment of its own: a boosted navigation renders the page.
         self.client.force_login(self.alice)
         self.assertContains(self.client.get(URL, headers=HTMX), "<html")
+
+
+class CoachBoardTests(BaseTestCase):
+    """A coach of a large cohort gets each column's most recent songs and a count, not a
+    card for every student; a student's own board shows every song of theirs."""
+
+    def test_a_column_shows_its_most_recent_songs_and_counts_the_rest(self) -> None:
+        extra = COACHED_CARDS + 5
+        songs = [make_song(self.carol, self.cohort, title=f"Carol {i:02d}") for i in range(extra)]
+        now = timezone.now()
+        for age, song in enumerate(reversed(songs)):  # Carol 00 the oldest
+            Song.objects.filter(pk=song.pk).update(updated_at=now - timedelta(hours=age))
+        Song.objects.filter(pk=self.song.pk).update(updated_at=now - timedelta(days=30))
+        self.client.force_login(self.bob)
+        page = self.client.get(URL)
+        column = page.context["coached_board"].columns[0]  # not started: the first stage
+        total = extra + 1  # and alice's song
+        self.assertEqual(column.total, total)
+        self.assertEqual(len(column.cards), COACHED_CARDS)
+        self.assertEqual(
+            [card.song.title for card in column.cards][:3], ["Carol 16", "Carol 15", "Carol 14"]
+        )
+        self.assertContains(page, f"{total - COACHED_CARDS} more in Music Production")
+        self.assertContains(page, f'aria-label="{total} songs">{total}</span>')
+        self.assertNotContains(page, "Carol 00")
+        self.assertNotContains(page, "Paper Lanterns")
+
+    def test_the_released_shelf_is_cut_the_same_way_newest_first(self) -> None:
+        now = timezone.now()
+        for i in range(COACHED_CARDS + 2):
+            song = make_song(self.carol, self.cohort, title=f"Out {i:02d}")
+            Song.objects.filter(pk=song.pk).update(released_at=now - timedelta(days=i))
+        self.client.force_login(self.bob)
+        page = self.client.get(URL)
+        board = page.context["coached_board"]
+        self.assertEqual(board.released_total, COACHED_CARDS + 2)
+        self.assertEqual(board.released[0].title, "Out 00")
+        self.assertEqual(len(board.released), COACHED_CARDS)
+        self.assertContains(page, "2 more released")
+
+    def test_a_cohort_of_300_costs_the_coach_the_queries_of_a_cohort_of_one(self) -> None:
+        self.client.force_login(self.bob)
+        self.client.get(URL)
+        few = count_queries(lambda: self.client.get(URL))
+        add_students(self.cohort.pk, 300, "many")
+        many = count_queries(lambda: self.client.get(URL))
+        self.assertEqual(few, many)
+        page = self.client.get(URL)
+        shown = sum(len(column.cards) for column in page.context["coached_board"].columns)
+        self.assertLessEqual(shown, 7 * COACHED_CARDS)
+        self.assertEqual(page.context["coached_board"].at_work, 301)
+
+    def test_a_students_own_board_is_never_cut(self) -> None:
+        for i in range(COACHED_CARDS + 3):
+            make_song(self.alice, self.cohort, title=f"Mine {i:02d}")
+        self.client.force_login(self.alice)
+        column = self.client.get(URL).context["board"].columns[0]
+        self.assertEqual(len(column.cards), COACHED_CARDS + 4)
+        self.assertEqual(column.more, 0)
 
 
 class StatusLabelTests(BaseTestCase):
