@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -72,6 +73,9 @@ class Board:
     set_aside: list[Song] = field(default_factory=list)
     released_total: int = 0
     set_aside_total: int = 0
+    rest_url: str = ""
+    """Where the songs a cut board leaves out are listed, and what that page is."""
+    rest_label: str = ""
 
     @property
     def at_work(self) -> int:
@@ -134,12 +138,14 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     each), then the shown songs in full."""
     songs = Song.objects.coached_by(user).with_progress()
     # The stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
-    fields = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at")
+    fields = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at", "cohort_id")
     places = songs.values_list(*fields)
     newest: dict[int | str | None, list[tuple[Any, int]]] = {}
-    for pk, stage_id, released_at, archived_at, updated_at in places:
+    cohorts = set()
+    for pk, stage_id, released_at, archived_at, updated_at, cohort_id in places:
         place = _place(stage_id, released_at, archived_at)
         newest.setdefault(place, []).append((released_at or archived_at or updated_at, pk))
+        cohorts.add(cohort_id)
     if not newest:
         return None
     shown = [pk for rows in newest.values() for _, pk in sorted(rows, reverse=True)[:COACHED_CARDS]]
@@ -151,6 +157,12 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     # Songs with every stage approved share the last stage's column: cut the two together
     # (the cards come newest first).
     del board.columns[-1].cards[COACHED_CARDS:]
+    if len(cohorts) == 1:  # one cohort: its matrix, every student in course order
+        (cohort,) = cohorts
+        board.rest_url = reverse("coaching:progress", args=[cohort]) + "?sort=progress"
+        board.rest_label = "the progress matrix"
+    else:
+        board.rest_url, board.rest_label = reverse("coaching:cohorts"), "each cohort"
     return board
 
 

@@ -96,6 +96,8 @@ class CoachBoardJourneyTests(BrowserTestCase):
         self.screenshot("30-coach-board-120-students")
         page.set_viewport_size({"width": 390, "height": 844})
         self.screenshot("31-coach-board-120-students-phone")
+        # One cohort: the rest are on its matrix, every student in course order.
         page.get_by_role("link", name="more in").first.click()
-        page.wait_for_url(self.base_url + "/cohorts/")
-        self.assertTrue(page.get_by_role("link", name="Spring Lab").first.is_visible())
+        page.wait_for_url(f"{self.base_url}/cohorts/{cohort.pk}/progress/?sort=progress")
+        self.assertTrue(page.get_by_role("heading", name="Progress").is_visible())
+        self.assertIn("Spring Lab", page.locator(".eyebrow").first.text_content() or "")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from coaching.models import Cohort, Membership, Role
 from songs.models import Song
 from songs.views import COACHED_CARDS
 from stages.models import Status
@@ -159,6 +160,20 @@ class CoachBoardTests(BaseTestCase):
         shown = sum(len(column.cards) for column in page.context["coached_board"].columns)
         self.assertLessEqual(shown, 7 * COACHED_CARDS)
         self.assertEqual(page.context["coached_board"].at_work, 301)
+
+    def test_the_rest_are_on_the_one_cohorts_matrix_or_the_list_of_cohorts(self) -> None:
+        for i in range(COACHED_CARDS + 1):
+            make_song(self.carol, self.cohort, title=f"Carol {i:02d}")
+        self.client.force_login(self.bob)
+        matrix = f"/cohorts/{self.cohort.pk}/progress/?sort=progress"
+        self.assertContains(self.client.get(URL), f'href="{matrix}"')
+        other = Cohort.objects.create(name="Evening")
+        Membership.objects.create(user=self.bob, cohort=other, role=Role.COACH)
+        make_song(self.dave, other, title="Dave's")
+        page = self.client.get(URL)
+        self.assertNotContains(page, matrix)
+        self.assertContains(page, "more in Music Production: see each cohort</a>")
+        self.assertContains(page, 'href="/cohorts/"')
 
     def test_a_students_own_board_is_never_cut(self) -> None:
         for i in range(COACHED_CARDS + 3):
