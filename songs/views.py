@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
-COACHED_CARDS = 12
+COACHED_CARDS = 8
 """A coach's board shows this many songs in each column and on each shelf, the most
 recently updated (or released, or set aside); the others are counted, and the cohort
 pages list every student. A student's own board shows all of their songs."""
