@@ -134,7 +134,7 @@ def _board(
 def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     """The songs of the cohorts `user` coaches, each column and shelf cut to its
     COACHED_CARDS most recent: a coach of 2,000 students gets a board, not a wall of
-    cards. Two queries whatever the cohort's size: where every song stands (four values
+    cards. Two queries whatever the cohort's size: where every song stands (a few values
     each), then the shown songs in full."""
     songs = Song.objects.coached_by(user).with_progress()
     # The stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
