@@ -4,6 +4,7 @@ coach of a large cohort lands on a board of counts and recent songs."""
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from coaching.models import Cohort, Membership, Role, User
 from songs.views import COACHED_CARDS
@@ -93,6 +94,9 @@ class CoachBoardJourneyTests(BrowserTestCase):
         self.assertLessEqual(cards.count(), 7 * COACHED_CARDS)
         counts = [int(text) for text in board.locator(".board-col .count").all_inner_texts()]
         self.assertEqual(sum(counts), 120)  # every student's song counted, shown or not
+        results = Axe().run(page).response  # the cut columns' links and counts too
+        serious = [v["id"] for v in results["violations"] if v["impact"] in {"serious", "critical"}]
+        self.assertEqual(serious, [])
         self.screenshot("30-coach-board-120-students")
         page.set_viewport_size({"width": 390, "height": 844})
         self.screenshot("31-coach-board-120-students-phone")
