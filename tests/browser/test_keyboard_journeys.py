@@ -85,6 +85,11 @@ class KeyboardJourneyTests(CastMixin, BrowserTestCase):
         page.locator("#balance-status [data-saved-value='2']").wait_for()
 
         # Upload a bounce: the file input opens the chooser from the keyboard too.
+        # Playwright asks the browser to intercept choosers when the first listener
+        # arrives, without waiting for it to take effect: a key pressed at once can beat
+        # it on a loaded machine (the chooser then opens unseen). So a listener is there
+        # from before the Tabs.
+        page.on("filechooser", lambda _: None)
         self.tab_to("input[type=file]")
         with page.expect_file_chooser() as chooser:
             page.keyboard.press("Space")
