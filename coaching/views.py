@@ -104,23 +104,17 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not user.coaches_anyone():
         raise Http404("The review queue is for coaches.")
     cohorts = list(Cohort.objects.overseen_by(user).active().order_by("name"))
-    chosen = _queue_filters(request)
-    # The student filter offers the students with something waiting (and the one chosen,
-    # once their queue is empty): a school has thousands, and a choice that finds nothing
-    # helps no one. Plain rows, written out by person_options.
-    waiting_owners = services.review_queue(coach=user, filters=services.QueueFilters())
-    offered = Q(pk__in=waiting_owners.order_by().values("song__owner_id"))
-    if chosen.student:
-        offered |= Q(pk=chosen.student)
+    # The student filter's choices as plain rows: a school has thousands.
     students = [
         (pk, f"{first} {last}".strip() or username)
         for pk, first, last, username in User.objects.filter(
-            offered, memberships__cohort__in=cohorts, memberships__role=Role.STUDENT
+            memberships__cohort__in=cohorts, memberships__role=Role.STUDENT
         )
         .distinct()
         .order_by("first_name", "username", "pk")
         .values_list("pk", "first_name", "last_name", "username")
     ]
+    chosen = _queue_filters(request)
     waiting = services.with_due_dates(services.review_queue(coach=user, filters=chosen))
     stages = list(Stage.objects.all())
     page, late_count = _queue_page(waiting, request.GET.get("page"), stages=stages, cohorts=cohorts)

@@ -51,18 +51,6 @@ class QueueTests(ReviewTestCase):
         by_cohort = self.client.get(f"/coach/queue/?cohort={self.cohort.pk}&stage=production")
         self.assertEqual(len(by_cohort.context["page"].object_list), 2)
 
-    def test_the_student_filter_offers_those_with_something_waiting(self) -> None:
-        self.submitted("production")  # alice waits; carol, in the same cohort, does not
-        self.client.force_login(self.bob)
-        page = self.client.get("/coach/queue/")
-        self.assertEqual([name for _, name in page.context["students"]], ["Alice"])
-        # Once chosen, a student stays chosen when their queue empties.
-        chosen = self.client.get(f"/coach/queue/?student={self.carol.pk}")
-        self.assertContains(chosen, f'<option value="{self.carol.pk}" selected>')
-        # But a chosen student outside the coach's cohorts is never named.
-        outsider = self.client.get(f"/coach/queue/?student={self.dave.pk}")
-        self.assertNotIn(self.dave.pk, [pk for pk, _ in outsider.context["students"]])
-
     def test_another_cohorts_coach_never_sees_them(self) -> None:
         self.submitted()
         self.client.force_login(self.erin)
