@@ -77,12 +77,7 @@ class User(AbstractUser):
         Asked once per object: a request's user answers the navigation and the page alike."""
         cached: bool | None = self.__dict__.get("_coaches_anyone")
         if cached is None:
-            # Memberships alone (an index on user and role) answer it: the navigation of
-            # every page asks, so no join with the cohorts.
-            cached = (
-                self.is_course_admin
-                or Membership.objects.filter(user=self, role=Role.COACH).exists()
-            )
+            cached = self.is_course_admin or Cohort.objects.coached_by(self).exists()
             self.__dict__["_coaches_anyone"] = cached
         return cached
 
