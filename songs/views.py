@@ -90,42 +90,43 @@ class Board:
         return self.set_aside_total - len(self.set_aside)
 
 
-def _place(stage_id: int | None, released_at: object, archived_at: object) -> int | str | None:
-    """Where a song sits on a board: a shelf once it is settled, else its current stage's
-    column (None once every stage is approved: the last column)."""
+def _place(
+    stages: list[Stage], stage_id: int | None, released_at: object, archived_at: object
+) -> int | str:
+    """Where a song sits on a board: a shelf once it is settled, else the column of its
+    current stage (the last stage's once every stage is approved: ready to release)."""
     if released_at is not None:
         return RELEASED
     if archived_at is not None:
         return SET_ASIDE
-    return stage_id
+    return stage_id if stage_id is not None else stages[-1].pk
 
 
 def _board(
     stages: list[Stage],
     songs: list[WithAnnotations[Song, SongProgress]],
-    totals: dict[int | str | None, int] | None = None,
+    totals: dict[int | str, int] | None = None,
 ) -> Board:
     """The board of `songs`; `totals` counts every song of each place when `songs` are only
     the ones shown (by default the songs are all there is)."""
     board = Board([BoardColumn(stage) for stage in stages])
     columns = {column.stage.pk: column for column in board.columns}
     for song in songs:
-        place = _place(song.current_stage_id, song.released_at, song.archived_at)
-        if place == RELEASED:
-            board.released.append(song)
-        elif place == SET_ASIDE:
-            board.set_aside.append(song)
-        else:
-            column = (columns.get(place) if isinstance(place, int) else None) or board.columns[-1]
+        place = _place(stages, song.current_stage_id, song.released_at, song.archived_at)
+        if isinstance(place, int):
+            column = columns[place]
             status = Status(song.current_status) if song.current_status else None
             column.cards.append(BoardCard(song, column.stage, status))
+        elif place == RELEASED:
+            board.released.append(song)
+        else:
+            board.set_aside.append(song)
     board.released.sort(key=lambda song: song.released_at or song.updated_at, reverse=True)
     if totals is None:
         totals = {RELEASED: len(board.released), SET_ASIDE: len(board.set_aside)}
         totals |= {column.stage.pk: len(column.cards) for column in board.columns}
     for column in board.columns:
         column.total = totals.get(column.stage.pk, 0)
-    board.columns[-1].total += totals.get(None, 0)
     board.released_total = totals.get(RELEASED, 0)
     board.set_aside_total = totals.get(SET_ASIDE, 0)
     return board
@@ -139,11 +140,10 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     songs = Song.objects.coached_by(user).with_progress()
     # The stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
     fields = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at", "cohort_id")
-    places = songs.values_list(*fields)
-    newest: dict[int | str | None, list[tuple[Any, int]]] = {}
-    cohorts = set()
-    for pk, stage_id, released_at, archived_at, updated_at, cohort_id in places:
-        place = _place(stage_id, released_at, archived_at)
+    newest: dict[int | str, list[tuple[Any, int]]] = {}
+    cohorts: set[int] = set()
+    for pk, stage_id, released_at, archived_at, updated_at, cohort_id in songs.values_list(*fields):
+        place = _place(stages, stage_id, released_at, archived_at)
         newest.setdefault(place, []).append((released_at or archived_at or updated_at, pk))
         cohorts.add(cohort_id)
     if not newest:
@@ -154,9 +154,6 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
         list(songs.filter(pk__in=shown).select_related("owner")),
     )
     board = _board(stages, shown_songs, {place: len(rows) for place, rows in newest.items()})
-    # Songs with every stage approved share the last stage's column: cut the two together
-    # (the cards come newest first).
-    del board.columns[-1].cards[COACHED_CARDS:]
     if len(cohorts) == 1:  # one cohort: its matrix, every student in course order
         (cohort,) = cohorts
         board.rest_url = reverse("coaching:progress", args=[cohort]) + "?sort=progress"

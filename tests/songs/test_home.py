@@ -7,7 +7,7 @@ from django.utils import timezone
 from coaching.models import Cohort, Membership, Role
 from songs.models import Song
 from songs.views import COACHED_CARDS
-from stages.models import Status
+from stages.models import Stage, Status
 from tests.base import HTMX, BaseTestCase, add_students, count_queries, make_song
 
 URL = "/"
@@ -173,6 +173,15 @@ class CoachBoardTests(BaseTestCase):
         self.assertNotContains(page, matrix)
         self.assertContains(page, "more in Music Production: see each cohort</a>")
         self.assertContains(page, 'href="/cohorts/"')
+
+    def test_the_rest_link_shows_a_stage_name_with_html_as_text(self) -> None:
+        Stage.objects.filter(order=1).update(name="<b>Vision</b>")
+        for i in range(COACHED_CARDS + 1):
+            make_song(self.carol, self.cohort, title=f"Carol {i:02d}")
+        self.client.force_login(self.bob)
+        page = self.client.get(URL)
+        self.assertContains(page, "2 more in &lt;b&gt;Vision&lt;/b&gt;")
+        self.assertNotContains(page, "<b>Vision</b>")
 
     def test_a_students_own_board_is_never_cut(self) -> None:
         for i in range(COACHED_CARDS + 3):
