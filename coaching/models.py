@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from coaching.statements import Statement
 from songs.analysis.units import clock
 from stages.balance import BALANCE_MAX, BALANCE_MIN
 
@@ -77,7 +78,7 @@ class User(AbstractUser):
         Asked once per object: a request's user answers the navigation and the page alike."""
         cached: bool | None = self.__dict__.get("_coaches_anyone")
         if cached is None:
-            cached = self.is_course_admin or Cohort.objects.coached_by(self).exists()
+            cached = self.is_course_admin or bool(_COACHED_COHORT(self))
             self.__dict__["_coaches_anyone"] = cached
         return cached
 
@@ -164,6 +165,11 @@ class Cohort(models.Model):
         or anything in it calls this first."""
         if reason := self.read_only_reason:
             raise ReadOnly(reason)
+
+
+_COACHED_COHORT: Statement[int] = Statement(
+    lambda user: Cohort.objects.coached_by(user).values_list("pk", flat=True)[:1]
+)
 
 
 class Membership(models.Model):

@@ -20,12 +20,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from coaching import limits, threads
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import Activity, User
+from coaching.statements import Statement
 from songs import display, quota, services
 from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
 from songs.forms import BounceForm, SongForm
 from songs.media import protected_file_response
-from songs.models import AnalysisState, Bounce, Song, SongProgress
+from songs.models import AnalysisState, Bounce, BounceQuerySet, Song, SongProgress, SongQuerySet
 from songs.references.views import references_context
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
@@ -221,15 +222,23 @@ def new_song(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_safe
-def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    songs = Song.objects.visible_to(request.user).with_records()
-    songs = songs.prefetch_related(
+def _shown_song(user: User, pk: int) -> SongQuerySet:
+    songs = Song.objects.visible_to(user).with_records().select_related("delivery_profile")
+    return songs.filter(pk=pk).prefetch_related(
         # The timeline shows each stage's latest version; the reports stay in the database.
         Prefetch("records__bounces", queryset=Bounce.objects.defer("report").order_by("-version"))
     )
-    song = get_object_or_404(songs.select_related("delivery_profile"), pk=pk)
+
+
+_SHOWN_SONG: Statement[Song] = Statement(_shown_song)
+
+
+@login_required
+@require_safe
+def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    song = next(iter(_SHOWN_SONG(request.user, pk)), None)
+    if song is None:
+        raise Http404("No such song.")
     context = {
         "song": song,
         "records": song.ordered_records(),
@@ -410,15 +419,24 @@ def _upload_bounce(request: AuthenticatedHttpRequest, song_pk: int, stage: str) 
     return limits.answer(response, limited) if limited else response
 
 
-def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
-    bounces = (
-        Bounce.objects.visible_to(request.user)
-        .with_reanalyse_permission(request.user)
+def _visible_bounce(user: User, pk: int) -> BounceQuerySet:
+    return (
+        Bounce.objects.visible_to(user)
+        .with_reanalyse_permission(user)
         .select_related(
             "record__song__owner", "record__song__cohort", "record__stage", "uploaded_by"
         )
+        .filter(pk=pk)
     )
-    return get_object_or_404(bounces, pk=pk)
+
+
+_VISIBLE_BOUNCE: Statement[Bounce] = Statement(_visible_bounce)
+
+
+def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
+    for bounce in _VISIBLE_BOUNCE(request.user, pk):
+        return bounce
+    raise Http404("No such bounce.")
 
 
 @login_required

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST, require_safe
 from coaching import services as coaching_services
 from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import ActionMark, StageDeadline
+from coaching.models import ActionMark, StageDeadline, User
+from coaching.statements import Statement
 from songs.views import bounces_context
 from stages import services as stage_services
 from stages.balance import BALANCE_MAX, BALANCE_MIN
@@ -39,22 +40,28 @@ def _get_record(
     return record
 
 
-def _get_timeline(
-    request: AuthenticatedHttpRequest, song_pk: int, stage: str
-) -> tuple[StageRecord, list[StageRecord]]:
-    """The record and the song's seven records in stage order, in one query: each carries
-    its cohort's deadline for its stage (`due_on`, None when the schedule sets none)."""
+def _timeline(user: User, song_pk: int) -> QuerySet[StageRecord]:
     deadlines = StageDeadline.objects.filter(
         cohort_id=OuterRef("song__cohort_id"), stage_id=OuterRef("stage_id")
     ).order_by()
-    records = (
-        StageRecord.objects.visible_to(request.user)
+    return (
+        StageRecord.objects.visible_to(user)
         .select_related("song__owner", "song__cohort", "stage")
         .annotate(due_on=Subquery(deadlines.values("due_on")[:1]))
         .filter(song_id=song_pk)
         .order_by("stage__order")
     )
-    timeline = list(records)
+
+
+_TIMELINE: Statement[StageRecord] = Statement(_timeline)
+
+
+def _get_timeline(
+    request: AuthenticatedHttpRequest, song_pk: int, stage: str
+) -> tuple[StageRecord, list[StageRecord]]:
+    """The record and the song's seven records in stage order, in one query: each carries
+    its cohort's deadline for its stage (`due_on`, None when the schedule sets none)."""
+    timeline = _TIMELINE(request.user, song_pk)
     record = next((step for step in timeline if step.stage.slug == stage), None)
     if record is None:
         raise Http404("No such stage record.")

@@ -1,0 +1,112 @@
+"""Statements give the rows their queryset gives, for everyone, while building it once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from coaching.models import StageDeadline, User
+from coaching.statements import Statement, StatementError
+from stages.models import Stage, StageRecord
+from tests.base import BaseTestCase, make_song
+
+
+def timeline(user: User, song_pk: int) -> QuerySet[StageRecord]:
+    deadlines = StageDeadline.objects.filter(
+        cohort_id=OuterRef("song__cohort_id"), stage_id=OuterRef("stage_id")
+    ).order_by()
+    return (
+        StageRecord.objects.visible_to(user)
+        .select_related("song__owner", "stage")
+        .annotate(due_on=Subquery(deadlines.values("due_on")[:1]))
+        .filter(song_id=song_pk)
+        .order_by("stage__order")
+    )
+
+
+def seen(records: list[StageRecord]) -> list[tuple[Any, ...]]:
+    return [(r.pk, r.stage.slug, r.song.owner.username, r.due_on) for r in records]
+
+
+class StatementTests(BaseTestCase):
+    def setUp(self) -> None:
+        StageDeadline.objects.create(
+            cohort=self.cohort, stage=Stage.objects.get(slug="mixing"), due_on="2027-01-15"
+        )
+        self.carols = make_song(self.carol, self.cohort, title="Carol's")
+        self.daves = make_song(self.dave, self.other_cohort, title="Dave's")
+
+    def test_it_gives_everyone_the_rows_the_queryset_gives_them(self) -> None:
+        statement: Statement[StageRecord] = Statement(timeline)
+        for user in (self.alice, self.bob, self.carol, self.dave, self.erin, self.frank):
+            for song in (self.song, self.carols, self.daves):
+                with self.subTest(user=user.username, song=song.title):
+                    expected = seen(list(timeline(user, song.pk)))
+                    with self.assertNumQueries(1):  # related rows and annotations included
+                        self.assertEqual(seen(statement(user, song.pk)), expected)
+
+    def test_a_coach_sees_their_cohort_and_not_another(self) -> None:
+        statement: Statement[StageRecord] = Statement(timeline)
+        self.assertEqual(len(statement(self.bob, self.carols.pk)), 7)
+        self.assertEqual(statement(self.bob, self.daves.pk), [])
+        self.assertEqual(len(statement(self.erin, self.daves.pk)), 7)
+        self.assertEqual(statement(self.dave, self.song.pk), [])
+
+    def test_it_builds_its_queryset_only_when_it_meets_a_new_shape(self) -> None:
+        builds = []
+
+        def counted(user: User, song_pk: int) -> QuerySet[StageRecord]:
+            builds.append(user.pk)
+            return timeline(user, song_pk)
+
+        statement: Statement[StageRecord] = Statement(counted)
+        for user in (self.alice, self.bob, self.carol, self.dave):
+            statement(user, self.song.pk)
+        self.assertEqual(len(builds), 2, "two stand-in builds for everyone who is no admin")
+        statement(self.frank, self.song.pk)  # a course admin's rule is another SQL
+        self.assertEqual(len(builds), 4)
+
+    def test_strings_and_booleans_take_their_places(self) -> None:
+        def records(slug: str, approved_only: bool) -> QuerySet[StageRecord]:
+            rows = StageRecord.objects.filter(stage__slug=slug)
+            return rows.filter(status="approved") if approved_only else rows
+
+        statement: Statement[StageRecord] = Statement(records)
+        self.complete(self.record("production")).approve()
+        self.assertEqual(len(statement("production", False)), 3)
+        self.assertEqual(statement("production", True), [self.record("production")])
+        self.assertEqual(statement("songwriting", True), [])
+        self.assertEqual(len(statement("songwriting", False)), 3)
+
+    def test_values_lists_and_aggregates_come_back_as_the_queryset_gives_them(self) -> None:
+        def counts(song_pk: int) -> QuerySet[Any]:
+            return (
+                StageRecord.objects.filter(song_id=song_pk)
+                .values("status")
+                .annotate(n=Count("pk"))
+                .values_list("status", "n")
+            )
+
+        statement: Statement[tuple[str, int]] = Statement(counts)
+        self.complete(self.record("production"))
+        self.assertEqual(dict(statement(self.song.pk)), {"submitted": 1, "not_started": 6})
+
+    def test_it_refuses_a_queryset_whose_sql_holds_more_than_its_arguments(self) -> None:
+        def changing(song_pk: int) -> QuerySet[StageRecord]:
+            return StageRecord.objects.filter(song_id=song_pk, song__created_at__lt=timezone.now())
+
+        with self.assertRaisesMessage(StatementError, "depends on more than the arguments"):
+            Statement(changing)(self.song.pk)
+
+    def test_it_refuses_an_argument_the_sql_never_uses(self) -> None:
+        def forgetful(song_pk: int, stage: str) -> QuerySet[StageRecord]:
+            return StageRecord.objects.filter(song_id=song_pk)
+
+        with self.assertRaisesMessage(StatementError, "do not reach the SQL"):
+            Statement(forgetful)(self.song.pk, "mixing")
+
+    def test_it_refuses_arguments_it_cannot_stand_in_for(self) -> None:
+        with self.assertRaises(StatementError):
+            Statement(lambda song: StageRecord.objects.filter(song=song))(self.song)
