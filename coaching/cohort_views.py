@@ -31,6 +31,7 @@ from coaching.forms import (
 )
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import Activity, Cohort, Invite, Membership, Role
+from coaching.statements import Statement
 from stages.models import Stage
 
 
@@ -38,8 +39,16 @@ def _managed(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(Cohort.objects.managed_by(request.user), pk=pk)
 
 
+_OVERSEEN: Statement[Cohort] = Statement(
+    lambda user, pk: Cohort.objects.overseen_by(user).filter(pk=pk)
+)
+
+
 def _overseen(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
-    return get_object_or_404(Cohort.objects.overseen_by(request.user), pk=pk)
+    cohort = _OVERSEEN.first(request.user, pk)
+    if cohort is None:
+        raise Http404("No such cohort.")
+    return cohort
 
 
 # --- Cohorts --------------------------------------------------------------------------------

@@ -73,6 +73,11 @@ class Statement(Generic[M]):
         ]
         return list(_bound(prepared, params))
 
+    def first(self, *values: Any) -> M | None:
+        """The first row, or None: for a lookup by key (`get_object_or_404`'s job)."""
+        rows = self(*values)
+        return rows[0] if rows else None
+
     def _prepare(self, values: tuple[Any, ...]) -> _Prepared:
         first, second = (
             self.build(*(_standin(value, position, build) for position, value in enumerate(values)))

@@ -164,19 +164,15 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     return board
 
 
-@login_required
-@require_safe
-def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    user = request.user
-    # django-stubs drops annotate()'s fields from the rows of a custom QuerySet
-    # (typeddjango/django-stubs#1049), so the rows' type is named here.
-    own = cast(
-        "list[WithAnnotations[Song, SongProgress]]",
-        list(Song.objects.filter(owner=user).select_related("owner").with_progress()),
-    )
-    stages = list(Stage.objects.all())
-    can_start_song = user.student_cohorts().active().exists()
-    waiting = list(
+# The board's questions, asked on every visit of everyone's home page.
+_OWN_SONGS: Statement[Song] = Statement(
+    lambda user: Song.objects.filter(owner=user).select_related("owner").with_progress()
+)
+_STARTING_COHORT: Statement[int] = Statement(
+    lambda user: user.student_cohorts().active().values_list("pk", flat=True)[:1]
+)
+_WAITING: Statement[StageRecord] = Statement(
+    lambda user: (
         StageRecord.objects.filter(
             song__owner=user, status__in=[Status.CHANGES_REQUESTED, Status.SUBMITTED]
         )
@@ -184,6 +180,19 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("song", "stage")
         .order_by("submitted_at")
     )
+)
+
+
+@login_required
+@require_safe
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    # django-stubs drops annotate()'s fields from the rows of a custom QuerySet
+    # (typeddjango/django-stubs#1049), so the rows' type is named here.
+    own = cast("list[WithAnnotations[Song, SongProgress]]", _OWN_SONGS(user))
+    stages = list(Stage.objects.all())
+    can_start_song = bool(_STARTING_COHORT(user))
+    waiting = _WAITING(user)
     return render(
         request,
         "songs/home.html",
@@ -236,7 +245,7 @@ _SHOWN_SONG: Statement[Song] = Statement(_shown_song)
 @login_required
 @require_safe
 def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = next(iter(_SHOWN_SONG(request.user, pk)), None)
+    song = _SHOWN_SONG.first(request.user, pk)
     if song is None:
         raise Http404("No such song.")
     context = {
@@ -309,13 +318,11 @@ def name_rules() -> dict[str, Any]:
     }
 
 
-def bounces_context(
-    user: User, record: StageRecord, form: BounceForm | None = None
-) -> dict[str, Any]:
-    """The stage's bounces and the upload form, for the stage page and its fragment."""
+def _stage_bounces(record_pk: int) -> BounceQuerySet:
     open_threads = Q(comments__parent__isnull=True, comments__resolved_at__isnull=True)
-    bounces = list(
-        record.bounces.annotate(
+    return (
+        Bounce.objects.filter(record_id=record_pk)
+        .annotate(
             open_comments=Count("comments", filter=open_threads, distinct=True),
             blocking_comments=Count(
                 "comments", filter=open_threads & Q(comments__blocking=True), distinct=True
@@ -325,6 +332,18 @@ def bounces_context(
         # The list shows the key-figure columns; the full reports stay in the database.
         .defer("report", "music")
     )
+
+
+_STAGE_BOUNCES: Statement[Bounce] = Statement(_stage_bounces)
+
+
+def bounces_context(
+    user: User, record: StageRecord, form: BounceForm | None = None
+) -> dict[str, Any]:
+    """The stage's bounces and the upload form, for the stage page and its fragment."""
+    bounces = _STAGE_BOUNCES(record.pk)
+    for bounce in bounces:
+        bounce.record = record
     # The list offers to analyse again only a version whose analysis failed, so only those
     # ask who may (none failed: no query).
     failed = [bounce.pk for bounce in bounces if bounce.analysis_state == AnalysisState.FAILED]
@@ -431,19 +450,27 @@ def _visible_bounce(user: User, pk: int) -> BounceQuerySet:
 
 
 _VISIBLE_BOUNCE: Statement[Bounce] = Statement(_visible_bounce)
+_VERSIONS: Statement[Bounce] = Statement(
+    lambda record_pk: (
+        Bounce.objects.filter(record_id=record_pk)
+        .order_by("version")
+        .only("pk", "version", "record")
+    )
+)
 
 
 def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
-    for bounce in _VISIBLE_BOUNCE(request.user, pk):
-        return bounce
-    raise Http404("No such bounce.")
+    bounce = _VISIBLE_BOUNCE.first(request.user, pk)
+    if bounce is None:
+        raise Http404("No such bounce.")
+    return bounce
 
 
 @login_required
 @require_safe
 def bounce_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     bounce = _get_bounce(request, pk)
-    versions = list(bounce.record.bounces.order_by("version").only("pk", "version", "record"))
+    versions = _VERSIONS(bounce.record_id)
     context = (
         display.analysis_context(bounce, request.user)
         | threads.bounce_threads(bounce, request.user)

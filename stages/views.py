@@ -19,13 +19,13 @@ from django.views.decorators.http import require_POST, require_safe
 from coaching import services as coaching_services
 from coaching import threads
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import ActionMark, StageDeadline, User
+from coaching.models import ActionMark, Review, StageDeadline, User
 from coaching.statements import Statement
 from songs.views import bounces_context
 from stages import services as stage_services
 from stages.balance import BALANCE_MAX, BALANCE_MIN
 from stages.forms import BalanceForm, JournalForm, TickForm
-from stages.models import StageRecord, StageRuleError, Status
+from stages.models import CoreAction, StageRecord, StageRuleError, Status
 
 
 def _get_record(
@@ -93,8 +93,7 @@ def _page_context(
     context.update(_checklist_context(record))
     context.update(bounces_context(request.user, record))
     context.update(threads.record_threads(record, request.user))
-    marks = Prefetch("marks", queryset=ActionMark.objects.select_related("action"))
-    context["reviews"] = list(record.reviews.select_related("coach").prefetch_related(marks))
+    context["reviews"] = _REVIEWS(record.pk)
     context.update(extra)
     return context
 
@@ -117,13 +116,27 @@ def _deadline(record: StageRecord, due: dt.date | None) -> dict[str, Any] | None
     }
 
 
+def _checklist(record_pk: int, stage_pk: int) -> QuerySet[CoreAction]:
+    ticked = StageRecord.completed_actions.through.objects.filter(
+        stagerecord_id=record_pk, coreaction_id=OuterRef("pk")
+    )
+    return CoreAction.objects.filter(stage_id=stage_pk).annotate(done=Exists(ticked))
+
+
+# Any: the stubs type a model's fields, not annotate()'s `done` (django-stubs#1049).
+_CHECKLIST: Statement[Any] = Statement(_checklist)
+_REVIEWS: Statement[Review] = Statement(
+    lambda record_pk: (
+        Review.objects.filter(record_id=record_pk)
+        .select_related("coach")
+        .prefetch_related(Prefetch("marks", queryset=ActionMark.objects.select_related("action")))
+    )
+)
+
+
 def _checklist_context(record: StageRecord) -> dict[str, Any]:
     """The stage's core actions, each with whether this record has it ticked (one query)."""
-    ticked = StageRecord.completed_actions.through.objects.filter(
-        stagerecord_id=record.pk, coreaction_id=OuterRef("pk")
-    )
-    actions = record.stage.core_actions.annotate(done=Exists(ticked))
-    checklist = [(action, action.done) for action in actions]
+    checklist = [(action, action.done) for action in _CHECKLIST(record.pk, record.stage_id)]
     return {"checklist": checklist, "done_count": sum(done for _, done in checklist)}
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from coaching import limits
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import Review, User
+from coaching.statements import Statement
 from songs import display
 from songs.analysis.units import size as format_size
 from songs.media import protected_file_response
@@ -304,8 +305,15 @@ def retrospective(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- The dossier ----------------------------------------------------------------------------
 
 
+_DOSSIER_SONG: Statement[Song] = Statement(
+    lambda user, pk: Song.objects.visible_to(user).with_release().filter(pk=pk)
+)
+
+
 def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
-    song = get_object_or_404(Song.objects.visible_to(request.user).with_release(), pk=pk)
+    song = _DOSSIER_SONG.first(request.user, pk)
+    if song is None:
+        raise Http404("No such song.")
     records = song.ordered_records()
     reviews = Review.objects.filter(record__song=song).select_related("coach")
     versions = dossiers.history(records)
