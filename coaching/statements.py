@@ -34,8 +34,11 @@ from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M")
 
-# Keys no row has (every table's keys are positive), one per argument and build.
-_STANDIN_BASE = -7_000_000_000
+# Stand-in numbers, one per argument and build. The ORM drops a comparison with a number
+# its column cannot hold (a PositiveSmallIntegerField holds 0 to 32767), so they sit inside
+# every integer column's range; a constant of the SQL that happened to equal one would not
+# equal the other build's, and the statement would refuse the queryset.
+_STANDIN_BASE = 32_000
 
 
 class StatementError(TypeError):
@@ -117,7 +120,9 @@ def _shape(value: Any) -> Hashable:
 def _standin(value: Any, position: int, build: int) -> Any:
     if isinstance(value, bool):
         return value
-    number = _STANDIN_BASE - 1000 * build - position
+    # Spaced unlike in the other build: a number the builder derives from one stand-in
+    # (a key plus one) cannot then pass for another argument's in both builds.
+    number = _STANDIN_BASE - 500 * build - (7, 11)[build] * position
     if isinstance(value, str):
         return f"\x1fstandin {number}"
     if isinstance(value, Model):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from coaching import voice
 from coaching.forms import CommentForm
 from coaching.models import Comment, Snippet, User
 from coaching.services import may_review
+from coaching.statements import Statement
 from songs.analysis import Status
 from songs.models import Bounce
 from songs.targets import audio_targets
@@ -42,7 +43,7 @@ def people_of(comments: list[Comment]) -> dict[int, Person]:
     return people
 
 
-def _threads(comments: Any, *, on_bounces: bool = True) -> list[Comment]:
+def _threads(comments: QuerySet[Comment], *, on_bounces: bool = True) -> QuerySet[Comment]:
     """Top-level comments with their replies, by moment; `on_bounces`: with the bounce
     each is on (a carried thread names its version)."""
     replies = Prefetch("replies", queryset=Comment.objects.select_related("author"))
@@ -50,20 +51,33 @@ def _threads(comments: Any, *, on_bounces: bool = True) -> list[Comment]:
     if on_bounces:
         # A thread shows its bounce's label, never its report.
         threads = threads.select_related("bounce").defer("bounce__report", "bounce__music")
-    return list(threads.prefetch_related(replies).order_by("at_s", "created_at"))
+    return threads.prefetch_related(replies).order_by("at_s", "created_at")
+
+
+def _bounce_threads(bounce_pk: int, record_pk: int, version: int) -> QuerySet[Comment]:
+    """Threads on the version, and the unresolved ones on the stage's earlier versions."""
+    carried_here = Q(
+        record_id=record_pk,
+        resolved_at__isnull=True,
+        bounce__version__lt=version,
+        bounce__hidden_at__isnull=True,  # a version set aside takes its threads along
+    )
+    # Both kinds in one query, in the same order; the caller splits them.
+    return _threads(Comment.objects.filter(Q(bounce_id=bounce_pk) | carried_here))
+
+
+_BOUNCE_THREADS: Statement[Comment] = Statement(_bounce_threads)
+_RECORD_THREADS: Statement[Comment] = Statement(
+    lambda record_pk: _threads(
+        Comment.objects.filter(record_id=record_pk, bounce__isnull=True), on_bounces=False
+    )
+)
 
 
 def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
     """Threads on this version, plus unresolved ones from earlier versions of the same
     stage, shown at the same moment so nothing a coach asked for gets lost."""
-    carried_here = Q(
-        record_id=bounce.record_id,
-        resolved_at__isnull=True,
-        bounce__version__lt=bounce.version,
-        bounce__hidden_at__isnull=True,  # a version set aside takes its threads along
-    )
-    # Both kinds in one query, in the same order; split here.
-    both = _threads(Comment.objects.filter(Q(bounce=bounce) | carried_here))
+    both = _BOUNCE_THREADS(bounce.pk, bounce.record_id, bounce.version)
     own = [comment for comment in both if comment.bounce_id == bounce.pk]
     carried = [comment for comment in both if comment.bounce_id != bounce.pk]
     people = people_of(own + carried)
@@ -84,9 +98,7 @@ def bounce_threads(bounce: Bounce, user: User) -> dict[str, Any]:
 def record_threads(record: StageRecord, user: User) -> dict[str, Any]:
     """Comments on the stage as a whole (not on a bounce)."""
     return {
-        "record_threads": _threads(
-            Comment.objects.filter(record=record, bounce__isnull=True), on_bounces=False
-        ),
+        "record_threads": _RECORD_THREADS(record.pk),
         "record_comment_form": CommentForm(),
         "may_block": _may_block(user, record),
     } | _openness(record)

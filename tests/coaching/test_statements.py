@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from coaching.models import StageDeadline, User
 from coaching.statements import Statement, StatementError
-from stages.models import Stage, StageRecord
+from stages.models import CoreAction, Stage, StageRecord
 from tests.base import BaseTestCase, make_song
 
 
@@ -110,3 +110,15 @@ class StatementTests(BaseTestCase):
     def test_it_refuses_arguments_it_cannot_stand_in_for(self) -> None:
         with self.assertRaises(StatementError):
             Statement(lambda song: StageRecord.objects.filter(song=song))(self.song)
+
+    def test_a_comparison_on_a_small_positive_column_keeps_its_place(self) -> None:
+        # The ORM drops a comparison with a number its column cannot hold (a stand-in
+        # below zero for a PositiveIntegerField): the stand-ins are numbers it can.
+        def earlier(record_pk: int, version: int) -> QuerySet[CoreAction]:
+            return CoreAction.objects.filter(stage__records=record_pk, position__lt=version)
+
+        statement: Statement[CoreAction] = Statement(earlier)
+        record = self.record("mixing")
+        for position in (0, 1, 3, 99):
+            with self.subTest(position=position):
+                self.assertEqual(statement(record.pk, position), list(earlier(record.pk, position)))
