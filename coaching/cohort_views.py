@@ -30,7 +30,7 @@ from coaching.forms import (
     SignUpForm,
 )
 from coaching.http import AuthenticatedHttpRequest
-from coaching.models import Activity, Cohort, Invite, Membership, Role
+from coaching.models import Activity, Cohort, Invite, Membership, Role, StageDeadline
 from coaching.statements import Statement
 from stages.models import Stage
 
@@ -83,6 +83,25 @@ def cohort_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 MEMBERS_PER_PAGE = 50
 
 
+# The cohort page's lists, on every visit.
+_COACHES: Statement[Membership] = Statement(
+    lambda cohort_pk: (
+        Membership.objects.filter(cohort_id=cohort_pk, role=Role.COACH)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
+    )
+)
+_DEADLINES: Statement[StageDeadline] = Statement(
+    lambda cohort_pk: StageDeadline.objects.filter(cohort_id=cohort_pk).select_related("stage")
+)
+_ACTIVITY: Statement[Activity] = Statement(
+    lambda cohort_pk: Activity.objects.filter(cohort_id=cohort_pk).select_related("actor")[:30]
+)
+_MOVE_TARGETS: Statement[Cohort] = Statement(
+    lambda cohort_pk: Cohort.objects.active().exclude(pk=cohort_pk).order_by("name")
+)
+
+
 @login_required
 @require_safe
 def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
@@ -114,18 +133,14 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "student_page": page,
             "student_count": student_count,
             "q": query,
-            "coaches": list(
-                cohort.memberships.filter(role=Role.COACH).select_related("user").order_by(*by_name)
-            ),
+            "coaches": _COACHES(cohort.pk),
             "invites": list(cohort.invites.select_related("created_by")) if manages else [],
-            "deadlines": list(cohort.deadlines.select_related("stage")),
-            "activity": _activity_items(
-                list(Activity.objects.filter(cohort=cohort).select_related("actor")[:30])
-            ),
+            "deadlines": _DEADLINES(cohort.pk),
+            "activity": _activity_items(_ACTIVITY(cohort.pk)),
             "can_change": cohort.editable_by(request.user),
             "invite_form": InviteForm(),
             "coach_form": CoachForm(),
-            "move_targets": list(Cohort.objects.active().exclude(pk=cohort.pk).order_by("name")),
+            "move_targets": _MOVE_TARGETS(cohort.pk),
             "site_url": settings.SITE_URL,
         },
     )
