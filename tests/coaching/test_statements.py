@@ -38,7 +38,7 @@ class StatementTests(BaseTestCase):
         self.carols = make_song(self.carol, self.cohort, title="Carol's")
         self.daves = make_song(self.dave, self.other_cohort, title="Dave's")
 
-    def test_it_gives_everyone_the_rows_the_queryset_gives_them(self) -> None:
+    def test_a_statement_gives_everyone_the_rows_the_queryset_gives_them(self) -> None:
         statement: Statement[StageRecord] = Statement(timeline)
         for user in (self.alice, self.bob, self.carol, self.dave, self.erin, self.frank):
             for song in (self.song, self.carols, self.daves):
@@ -54,7 +54,7 @@ class StatementTests(BaseTestCase):
         self.assertEqual(len(statement(self.erin, self.daves.pk)), 7)
         self.assertEqual(statement(self.dave, self.song.pk), [])
 
-    def test_it_builds_its_queryset_only_when_it_meets_a_new_shape(self) -> None:
+    def test_the_queryset_is_built_only_for_a_new_shape(self) -> None:
         builds = []
 
         def counted(user: User, song_pk: int) -> QuerySet[StageRecord]:
@@ -93,21 +93,21 @@ class StatementTests(BaseTestCase):
         self.complete(self.record("production"))
         self.assertEqual(dict(statement(self.song.pk)), {"submitted": 1, "not_started": 6})
 
-    def test_it_refuses_a_queryset_whose_sql_holds_more_than_its_arguments(self) -> None:
+    def test_a_queryset_whose_sql_holds_more_than_its_arguments_is_refused(self) -> None:
         def changing(song_pk: int) -> QuerySet[StageRecord]:
             return StageRecord.objects.filter(song_id=song_pk, song__created_at__lt=timezone.now())
 
         with self.assertRaisesMessage(StatementError, "depends on more than the arguments"):
             Statement(changing)(self.song.pk)
 
-    def test_it_refuses_an_argument_the_sql_never_uses(self) -> None:
+    def test_an_argument_the_sql_never_uses_is_refused(self) -> None:
         def forgetful(song_pk: int, stage: str) -> QuerySet[StageRecord]:
             return StageRecord.objects.filter(song_id=song_pk)
 
         with self.assertRaisesMessage(StatementError, "do not reach the SQL"):
             Statement(forgetful)(self.song.pk, "mixing")
 
-    def test_it_refuses_arguments_it_cannot_stand_in_for(self) -> None:
+    def test_arguments_without_a_stand_in_are_refused(self) -> None:
         with self.assertRaises(StatementError):
             Statement(lambda song: StageRecord.objects.filter(song=song))(self.song)
 
