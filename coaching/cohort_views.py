@@ -32,7 +32,7 @@ from coaching.forms import (
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import Activity, Cohort, Invite, Membership, Role, StageDeadline
 from coaching.statements import Statement
-from stages.models import Stage
+from stages.models import catalogue
 
 
 def _managed(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
@@ -178,7 +178,7 @@ def _activity_items(items: list[Activity]) -> list[Activity]:
 def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _managed(request, pk)
     cohort.ensure_open()
-    stages = list(Stage.objects.all())
+    stages = catalogue()
     current = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
     # The form edits a copy, so a rejected name does not show up in the page's heading.
     form = CohortForm(request.POST or None, instance=copy.copy(cohort), prefix="cohort")

@@ -43,7 +43,7 @@ from django.urls import reverse
 
 from coaching.models import Cohort, Membership, Review, Role, User, Verdict
 from songs.models import AnalysisState, Bounce, Song
-from stages.models import Stage, StageRecord, Status
+from stages.models import Stage, StageRecord, Status, catalogue
 
 LATE = "late"
 CELL_STATES = [s.value for s in Status] + [LATE]
@@ -326,7 +326,7 @@ def progress(
     the whole cohort (the counts are the whole filtered cohort's); only the page's
     students are read, with their songs, and only their cells are built. A fixed number
     of queries however many students."""
-    stages = list(Stage.objects.all())
+    stages = catalogue()
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
     # Per stage, in the catalogue's order: whether its date has passed.
     past_due = [bool((due := deadlines.get(s.pk)) and due < today) for s in stages]
@@ -455,7 +455,7 @@ def _owner_name() -> Expression:
 def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analytics:
     """The cohort's figures, aggregated by the database: a handful of rows per stage come
     back, however many records the cohort has."""
-    stages = list(Stage.objects.all())
+    stages = catalogue()
     figures = {stage.pk: StageFigures(stage) for stage in stages}
     cutoff = now - dt.timedelta(days=inactive_days)
     # The days each approval took, per stage (the database works them out).
@@ -605,7 +605,7 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
     The records stream from one query in the students' order (a server-side cursor where
     the database has one, read in chunks), so memory does not grow with the cohort: only
     the list of students is held, to give those without a song their rows."""
-    stages = list(Stage.objects.all())
+    stages = catalogue()
     names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
     deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
     students = _student_rows(cohort)

@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 
 from coaching.models import User
 from songs import charts
-from stages.models import Stage, StageRecord
+from stages.models import Stage, StageRecord, catalogue
 
 WIDTH = 640
 PAD_X = 40
@@ -60,7 +60,7 @@ class StageTendency:
 
 def tendencies(student: User, *, reader: User) -> list[StageTendency]:
     """Each stage's placements of `student`, with sentences worded for `reader`."""
-    stages = {stage.pk: StageTendency(stage) for stage in Stage.objects.all()}
+    stages = {stage.pk: StageTendency(stage) for stage in catalogue()}
     urls = _RecordUrls()
     # One query, plain rows: each record of the student's songs that was reviewed or is
     # placed, with its reviews (a row per review; one without, for a record not reviewed).

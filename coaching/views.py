@@ -28,7 +28,7 @@ from songs.display import analysis_context
 from songs.media import protected_file_response
 from songs.models import Bounce
 from songs.uploads import SizeLimitUploadHandler
-from stages.models import Stage, StageRecord
+from stages.models import Stage, StageRecord, catalogue
 
 QUEUE_PAGE_SIZE = 50
 COMMENTS_CHANGED = "comments-changed"
@@ -116,7 +116,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     ]
     chosen = _queue_filters(request)
     waiting = services.with_due_dates(services.review_queue(coach=user, filters=chosen))
-    stages = list(Stage.objects.all())
+    stages = catalogue()
     page, late_count = _queue_page(waiting, request.GET.get("page"), stages=stages, cohorts=cohorts)
     return render(
         request,

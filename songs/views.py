@@ -30,7 +30,7 @@ from songs.models import AnalysisState, Bounce, BounceQuerySet, Song, SongProgre
 from songs.references.views import references_context
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
-from stages.models import Stage, StageRecord, StageRuleError, Status
+from stages.models import Stage, StageRecord, StageRuleError, Status, catalogue
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -190,7 +190,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     # django-stubs drops annotate()'s fields from the rows of a custom QuerySet
     # (typeddjango/django-stubs#1049), so the rows' type is named here.
     own = cast("list[WithAnnotations[Song, SongProgress]]", _OWN_SONGS(user))
-    stages = list(Stage.objects.all())
+    stages = catalogue()
     can_start_song = bool(_STARTING_COHORT(user))
     waiting = _WAITING(user)
     return render(
@@ -240,6 +240,9 @@ def _shown_song(user: User, pk: int) -> SongQuerySet:
 
 
 _SHOWN_SONG: Statement[Song] = Statement(_shown_song)
+_SONG_ACTIVITY: Statement[Activity] = Statement(
+    lambda song_pk: Activity.objects.filter(song_id=song_pk).select_related("actor")[:20]
+)
 
 
 @login_required
@@ -253,9 +256,8 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "records": song.ordered_records(),
         "current": song.current_record(),
         "is_owner": song.owner_id == request.user.pk,
-        "can_start_song": song.owner_id == request.user.pk
-        and request.user.student_cohorts().active().exists(),
-        "activity": list(Activity.objects.filter(song=song).select_related("actor")[:20]),
+        "can_start_song": song.owner_id == request.user.pk and bool(_STARTING_COHORT(request.user)),
+        "activity": _SONG_ACTIVITY(song.pk),
     }
     context |= release_context(song, request.user) | references_context(song, request.user)
     return render(request, "songs/detail.html", context)

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from coaching.models import Cohort, User, work_visible_to
+from coaching.statements import Statement
 from stages.balance import BALANCE_MAX, BALANCE_MIN
 
 JOURNAL_MAX_CHARS = 20_000
@@ -40,6 +41,14 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
+
+
+_CATALOGUE: Statement[Stage] = Statement(lambda: Stage.objects.all())
+
+
+def catalogue() -> list[Stage]:
+    """The seven stages in course order: every board, matrix and queue lays out by them."""
+    return _CATALOGUE()
 
 
 class CoreAction(models.Model):

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from coaching.statements import Statement
 from songs import analysis
 from songs.analysis.formats import AudioFormat
 
@@ -18,7 +19,7 @@ class DeliveryProfileQuerySet(models.QuerySet["DeliveryProfile"]):
         Falls back to the same CD-quality profile, unsaved, if the data is missing (a
         flushed test database, say), so readiness never fails for want of a row.
         """
-        profile = self.filter(is_default=True).first()
+        profile = _DEFAULT_PROFILE.first()
         return profile or DeliveryProfile(**CD_QUALITY)
 
 
@@ -81,6 +82,11 @@ class DeliveryProfile(models.Model):
         )
 
 
+# What .first() asked (in the model's ordering), built once: readiness reads it on every
+# song page and dossier.
+_DEFAULT_PROFILE: Statement[DeliveryProfile] = Statement(
+    lambda: DeliveryProfile.objects.filter(is_default=True).order_by("position", "name")[:1]
+)
 _ENGINE_DEFAULT = analysis.Delivery()
 CD_QUALITY: dict[str, Any] = {
     "name": _ENGINE_DEFAULT.profile,

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from coaching import limits
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import User
+from coaching.statements import Statement
 from songs import charts, display
 from songs.analysis.formats import ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
@@ -68,10 +69,19 @@ def latest_bounces(song: Song) -> list[Bounce]:
     return list(latest.values())
 
 
+_REFERENCES: Statement[ReferenceTrack] = Statement(
+    lambda song_pk: (
+        ReferenceTrack.objects.filter(song_id=song_pk).defer("report").order_by("created_at", "pk")
+    )
+)
+
+
 def references_context(song: Song, user: User, form: ReferenceForm | None = None) -> dict[str, Any]:
     """The card's references, what each compares with, and the form to attach another."""
     limit = settings.BOUNCE_MAX_UPLOAD_BYTES
-    references = list(song.references.defer("report").order_by("created_at", "pk"))
+    references = _REFERENCES(song.pk)
+    for reference in references:
+        reference.song = song
     return {
         "song": song,
         "references": references,

@@ -107,8 +107,17 @@ def summary(prefix: Path) -> dict:
             for r in rows
             if r["Name"] != "Aggregated"
         },
-        "failure_kinds": {f["Error"]: int(f["Occurrences"]) for f in failures},
+        "failure_kinds": _kinds(failures),
     }
+
+
+def _kinds(failures: list[dict[str, str]]) -> dict[str, int]:
+    """Each kind of failure and how often it happened, over every page (locust writes a
+    row per page and kind: three pages' 503s are three rows of one kind)."""
+    kinds: dict[str, int] = {}
+    for failure in failures:
+        kinds[failure["Error"]] = kinds.get(failure["Error"], 0) + int(failure["Occurrences"])
+    return kinds
 
 
 def lost_writes(env: dict[str, str], accepted: Path) -> dict:
