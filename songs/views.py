@@ -133,17 +133,23 @@ def _board(
     return board
 
 
+# Where every coached song stands, a few values each. The fields are named apart: the
+# stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
+_PLACE_FIELDS = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at", "cohort_id")
+_COACHED_PLACES: Statement[tuple[Any, ...]] = Statement(
+    lambda user: Song.objects.coached_by(user).with_progress().values_list(*_PLACE_FIELDS)
+)
+
+
 def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     """The songs of the cohorts `user` coaches, each column and shelf cut to its
     COACHED_CARDS most recent: a coach of 2,000 students gets a board, not a wall of
     cards. Two queries whatever the cohort's size: where every song stands (a few values
     each), then the shown songs in full."""
     songs = Song.objects.coached_by(user).with_progress()
-    # The stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
-    fields = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at", "cohort_id")
     newest: dict[int | str, list[tuple[Any, int]]] = {}
     cohorts: set[int] = set()
-    for pk, stage_id, released_at, archived_at, updated_at, cohort_id in songs.values_list(*fields):
+    for pk, stage_id, released_at, archived_at, updated_at, cohort_id in _COACHED_PLACES(user):
         place = _place(stages, stage_id, released_at, archived_at)
         newest.setdefault(place, []).append((released_at or archived_at or updated_at, pk))
         cohorts.add(cohort_id)

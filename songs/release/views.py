@@ -308,6 +308,9 @@ def retrospective(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 _DOSSIER_SONG: Statement[Song] = Statement(
     lambda user, pk: Song.objects.visible_to(user).with_release().filter(pk=pk)
 )
+_DOSSIER_REVIEWS: Statement[Review] = Statement(
+    lambda song_pk: Review.objects.filter(record__song_id=song_pk).select_related("coach")
+)
 
 
 def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
@@ -315,7 +318,7 @@ def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
     if song is None:
         raise Http404("No such song.")
     records = song.ordered_records()
-    reviews = Review.objects.filter(record__song=song).select_related("coach")
+    reviews = _DOSSIER_REVIEWS(song.pk)
     versions = dossiers.history(records)
     readiness = readiness_of(song)
     stages = dossiers.journey(records, reviews)
