@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from coaching.models import Cohort, User, work_visible_to
+from coaching.statements import Statement
 from songs import analysis
 from songs.analysis import Check, MusicContext, MusicReport, Report, Targets
 from songs.analysis.checks import needs_delivery
@@ -315,8 +316,10 @@ class Bounce(ClaimedWork):
         checks and the bounce page's charts set this bounce beside. Looked up once per
         bounce object, as its judgement is kept (`judge`), so the two cannot disagree."""
         if "_heard_reference" not in self.__dict__:
-            references = self.record.song.references.filter(music_state=MusicState.DONE)
-            self.__dict__["_heard_reference"] = references.order_by("created_at").first()
+            first = _HEARD_REFERENCE.first(self.record.song_id)
+            if first is not None:
+                first.song = self.record.song
+            self.__dict__["_heard_reference"] = first
         reference: ReferenceTrack | None = self.__dict__["_heard_reference"]
         return reference
 
@@ -491,3 +494,13 @@ class Bounce(ClaimedWork):
     @property
     def download_name(self) -> str:
         return self.original_name or f"{self.label}.{AudioFormat(self.audio_format).extension}"
+
+
+def _heard_reference(song_pk: int) -> models.QuerySet[ReferenceTrack]:
+    from songs.models.reference import ReferenceTrack  # it imports this module
+
+    done = ReferenceTrack.objects.filter(song_id=song_pk, music_state=MusicState.DONE)
+    return done.order_by("created_at")[:1]
+
+
+_HEARD_REFERENCE: Statement[ReferenceTrack] = Statement(_heard_reference)
