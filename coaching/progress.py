@@ -41,7 +41,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, Greatest, NullIf, RowNumber, Trim
 from django.urls import reverse
 
-from coaching.models import Cohort, Membership, Review, Role, User, Verdict
+from coaching.models import Cohort, Membership, Review, Role, StageDeadline, User, Verdict
+from coaching.statements import Statement
 from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status, catalogue
 
@@ -131,6 +132,18 @@ def _record_url_maker(stages: list[Stage]) -> Callable[[int, int], str]:
 
 # What a student without a song iterates over: one row, with no song.
 _NO_SONG = (None,)
+
+
+_SCHEDULE: Statement[tuple[int, dt.date]] = Statement(
+    lambda cohort_pk: StageDeadline.objects.filter(cohort_id=cohort_pk).values_list(
+        "stage_id", "due_on"
+    )
+)
+
+
+def _schedule(cohort_pk: int) -> dict[int, dt.date]:
+    """The cohort's date for each stage that has one, by stage key."""
+    return dict(_SCHEDULE(cohort_pk))
 
 
 def _with_songs(cohort: Cohort, stages: list[Stage], students: list[MatrixStudent]) -> None:
@@ -327,7 +340,7 @@ def progress(
     students are read, with their songs, and only their cells are built. A fixed number
     of queries however many students."""
     stages = catalogue()
-    deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
+    deadlines = _schedule(cohort.pk)
     # Per stage, in the catalogue's order: whether its date has passed.
     past_due = [bool((due := deadlines.get(s.pk)) and due < today) for s in stages]
     cutoff = now - dt.timedelta(days=inactive_days)
@@ -607,7 +620,7 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
     the list of students is held, to give those without a song their rows."""
     stages = catalogue()
     names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
-    deadlines = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
+    deadlines = _schedule(cohort.pk)
     students = _student_rows(cohort)
     latest = Bounce.objects.filter(
         record=OuterRef("pk"), analysis_state=AnalysisState.DONE
