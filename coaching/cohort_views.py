@@ -97,14 +97,6 @@ _DEADLINES: Statement[StageDeadline] = Statement(
 _ACTIVITY: Statement[Activity] = Statement(
     lambda cohort_pk: Activity.objects.filter(cohort_id=cohort_pk).select_related("actor")[:30]
 )
-_STUDENT_COUNT: Statement[int] = Statement(  # one row, the count (none for no students)
-    lambda cohort_pk: (
-        Membership.objects.filter(cohort_id=cohort_pk, role=Role.STUDENT)
-        .values("cohort_id")
-        .annotate(n=Count("pk"))
-        .values_list("n", flat=True)
-    )
-)
 _MOVE_TARGETS: Statement[Cohort] = Statement(
     lambda cohort_pk: Cohort.objects.active().exclude(pk=cohort_pk).order_by("name")
 )
@@ -116,7 +108,7 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _overseen(request, pk)
     by_name = ("user__first_name", "user__last_name", "user__username", "user_id")
     students = cohort.memberships.filter(role=Role.STUDENT).select_related("user")
-    student_count = sum(_STUDENT_COUNT(cohort.pk))
+    student_count = progress.student_count(cohort.pk)
     query = request.GET.get("q", "").strip()[:100]
     for word in query.split():
         students = students.filter(

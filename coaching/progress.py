@@ -288,27 +288,72 @@ def _students(
     return filtered, students
 
 
-def _counts(
-    cohort: Cohort, students: QuerySet[Membership], stages: list[Stage], past_due: list[bool]
-) -> list[dict[str, int]]:
-    """Per stage, the shown students' songs in each state, counted by the database. A
-    song without a record for a stage counts as not started there; past a stage's date
-    every song not approved there counts as late."""
+def _shown_songs(cohort_pk: int, students: QuerySet[Membership]) -> QuerySet[Song]:
+    """The cohort's songs of the shown students."""
     # Each song's student looked up through the index on cohort and user, in a subquery
     # of one row the database cannot turn into a join: a join it may plan (without
     # statistics, say) as a scan of the cohort's students once per song.
     student = students.order_by().filter(user_id=OuterRef("owner_id")).values("pk")[:1]
-    songs = Song.objects.filter(cohort=cohort).alias(student=Subquery(student))
-    songs = songs.filter(student__isnull=False)
-    counted: dict[tuple[int, str], int] = {
-        (stage_pk, status): n
-        for stage_pk, status, n in StageRecord.objects.filter(song__in=songs)
+    songs = Song.objects.filter(cohort_id=cohort_pk).alias(student=Subquery(student))
+    return songs.filter(student__isnull=False)
+
+
+def _state_counts(cohort_pk: int, students: QuerySet[Membership]) -> QuerySet[Any]:
+    """(stage key, status, records) for the shown students' songs."""
+    return (
+        StageRecord.objects.filter(song__in=_shown_songs(cohort_pk, students))
         .order_by()
         .values("stage_id", "status")
         .annotate(n=Count("pk"))
         .values_list("stage_id", "status", "n")
-    }
-    song_count = songs.count()
+    )
+
+
+def _song_count(cohort_pk: int, students: QuerySet[Membership]) -> QuerySet[Any]:
+    """One row, the number of the shown students' songs (none when there are none)."""
+    songs = _shown_songs(cohort_pk, students).order_by()
+    return songs.values("cohort_id").annotate(n=Count("pk")).values_list("n", flat=True)
+
+
+def _everyone(cohort_pk: int) -> QuerySet[Membership]:
+    """The cohort's students, all of them: what the matrix shows unless filtered."""
+    return Membership.objects.filter(cohort_id=cohort_pk, role=Role.STUDENT)
+
+
+def student_count(cohort_pk: int) -> int:
+    """How many students the cohort has."""
+    return sum(_STUDENT_COUNT(cohort_pk))
+
+
+# The unfiltered matrix's questions, the ones asked on most visits, built once.
+_STUDENT_COUNT: Statement[int] = Statement(
+    lambda cohort_pk: (
+        _everyone(cohort_pk).values("cohort_id").annotate(n=Count("pk")).values_list("n", flat=True)
+    )
+)
+_EVERYONES_STATES: Statement[tuple[int, str, int]] = Statement(
+    lambda cohort_pk: _state_counts(cohort_pk, _everyone(cohort_pk))
+)
+_EVERYONES_SONGS: Statement[int] = Statement(
+    lambda cohort_pk: _song_count(cohort_pk, _everyone(cohort_pk))
+)
+
+
+def _counts(
+    cohort: Cohort,
+    students: QuerySet[Membership] | None,
+    stages: list[Stage],
+    past_due: list[bool],
+) -> list[dict[str, int]]:
+    """Per stage, the shown students' songs in each state, counted by the database (every
+    student's when `students` is None). A song without a record for a stage counts as not
+    started there; past a stage's date every song not approved there counts as late."""
+    if students is None:
+        rows, song_count = _EVERYONES_STATES(cohort.pk), sum(_EVERYONES_SONGS(cohort.pk))
+    else:
+        rows = list(_state_counts(cohort.pk, students))
+        song_count = sum(_song_count(cohort.pk, students))
+    counted: dict[tuple[int, str], int] = {(stage_pk, status): n for stage_pk, status, n in rows}
     counts = []
     for stage, late in zip(stages, past_due, strict=True):
         here = {status.value: counted.get((stage.pk, status), 0) for status in Status}
@@ -359,7 +404,9 @@ def progress(
         ),
         per_page,
     )
-    paginator.count = shown.count()  # without the sort's expressions
+    everyone = not (query or only)
+    # Without the sort's expressions.
+    paginator.count = student_count(cohort.pk) if everyone else shown.count()
     found = paginator.get_page(page)
     students = [MatrixStudent(*values) for values in found]
     _with_songs(cohort, stages, students)
@@ -411,11 +458,9 @@ def progress(
     return Matrix(
         stages,
         rows,
-        _counts(cohort, shown, stages, past_due),
+        _counts(cohort, None if everyone else shown, stages, past_due),
         inactive_days,
-        paginator.count
-        if not (query or only)
-        else Membership.objects.filter(cohort=cohort, role=Role.STUDENT).count(),
+        paginator.count if everyone else student_count(cohort.pk),
         paginator.count,
         this_page,
     )

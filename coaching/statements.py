@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -64,7 +64,9 @@ class Statement(Generic[M]):
         self._lock = threading.Lock()
 
     def __call__(self, *values: Any) -> list[M]:
-        shape = tuple(_shape(value) for value in values)
+        # The SQL is the database's dialect: a process that switched databases (the test
+        # runner's settings, say) builds again.
+        shape = (connection.vendor, *(_shape(value) for value in values))
         prepared = self._prepared.get(shape)
         if prepared is None:
             with self._lock:
