@@ -510,18 +510,15 @@ def _owner_name() -> Expression:
     )
 
 
-def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analytics:
-    """The cohort's figures, aggregated by the database: a handful of rows per stage come
-    back, however many records the cohort has."""
-    stages = catalogue()
-    figures = {stage.pk: StageFigures(stage) for stage in stages}
-    cutoff = now - dt.timedelta(days=inactive_days)
+def _approval_days(cohort_pk: int) -> QuerySet[Any]:
+    """(stage key, days, student, position, approvals) of the approvals analytics reads:
+    per stage, the middle one or two of the durations in order and the slowest."""
     # The days each approval took, per stage (the database works them out).
     # The status is read in the expression rather than filtered on: filtered, the
     # database can pick the index on status and read every approved record of every
     # cohort once per song.
     approvals = (
-        StageRecord.objects.filter(song__cohort=cohort)
+        StageRecord.objects.filter(song__cohort_id=cohort_pk)
         .annotate(
             days=Case(When(status=Status.APPROVED, then=DaysBetween("started_at", "approved_at")))
         )
@@ -532,8 +529,7 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
     # name that sorts last: the middle row (or the two middle ones) gives the median, the
     # last row the slowest.
     by_stage = [F("stage_id")]
-    middle: dict[int, list[float]] = defaultdict(list)
-    for stage_pk, days, name, position, total in (
+    return (
         approvals.annotate(
             name=_owner_name(),
             position=Window(
@@ -555,7 +551,38 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
         )
         .filter(wanted=True)
         .values_list("stage_id", "days", "name", "position", "total")
-    ):
+    )
+
+
+# Analytics' questions that hang on the cohort alone, built once.
+_APPROVAL_DAYS: Statement[tuple[int, float, str, int, int]] = Statement(_approval_days)
+_SENT_BACK: Statement[tuple[int, int]] = Statement(
+    # Every send-back counts, not only the stages still sent back now.
+    lambda cohort_pk: (
+        Review.objects.filter(record__song__cohort_id=cohort_pk, verdict=Verdict.CHANGES_REQUESTED)
+        .order_by()
+        .values("record__stage_id")
+        .annotate(n=Count("pk"))
+        .values_list("record__stage_id", "n")
+    )
+)
+_TURNAROUNDS: Statement[tuple[Any, ...]] = Statement(
+    lambda cohort_pk: Review.objects.filter(
+        record__song__cohort_id=cohort_pk, submitted_at__isnull=False
+    ).values_list(
+        "created_at", "submitted_at", "coach__first_name", "coach__last_name", "coach__username"
+    )
+)
+
+
+def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analytics:
+    """The cohort's figures, aggregated by the database: a handful of rows per stage come
+    back, however many records the cohort has."""
+    stages = catalogue()
+    figures = {stage.pk: StageFigures(stage) for stage in stages}
+    cutoff = now - dt.timedelta(days=inactive_days)
+    middle: dict[int, list[float]] = defaultdict(list)
+    for stage_pk, days, name, position, total in _APPROVAL_DAYS(cohort.pk):
         figures[stage_pk].approved = total
         if 0 <= position * 2 - total <= 2:
             middle[stage_pk].append(days)
@@ -579,23 +606,12 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
         figures[stage_pk].here_now = here
         figures[stage_pk].inactive_here = stale
 
-    # Every send-back counts, not only the stages still sent back now.
-    for stage_pk, sent_back in (
-        Review.objects.filter(record__song__cohort=cohort, verdict=Verdict.CHANGES_REQUESTED)
-        .order_by()
-        .values("record__stage_id")
-        .annotate(n=Count("pk"))
-        .values_list("record__stage_id", "n")
-    ):
+    for stage_pk, sent_back in _SENT_BACK(cohort.pk):
         figures[stage_pk].changes_requested = sent_back
 
     turnarounds: list[float] = []
     per_coach: dict[str, list[float]] = defaultdict(list)
-    for created, submitted, first, last, username in Review.objects.filter(
-        record__song__cohort=cohort, submitted_at__isnull=False
-    ).values_list(
-        "created_at", "submitted_at", "coach__first_name", "coach__last_name", "coach__username"
-    ):
+    for created, submitted, first, last, username in _TURNAROUNDS(cohort.pk):
         assert submitted is not None  # the query keeps only submitted reviews
         hours = (created - submitted).total_seconds() / 3600
         turnarounds.append(hours)
