@@ -7,7 +7,7 @@ import datetime as dt
 from coaching.models import Activity, Cohort, Membership, Role, StageDeadline
 from songs.models import Song
 from stages.models import Stage
-from tests.base import BaseTestCase, make_song, make_user
+from tests.base import BaseTestCase, add_students, make_song, make_user
 
 
 class CohortPageTests(BaseTestCase):
@@ -303,3 +303,29 @@ class DatePickerTests(BaseTestCase):
         self.client.force_login(self.alice)
         response = self.client.get("/no/such/page/")
         self.assertContains(response, "There is nothing here", status_code=404)
+
+
+class CohortStudentPagesTests(BaseTestCase):
+    """The cohort page lists its students fifty a page, by name."""
+
+    def names_on(self, url: str) -> list[str]:
+        page = self.client.get(url)
+        self.assertEqual(page.status_code, 200)
+        return [member.user.username for member in page.context["students"]]
+
+    def test_every_student_is_on_exactly_one_page_in_name_order(self) -> None:
+        add_students(self.cohort.pk, 57, "pager")  # with alice and carol: 59
+        self.client.force_login(self.bob)
+        url = f"/cohorts/{self.cohort.pk}/"
+        first, second = self.names_on(url), self.names_on(url + "?page=2")
+        self.assertEqual((len(first), len(second)), (50, 9))
+        students = Membership.objects.filter(cohort=self.cohort, role=Role.STUDENT)
+        expected = list(
+            students.order_by(
+                "user__first_name", "user__last_name", "user__username", "user_id"
+            ).values_list("user__username", flat=True)
+        )
+        self.assertEqual(first + second, expected)
+        self.assertEqual(self.names_on(url + "?page=9"), second)  # past the end: the last
+        # A search pages the same way over what it finds.
+        self.assertEqual(self.names_on(url + "?q=pager&page=2"), expected[-7:])
