@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from statistics import mean
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.text import Truncator
 
 from coaching.models import User
+from coaching.statements import Statement
 from songs import charts
 from stages.models import Stage, StageRecord, catalogue
 
@@ -58,13 +60,10 @@ class StageTendency:
     scale_right: float = SCALE.end
 
 
-def tendencies(student: User, *, reader: User) -> list[StageTendency]:
-    """Each stage's placements of `student`, with sentences worded for `reader`."""
-    stages = {stage.pk: StageTendency(stage) for stage in catalogue()}
-    urls = _RecordUrls()
-    # One query, plain rows: each record of the student's songs that was reviewed or is
-    # placed, with its reviews (a row per review; one without, for a record not reviewed).
-    rows = (
+def _placements(student: User) -> QuerySet[Any]:
+    """One query, plain rows: each record of the student's songs that was reviewed or is
+    placed, with its reviews (a row per review; one without, for a record not reviewed)."""
+    return (
         StageRecord.objects.filter(song__owner=student)
         .filter(Q(reviews__isnull=False) | Q(self_balance__isnull=False))
         .order_by("song__created_at", "reviews__round")
@@ -82,6 +81,16 @@ def tendencies(student: User, *, reader: User) -> list[StageTendency]:
             "stage__slug",
         )
     )
+
+
+_PLACEMENTS: Statement[tuple[Any, ...]] = Statement(_placements)
+
+
+def tendencies(student: User, *, reader: User) -> list[StageTendency]:
+    """Each stage's placements of `student`, with sentences worded for `reader`."""
+    stages = {stage.pk: StageTendency(stage) for stage in catalogue()}
+    urls = _RecordUrls()
+    rows = _PLACEMENTS(student)
     reviewed_rounds = set()
     placed = {}
     for (

@@ -22,6 +22,7 @@ from coaching import limits, services, threads, voice
 from coaching.forms import CommentForm, ReviewForm, SnippetForm
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import ActionMark, Cohort, Comment, Mark, Role, Snippet, User
+from coaching.statements import Statement
 from coaching.tendencies import tendencies
 from songs.analysis import CHECK_IDS
 from songs.display import analysis_context
@@ -453,10 +454,17 @@ def read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- Balance tendencies ---------------------------------------------------------------------
 
 
+_VIEWABLE_STUDENT: Statement[User] = Statement(
+    lambda viewer, pk: User.objects.viewable_students(viewer).filter(pk=pk)
+)
+
+
 @login_required
 @require_safe
 def student_tendencies(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    student = get_object_or_404(User.objects.viewable_students(request.user), pk=pk)
+    student = _VIEWABLE_STUDENT.first(request.user, pk)
+    if student is None:
+        raise Http404("No such student.")
     return render(
         request,
         "coaching/tendencies.html",
