@@ -45,10 +45,7 @@ _OVERSEEN: Statement[Cohort] = Statement(
 
 
 def _overseen(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
-    cohort = _OVERSEEN.first(request.user, pk)
-    if cohort is None:
-        raise Http404("No such cohort.")
-    return cohort
+    return _OVERSEEN.get_or_404(request.user, pk)
 
 
 # --- Cohorts --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, connections
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
+from django.http import Http404
 
 M = TypeVar("M")
 
@@ -79,9 +80,17 @@ class Statement(Generic[M]):
         return list(_bound(prepared, params))
 
     def first(self, *values: Any) -> M | None:
-        """The first row, or None: for a lookup by key (`get_object_or_404`'s job)."""
+        """The first row, or None."""
         rows = self(*values)
         return rows[0] if rows else None
+
+    def get_or_404(self, *values: Any) -> M:
+        """The first row, or Http404: get_object_or_404 for a lookup by key, so anything
+        the user may not see answers as anything that does not exist."""
+        row = self.first(*values)
+        if row is None:
+            raise Http404("No such object, or not one you may see.")
+        return row
 
     def _prepare(self, values: tuple[Any, ...]) -> _Prepared:
         first, second = (

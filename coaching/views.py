@@ -462,9 +462,7 @@ _VIEWABLE_STUDENT: Statement[User] = Statement(
 @login_required
 @require_safe
 def student_tendencies(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    student = _VIEWABLE_STUDENT.first(request.user, pk)
-    if student is None:
-        raise Http404("No such student.")
+    student = _VIEWABLE_STUDENT.get_or_404(request.user, pk)
     return render(
         request,
         "coaching/tendencies.html",

@@ -254,9 +254,7 @@ _SONG_ACTIVITY: Statement[Activity] = Statement(
 @login_required
 @require_safe
 def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = _SHOWN_SONG.first(request.user, pk)
-    if song is None:
-        raise Http404("No such song.")
+    song = _SHOWN_SONG.get_or_404(request.user, pk)
     context = {
         "song": song,
         "records": song.ordered_records(),
@@ -468,10 +466,7 @@ _VERSIONS: Statement[Bounce] = Statement(
 
 
 def _get_bounce(request: AuthenticatedHttpRequest, pk: int) -> Bounce:
-    bounce = _VISIBLE_BOUNCE.first(request.user, pk)
-    if bounce is None:
-        raise Http404("No such bounce.")
-    return bounce
+    return _VISIBLE_BOUNCE.get_or_404(request.user, pk)
 
 
 @login_required

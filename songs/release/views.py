@@ -314,9 +314,7 @@ _DOSSIER_REVIEWS: Statement[Review] = Statement(
 
 
 def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
-    song = _DOSSIER_SONG.first(request.user, pk)
-    if song is None:
-        raise Http404("No such song.")
+    song = _DOSSIER_SONG.get_or_404(request.user, pk)
     records = song.ordered_records()
     reviews = _DOSSIER_REVIEWS(song.pk)
     versions = dossiers.history(records)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import Http404
 from django.utils import timezone
 
 from coaching.models import StageDeadline, User
@@ -122,3 +123,13 @@ class StatementTests(BaseTestCase):
         for position in (0, 1, 3, 99):
             with self.subTest(position=position):
                 self.assertEqual(statement(record.pk, position), list(earlier(record.pk, position)))
+
+    def test_a_lookup_nobody_may_see_answers_404_as_a_missing_one_does(self) -> None:
+        statement: Statement[StageRecord] = Statement(
+            lambda user, pk: StageRecord.objects.visible_to(user).filter(pk=pk)
+        )
+        record = self.record("mixing")
+        self.assertEqual(statement.get_or_404(self.bob, record.pk), record)
+        for user, pk in ((self.dave, record.pk), (self.bob, 0)):
+            with self.subTest(user=user.username, pk=pk), self.assertRaises(Http404):
+                statement.get_or_404(user, pk)
