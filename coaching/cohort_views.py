@@ -80,12 +80,15 @@ def cohort_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 MEMBERS_PER_PAGE = 50
 
 
+BY_NAME = ("user__first_name", "user__last_name", "user__username", "user_id")
+"""Members in the order the cohort page lists them."""
+
 # The cohort page's lists, on every visit.
 _COACHES: Statement[Membership] = Statement(
     lambda cohort_pk: (
         Membership.objects.filter(cohort_id=cohort_pk, role=Role.COACH)
         .select_related("user")
-        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
+        .order_by(*BY_NAME)
     )
 )
 _DEADLINES: Statement[StageDeadline] = Statement(
@@ -103,7 +106,6 @@ _MOVE_TARGETS: Statement[Cohort] = Statement(
 @require_safe
 def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _overseen(request, pk)
-    by_name = ("user__first_name", "user__last_name", "user__username", "user_id")
     students = cohort.memberships.filter(role=Role.STUDENT).select_related("user")
     student_count = progress.student_count(cohort.pk)
     query = request.GET.get("q", "").strip()[:100]
@@ -115,7 +117,7 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             | Q(user__email__icontains=word)
         )
     # A page of students at a time: a cohort of thousands stays one quick page.
-    paginator = Paginator(students.order_by(*by_name), MEMBERS_PER_PAGE)
+    paginator = Paginator(students.order_by(*BY_NAME), MEMBERS_PER_PAGE)
     if not query:
         paginator.count = student_count  # counted above: every student is listed
     page = paginator.get_page(request.GET.get("page"))
@@ -176,7 +178,7 @@ def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _managed(request, pk)
     cohort.ensure_open()
     stages = catalogue()
-    current = {d.stage_id: d.due_on for d in cohort.deadlines.all()}
+    current = progress.schedule(cohort.pk)
     # The form edits a copy, so a rejected name does not show up in the page's heading.
     form = CohortForm(request.POST or None, instance=copy.copy(cohort), prefix="cohort")
     schedule = ScheduleForm(

@@ -141,7 +141,7 @@ _SCHEDULE: Statement[tuple[int, dt.date]] = Statement(
 )
 
 
-def _schedule(cohort_pk: int) -> dict[int, dt.date]:
+def schedule(cohort_pk: int) -> dict[int, dt.date]:
     """The cohort's date for each stage that has one, by stage key."""
     return dict(_SCHEDULE(cohort_pk))
 
@@ -385,7 +385,7 @@ def progress(
     students are read, with their songs, and only their cells are built. A fixed number
     of queries however many students."""
     stages = catalogue()
-    deadlines = _schedule(cohort.pk)
+    deadlines = schedule(cohort.pk)
     # Per stage, in the catalogue's order: whether its date has passed.
     past_due = [bool((due := deadlines.get(s.pk)) and due < today) for s in stages]
     cutoff = now - dt.timedelta(days=inactive_days)
@@ -681,7 +681,7 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
     the list of students is held, to give those without a song their rows."""
     stages = catalogue()
     names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
-    deadlines = _schedule(cohort.pk)
+    deadlines = schedule(cohort.pk)
     students = _student_rows(cohort)
     latest = Bounce.objects.filter(
         record=OuterRef("pk"), analysis_state=AnalysisState.DONE
