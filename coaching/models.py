@@ -82,6 +82,15 @@ class User(AbstractUser):
             self.__dict__["_coaches_anyone"] = cached
         return cached
 
+    def studies_in_an_active_cohort(self) -> bool:
+        """Whether this person is a student of a cohort still running: who may start a
+        song. Asked once per object, as coaches_anyone is."""
+        cached: bool | None = self.__dict__.get("_studies_in_an_active_cohort")
+        if cached is None:
+            cached = bool(_ACTIVE_STUDENT_COHORT(self))
+            self.__dict__["_studies_in_an_active_cohort"] = cached
+        return cached
+
     def student_cohorts(self) -> CohortQuerySet:
         return Cohort.objects.filter(memberships__user=self, memberships__role=Role.STUDENT)
 
@@ -169,6 +178,9 @@ class Cohort(models.Model):
 
 _COACHED_COHORT: Statement[int] = Statement(
     lambda user: Cohort.objects.coached_by(user).values_list("pk", flat=True)[:1]
+)
+_ACTIVE_STUDENT_COHORT: Statement[int] = Statement(
+    lambda user: user.student_cohorts().active().values_list("pk", flat=True)[:1]
 )
 
 

@@ -136,8 +136,14 @@ def _board(
 # Where every coached song stands, a few values each. The fields are named apart: the
 # stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
 _PLACE_FIELDS = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at", "cohort_id")
+
+
+def _coached_songs(user: User) -> SongQuerySet:
+    return Song.objects.coached_by(user).with_progress()
+
+
 _COACHED_PLACES: Statement[tuple[Any, ...]] = Statement(
-    lambda user: Song.objects.coached_by(user).with_progress().values_list(*_PLACE_FIELDS)
+    lambda user: _coached_songs(user).values_list(*_PLACE_FIELDS)
 )
 
 
@@ -146,7 +152,6 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     COACHED_CARDS most recent: a coach of 2,000 students gets a board, not a wall of
     cards. Two queries whatever the cohort's size: where every song stands (a few values
     each), then the shown songs in full."""
-    songs = Song.objects.coached_by(user).with_progress()
     newest: dict[int | str, list[tuple[Any, int]]] = {}
     cohorts: set[int] = set()
     for pk, stage_id, released_at, archived_at, updated_at, cohort_id in _COACHED_PLACES(user):
@@ -158,7 +163,7 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     shown = [pk for rows in newest.values() for _, pk in sorted(rows, reverse=True)[:COACHED_CARDS]]
     shown_songs = cast(
         "list[WithAnnotations[Song, SongProgress]]",
-        list(songs.filter(pk__in=shown).select_related("owner")),
+        list(_coached_songs(user).filter(pk__in=shown).select_related("owner")),
     )
     board = _board(stages, shown_songs, {place: len(rows) for place, rows in newest.items()})
     if len(cohorts) == 1:  # one cohort: its matrix, every student in course order
@@ -173,9 +178,6 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
 # The board's questions, asked on every visit of everyone's home page.
 _OWN_SONGS: Statement[Song] = Statement(
     lambda user: Song.objects.filter(owner=user).select_related("owner").with_progress()
-)
-_STARTING_COHORT: Statement[int] = Statement(
-    lambda user: user.student_cohorts().active().values_list("pk", flat=True)[:1]
 )
 _WAITING: Statement[StageRecord] = Statement(
     lambda user: (
@@ -197,7 +199,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     # (typeddjango/django-stubs#1049), so the rows' type is named here.
     own = cast("list[WithAnnotations[Song, SongProgress]]", _OWN_SONGS(user))
     stages = catalogue()
-    can_start_song = bool(_STARTING_COHORT(user))
+    can_start_song = user.studies_in_an_active_cohort()
     waiting = _WAITING(user)
     return render(
         request,
@@ -260,7 +262,8 @@ def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "records": song.ordered_records(),
         "current": song.current_record(),
         "is_owner": song.owner_id == request.user.pk,
-        "can_start_song": song.owner_id == request.user.pk and bool(_STARTING_COHORT(request.user)),
+        "can_start_song": song.owner_id == request.user.pk
+        and request.user.studies_in_an_active_cohort(),
         "activity": _SONG_ACTIVITY(song.pk),
     }
     context |= release_context(song, request.user) | references_context(song, request.user)
