@@ -14,9 +14,9 @@ import itertools
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -42,7 +42,7 @@ from django.db.models.functions import Coalesce, Concat, Greatest, NullIf, RowNu
 from django.urls import reverse
 
 from coaching.models import Cohort, Membership, Review, Role, StageDeadline, User, Verdict
-from coaching.statements import Statement
+from coaching.statements import Among, Statement
 from songs.models import AnalysisState, Bounce, Song
 from stages.models import Stage, StageRecord, Status, catalogue
 
@@ -150,17 +150,11 @@ def _with_songs(cohort: Cohort, stages: list[Stage], students: list[MatrixStuden
     """Give each student their songs in the cohort (most recently active first), one
     aggregate row per song with its status per stage and its last activity."""
     by_pk = {s.pk: s for s in students}
-    per_stage = {
-        f"status_{stage.pk}": Max("records__status", filter=Q(records__stage_id=stage.pk))
-        for stage in stages
-    }
-    for pk, owner_id, title, updated_at, last, *statuses in (
-        Song.objects.filter(cohort=cohort, owner_id__in=list(by_pk))
-        .order_by("-updated_at", "-pk")
-        .values("pk")
-        .annotate(last=Max("records__updated_at"), **per_stage)
-        .values_list("pk", "owner_id", "title", "updated_at", "last", *per_stage)
-    ):
+    columns = tuple(stage.pk for stage in stages)
+    statement = _SONGS_BY_STAGES.get(columns)
+    if statement is None:
+        statement = _SONGS_BY_STAGES.setdefault(columns, _songs_of_students(columns))
+    for pk, owner_id, title, updated_at, last, *statuses in statement(cohort.pk, tuple(by_pk)):
         by_pk[owner_id].songs.append(
             MatrixSong(
                 pk,
@@ -169,6 +163,27 @@ def _with_songs(cohort: Cohort, stages: list[Stage], students: list[MatrixStuden
                 [status or Status.NOT_STARTED for status in statuses],
             )
         )
+
+
+def _songs_of_students(columns: tuple[int, ...]) -> Statement[tuple[Any, ...]]:
+    """The statement of the students' songs, a status column per stage key in `columns`."""
+    per_stage = {
+        f"status_{stage_pk}": Max("records__status", filter=Q(records__stage_id=stage_pk))
+        for stage_pk in columns
+    }
+    return Statement(
+        lambda cohort_pk, owner_pks: (
+            Song.objects.filter(Among("owner_id", owner_pks), cohort_id=cohort_pk)
+            .order_by("-updated_at", "-pk")
+            .values("pk")
+            .annotate(last=Max("records__updated_at"), **per_stage)
+            .values_list("pk", "owner_id", "title", "updated_at", "last", *per_stage)
+        )
+    )
+
+
+# By the catalogue's stage keys, in its order: a statement per catalogue.
+_SONGS_BY_STAGES: dict[tuple[int, ...], Statement[tuple[Any, ...]]] = {}
 
 
 def _display_name(user: str = "") -> Expression:
@@ -181,27 +196,31 @@ def _display_name(user: str = "") -> Expression:
     )
 
 
-def _songs_of_student(cohort: Cohort) -> QuerySet[Song]:
+def _songs_of_student(cohort_pk: int) -> QuerySet[Song]:
     """The cohort's songs of the student of the outer Membership row."""
-    return Song.objects.filter(cohort=cohort, owner_id=OuterRef("user_id")).order_by()
+    return Song.objects.filter(cohort_id=cohort_pk, owner_id=OuterRef("user_id")).order_by()
 
 
 def _students(
-    cohort: Cohort,
-    stages: list[Stage],
+    cohort_pk: int,
+    stages: Sequence[tuple[int, int]],
     *,
-    past_due: list[bool],
-    cutoff: dt.datetime,
+    due: tuple[int, ...],
+    cutoff: dt.datetime | None,
     sort: str,
     only: str,
     query: str,
 ) -> tuple[QuerySet[Membership], QuerySet[Membership]]:
     """The cohort's students to show, filtered, then also sorted, in the database as the
     matrix always has: by name; by how far along their furthest song is, then by name as
-    Python compares it; or from the longest inactive. Counting needs only the first."""
+    Python compares it; or from the longest inactive. Counting needs only the first.
+
+    `stages`: the catalogue's (key, order) pairs in its order; `due`: the keys of the
+    stages whose date has passed; `cutoff`: where inactivity starts (for only="inactive").
+    """
     by_name = ["user__first_name", "user__last_name", "user__username", "user_id"]
-    students = Membership.objects.filter(cohort=cohort, role=Role.STUDENT)
-    songs = _songs_of_student(cohort)
+    students = Membership.objects.filter(cohort_id=cohort_pk, role=Role.STUDENT)
+    songs = _songs_of_student(cohort_pk)
     if query:
         # Looked up student by student through the primary key (a subquery of one row
         # each), however the database would otherwise join the two tables.
@@ -224,9 +243,6 @@ def _students(
             Q(moment__isnull=True) | Q(moment__lt=cutoff)
         )
     elif only == "late":
-        due = [stage.pk for stage, passed in zip(stages, past_due, strict=True) if passed]
-        if not due:
-            return students.none(), students.none()
         # Late: a song with a past stage not approved, or no song at all.
         behind = songs.annotate(
             done=Count(
@@ -236,13 +252,13 @@ def _students(
         students = students.filter(Exists(behind) | ~Exists(songs))
     elif only == "waiting":
         submitted = StageRecord.objects.filter(
-            song__cohort=cohort, song__owner_id=OuterRef("user_id"), status=Status.SUBMITTED
+            song__cohort_id=cohort_pk, song__owner_id=OuterRef("user_id"), status=Status.SUBMITTED
         )
         students = students.filter(Exists(submitted))
     filtered = students
     if sort == "progress":
         after_last = len(stages) + 1
-        first = stages[0].order if stages else after_last
+        first = stages[0][1] if stages else after_last
         # Where a song is: the first stage, in the catalogue's order, without an approved
         # record. A song has a record per stage (it is created with them): its first
         # record not approved, found through the song's own records. Should a record be
@@ -325,34 +341,120 @@ def student_count(cohort_pk: int) -> int:
     return sum(_STUDENT_COUNT(cohort_pk))
 
 
-# The unfiltered matrix's questions, the ones asked on most visits, built once.
 _STUDENT_COUNT: Statement[int] = Statement(
     lambda cohort_pk: (
         _everyone(cohort_pk).values("cohort_id").annotate(n=Count("pk")).values_list("n", flat=True)
     )
 )
-_EVERYONES_STATES: Statement[tuple[int, str, int]] = Statement(
-    lambda cohort_pk: _state_counts(cohort_pk, _everyone(cohort_pk))
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The matrix's questions for one way of filtering and sorting the students, each a
+    statement of (the cohort's key, the search text when there is one, the inactivity
+    cutoff when the filter is "inactive")."""
+
+    students: Statement[int]
+    """How many students are shown (one row; none when there are none)."""
+    page: Statement[tuple[Any, ...]]
+    """The shown students in order, a slice at a time (see `_STUDENT_COLUMNS`)."""
+    states: Statement[tuple[int, str, int]]
+    """(stage key, status, records) for the shown students' songs."""
+    songs: Statement[int]
+    """How many songs the shown students have (one row; none when there are none)."""
+
+
+_STUDENT_COLUMNS = (
+    "user_id",
+    "user__first_name",
+    "user__last_name",
+    "user__username",
+    "user__email",
+    "joined_at",
 )
-_EVERYONES_SONGS: Statement[int] = Statement(
-    lambda cohort_pk: _song_count(cohort_pk, _everyone(cohort_pk))
-)
+_SELECTIONS: dict[Hashable, _Selection] = {}
+
+
+def _selection(
+    stages: Sequence[tuple[int, int]], due: tuple[int, ...], sort: str, only: str, searched: bool
+) -> _Selection:
+    """The statements for this filter and sort (`due` counts only for only="late")."""
+    shape = (tuple(stages), due if only == "late" else (), sort, only, searched)
+    found = _SELECTIONS.get(shape)
+    if found is not None:
+        return found
+
+    def chosen(cohort_pk: int, *values: Any) -> tuple[QuerySet[Membership], QuerySet[Membership]]:
+        return _students(
+            cohort_pk,
+            stages,
+            due=due,
+            cutoff=values[-1] if only == "inactive" else None,
+            sort=sort,
+            only=only,
+            query=values[0] if searched else "",
+        )
+
+    def shown(cohort_pk: int, *values: Any) -> QuerySet[Membership]:
+        return chosen(cohort_pk, *values)[0]
+
+    return _SELECTIONS.setdefault(
+        shape,
+        _Selection(
+            students=Statement(
+                lambda *values: (
+                    shown(*values)
+                    .order_by()
+                    .values("cohort_id")
+                    .annotate(n=Count("pk"))
+                    .values_list("n", flat=True)
+                )
+            ),
+            page=Statement(lambda *values: chosen(*values)[1].values_list(*_STUDENT_COLUMNS)),
+            states=Statement(lambda *values: _state_counts(values[0], shown(*values))),
+            songs=Statement(lambda *values: _song_count(values[0], shown(*values))),
+        ),
+    )
+
+
+class _Rows(Sequence[tuple[Any, ...]]):
+    """The shown students for the paginator, `count` of them: a slice read when a page
+    asks for it."""
+
+    def __init__(self, selection: _Selection | None, values: tuple[Any, ...], count: int) -> None:
+        self.selection = selection
+        self.values = values
+        self.total = count
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[Any, ...]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[Any, ...] | list[tuple[Any, ...]]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop, _ = index.indices(self.total)
+        if self.selection is None or stop <= start:
+            return []
+        return self.selection.page.slice(start, stop, *self.values)
 
 
 def _counts(
-    cohort: Cohort,
-    students: QuerySet[Membership] | None,
+    selection: _Selection | None,
+    values: tuple[Any, ...],
     stages: list[Stage],
     past_due: list[bool],
 ) -> list[dict[str, int]]:
-    """Per stage, the shown students' songs in each state, counted by the database (every
-    student's when `students` is None). A song without a record for a stage counts as not
-    started there; past a stage's date every song not approved there counts as late."""
-    if students is None:
-        rows, song_count = _EVERYONES_STATES(cohort.pk), sum(_EVERYONES_SONGS(cohort.pk))
-    else:
-        rows = list(_state_counts(cohort.pk, students))
-        song_count = sum(_song_count(cohort.pk, students))
+    """Per stage, the shown students' songs in each state, counted by the database (none
+    when `selection` is None). A song without a record for a stage counts as not started
+    there; past a stage's date every song not approved there counts as late."""
+    rows = selection.states(*values) if selection else []
+    song_count = sum(selection.songs(*values)) if selection else 0
     counted: dict[tuple[int, str], int] = {(stage_pk, status): n for stage_pk, status, n in rows}
     counts = []
     for stage, late in zip(stages, past_due, strict=True):
@@ -390,25 +492,28 @@ def progress(
     past_due = [bool((due := deadlines.get(s.pk)) and due < today) for s in stages]
     cutoff = now - dt.timedelta(days=inactive_days)
     after_last = len(stages) + 1
-    shown, ordered = _students(
-        cohort, stages, past_due=past_due, cutoff=cutoff, sort=sort, only=only, query=query
+    overdue = tuple(stage.pk for stage, passed in zip(stages, past_due, strict=True) if passed)
+    # Late needs a stage past its date: with none, nobody is late.
+    selection = (
+        None
+        if only == "late" and not overdue
+        else _selection(
+            [(stage.pk, stage.order) for stage in stages], overdue, sort, only, bool(query)
+        )
     )
-    paginator: Paginator[Any] = Paginator(
-        ordered.values_list(
-            "user_id",
-            "user__first_name",
-            "user__last_name",
-            "user__username",
-            "user__email",
-            "joined_at",
-        ),
-        per_page,
+    values: tuple[Any, ...] = (
+        cohort.pk,
+        *((query,) if query else ()),
+        *((cutoff,) if only == "inactive" else ()),
     )
     everyone = not (query or only)
-    # Without the sort's expressions.
-    paginator.count = student_count(cohort.pk) if everyone else shown.count()
+    if everyone:
+        count = student_count(cohort.pk)
+    else:
+        count = sum(selection.students(*values)) if selection else 0
+    paginator: Paginator[Any] = Paginator(_Rows(selection, values, count), per_page)
     found = paginator.get_page(page)
-    students = [MatrixStudent(*values) for values in found]
+    students = [MatrixStudent(*row) for row in found]
     _with_songs(cohort, stages, students)
     this_page: Page[MatrixStudent] = Page(students, found.number, paginator)
 
@@ -458,7 +563,7 @@ def progress(
     return Matrix(
         stages,
         rows,
-        _counts(cohort, None if everyone else shown, stages, past_due),
+        _counts(selection, values, stages, past_due),
         inactive_days,
         paginator.count if everyone else student_count(cohort.pk),
         paginator.count,

@@ -9,8 +9,12 @@ parameters, and from then on sends that SQL with the caller's values in their pl
 rows come back through the queryset's own machinery (model instances, select_related,
 annotations, prefetches) exactly as the queryset would give them.
 
-What a statement may take: ints and strings (each gets a stand-in, and each must reach the
-SQL), booleans (part of the shape: one SQL per value) and users. A user's shape is whether
+What a statement may take: ints, strings and datetimes (each gets a stand-in, and each
+must reach the SQL; a string may reach it as itself or inside the LIKE pattern of a
+contains, startswith or endswith lookup), booleans (part of the shape: one SQL per value),
+users, and tuples of keys, which reach the SQL through `Among` as one parameter however
+many keys there are. `Statement.slice` reads a slice of the rows (LIMIT and OFFSET as
+parameters), for pages of a list. A user's shape is whether
 they are a course admin, the one thing the permission rules (work_visible_to and the
 querysets' visible_to, coached_by, reanalysable_by) branch on; the stand-in is a copy of
 the user with another key. Anything else in the SQL must be a constant: the statement
@@ -22,14 +26,16 @@ for example) or whose SQL changes shape with the values.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, connections
-from django.db.models import Model, QuerySet
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import BooleanField, Expression, F, Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.http import Http404
 
@@ -52,8 +58,18 @@ class _Prepared:
     compiler: SQLCompiler
     sql: str
     params: tuple[Any, ...]
-    slots: tuple[int | None, ...]
+    slots: tuple[_Slot | None, ...]
     """For each parameter, the argument that goes there (None: the constant stays)."""
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where an argument goes: its position, and the LIKE pattern's wildcards around it
+    ("%" before, after or both) when it reaches the SQL through a pattern lookup."""
+
+    position: int
+    before: str = ""
+    after: str = ""
 
 
 class Statement(Generic[M]):
@@ -65,19 +81,17 @@ class Statement(Generic[M]):
         self._lock = threading.Lock()
 
     def __call__(self, *values: Any) -> list[M]:
-        # The SQL is the database's dialect: a process that switched databases (the test
-        # runner's settings, say) builds again.
-        shape = (connection.vendor, *(_shape(value) for value in values))
-        prepared = self._prepared.get(shape)
-        if prepared is None:
-            with self._lock:
-                prepared = self._prepared.get(shape) or self._prepare(values)
-                self._prepared[shape] = prepared
-        params = [
-            prepared.params[index] if slot is None else _key(values[slot])
-            for index, slot in enumerate(prepared.slots)
-        ]
-        return list(_bound(prepared, params))
+        prepared = self._for(values)
+        return list(_bound(prepared, prepared.sql, self._params(prepared, values)))
+
+    def slice(self, start: int, stop: int, *values: Any) -> list[M]:
+        """Rows `start` to `stop` (as `list(queryset[start:stop])`), in the same SQL for
+        every page: the queryset must be ordered."""
+        prepared = self._for(values)
+        if prepared.queryset.query.is_sliced or not prepared.queryset.ordered:
+            raise StatementError("only an ordered, unsliced queryset gives pages")
+        params = [*self._params(prepared, values), max(stop - start, 0), start]
+        return list(_bound(prepared, f"{prepared.sql} LIMIT %s OFFSET %s", params))
 
     def first(self, *values: Any) -> M | None:
         """The first row, or None."""
@@ -92,6 +106,31 @@ class Statement(Generic[M]):
             raise Http404("No such object, or not one you may see.")
         return row
 
+    def _for(self, values: tuple[Any, ...]) -> _Prepared:
+        # The SQL is the database's dialect: a process that switched databases (the test
+        # runner's settings, say) builds again.
+        shape = (connection.vendor, *(_shape(value) for value in values))
+        prepared = self._prepared.get(shape)
+        if prepared is None:
+            with self._lock:
+                prepared = self._prepared.get(shape) or self._prepare(values)
+                self._prepared[shape] = prepared
+        return prepared
+
+    @staticmethod
+    def _params(prepared: _Prepared, values: tuple[Any, ...]) -> list[Any]:
+        ops = connections[prepared.queryset.db].ops
+        params = []
+        for index, slot in enumerate(prepared.slots):
+            if slot is None:
+                params.append(prepared.params[index])
+                continue
+            value = _key(values[slot.position], ops)
+            if slot.before or slot.after:
+                value = f"{slot.before}{ops.prep_for_like_query(value)}{slot.after}"
+            params.append(value)
+        return params
+
     def _prepare(self, values: tuple[Any, ...]) -> _Prepared:
         first, second = (
             self.build(*(_standin(value, position, build) for position, value in enumerate(values)))
@@ -102,30 +141,69 @@ class Statement(Generic[M]):
         other_sql, other_params = second.query.get_compiler(using=second.db).as_sql()
         if sql != other_sql or len(params) != len(other_params):
             raise StatementError("the SQL's shape changes with the arguments' values")
-        slots: list[int | None] = []
+        ops = compiler.connection.ops
+        slots: list[_Slot | None] = []
         for param, other in zip(params, other_params, strict=True):
-            slot = _slot(param, values, 0)
-            if slot != _slot(other, values, 1) or (slot is None and param != other):
+            slot = _slot(param, values, 0, ops)
+            if slot != _slot(other, values, 1, ops) or (slot is None and param != other):
                 raise StatementError(f"a parameter depends on more than the arguments: {param!r}")
             slots.append(slot)
         # A user may not appear (a course admin's rules filter nothing); a key or name must.
-        missing = {
-            position for position, value in enumerate(values) if _shape(value) is None
-        } - set(slots)
+        missing = {position for position, value in enumerate(values) if _shape(value) is None} - {
+            slot.position for slot in slots if slot is not None
+        }
         if missing:
             raise StatementError(f"arguments {sorted(missing)} do not reach the SQL")
         return _Prepared(first, compiler, sql, tuple(params), tuple(slots))
+
+
+class Among(Expression):
+    """`Among("owner_id", keys)`: the field's value is one of `keys` (a tuple of ints), as
+    a filter. Unlike `owner_id__in`, whose SQL has a placeholder per key, the keys go to
+    the database as one parameter, so a statement's SQL stays the same for any number."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, field: str, keys: tuple[int, ...]) -> None:
+        super().__init__()
+        self.column: Any = F(field)
+        self.keys = keys
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        field, params = compiler.compile(self.column)
+        keys = [*params, _keys(self.keys)]
+        if connection.vendor == "postgresql":
+            return f"{field} = ANY(string_to_array(%s, ',')::bigint[])", keys
+        # SQLite (the embedded default): the keys as a JSON array, read as a table.
+        return f"{field} IN (SELECT value FROM json_each('[' || %s || ']'))", keys
+
+
+def _keys(keys: tuple[int, ...]) -> str:
+    """Keys as the one parameter `Among` sends: "3,5,8"."""
+    return ",".join(str(int(key)) for key in keys)
 
 
 def _shape(value: Any) -> Hashable:
     """What of an argument the SQL's shape may depend on: None when only its value."""
     if isinstance(value, bool):
         return ("bool", value)
-    if isinstance(value, (int, str)):
+    if isinstance(value, (int, str, dt.datetime)):
+        return None
+    if isinstance(value, tuple) and all(isinstance(key, int) for key in value):
         return None
     if isinstance(value, AbstractBaseUser):
         return ("user", bool(getattr(value, "is_course_admin", False)))
-    raise StatementError(f"a statement takes ints, strings, booleans and users, not {value!r}")
+    raise StatementError(
+        "a statement takes ints, strings, datetimes, booleans, users and tuples of keys, "
+        f"not {value!r}"
+    )
 
 
 def _standin(value: Any, position: int, build: int) -> Any:
@@ -136,6 +214,10 @@ def _standin(value: Any, position: int, build: int) -> Any:
     number = _STANDIN_BASE - 500 * build - (7, 11)[build] * position
     if isinstance(value, str):
         return f"\x1fstandin {number}"
+    if isinstance(value, tuple):
+        return (number, number + 1)
+    if isinstance(value, dt.datetime):
+        return dt.datetime(2000, 1, 1, tzinfo=value.tzinfo) + dt.timedelta(seconds=number)
     if isinstance(value, Model):
         standin = copy.copy(value)
         standin.pk = number
@@ -143,25 +225,40 @@ def _standin(value: Any, position: int, build: int) -> Any:
     return number
 
 
-def _key(value: Any) -> Any:
+def _key(value: Any, ops: BaseDatabaseOperations) -> Any:
+    """The argument as the SQL's parameter: a model's key, keys as `Among` sends them, a
+    datetime as the database's driver takes it."""
+    if isinstance(value, tuple):
+        return _keys(value)
+    if isinstance(value, dt.datetime):
+        return ops.adapt_datetimefield_value(value)
     return value.pk if isinstance(value, Model) else value
 
 
-def _slot(param: Any, values: tuple[Any, ...], build: int) -> int | None:
+def _slot(
+    param: Any, values: tuple[Any, ...], build: int, ops: BaseDatabaseOperations
+) -> _Slot | None:
     for position, value in enumerate(values):
         if isinstance(value, bool) or isinstance(param, bool):
             continue
-        if param == _key(_standin(value, position, build)):
-            return position
+        key = _key(_standin(value, position, build), ops)
+        if param == key:
+            return _Slot(position)
+        # A contains, startswith or endswith lookup's pattern (the stand-in needs no
+        # escaping: it holds no wildcard).
+        if isinstance(value, str) and isinstance(param, str):
+            for before, after in (("%", "%"), ("", "%"), ("%", "")):
+                if param == f"{before}{key}{after}":
+                    return _Slot(position, before, after)
     return None
 
 
-def _bound(prepared: _Prepared, params: list[Any]) -> QuerySet[Any]:
-    """The prepared queryset, unevaluated, compiling to the prepared SQL with `params`."""
+def _bound(prepared: _Prepared, sql: str, params: list[Any]) -> QuerySet[Any]:
+    """The prepared queryset, unevaluated, compiling to `sql` with `params`."""
     built = prepared.queryset
     compiler = copy.copy(prepared.compiler)
     compiler.connection = connections[built.db]
-    bound = (prepared.sql, tuple(params))
+    bound = (sql, tuple(params))
     compiler.as_sql = lambda *args, **kwargs: bound  # type: ignore[method-assign]
     query = copy.copy(built.query)
     query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -9,7 +10,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from coaching.models import StageDeadline, User
-from coaching.statements import Statement, StatementError
+from coaching.statements import Among, Statement, StatementError
+from songs.models import Song
 from stages.models import CoreAction, Stage, StageRecord
 from tests.base import BaseTestCase, make_song
 
@@ -133,3 +135,67 @@ class StatementTests(BaseTestCase):
         for user, pk in ((self.dave, record.pk), (self.bob, 0)):
             with self.subTest(user=user.username, pk=pk), self.assertRaises(Http404):
                 statement.get_or_404(user, pk)
+
+    def test_keys_go_as_one_parameter_whatever_their_number(self) -> None:
+        def songs(keys: tuple[int, ...]) -> QuerySet[Song]:
+            return Song.objects.filter(Among("pk", keys)).order_by("pk")
+
+        builds = []
+        statement: Statement[Song] = Statement(lambda keys: builds.append(1) or songs(keys))
+        every = (self.song.pk, self.carols.pk, self.daves.pk)
+        for keys in ((), (self.carols.pk,), every, (*every, 0)):
+            with self.subTest(keys=keys):
+                self.assertEqual(
+                    statement(keys), list(Song.objects.filter(pk__in=keys).order_by("pk"))
+                )
+        self.assertEqual(len(builds), 2, "one SQL for any number of keys")
+
+    def test_a_search_matches_its_text_literally_inside_a_like_pattern(self) -> None:
+        titles = ["50% mix", "50 mix", "a_b", "axb", "back\\slash", "Mixdown"]
+        for title in titles:
+            make_song(self.alice, self.cohort, title=title)
+        lookups = {
+            "contains": lambda text: Song.objects.filter(title__icontains=text),
+            "startswith": lambda text: Song.objects.filter(title__startswith=text),
+            "endswith": lambda text: Song.objects.filter(title__iendswith=text),
+        }
+        for lookup, build in lookups.items():
+            statement: Statement[Song] = Statement(build)
+            for text in ("50%", "a_b", "\\s", "mix", "MIX", "%", "_", ""):
+                with self.subTest(lookup=lookup, text=text):
+                    expected = sorted(song.title for song in build(text))
+                    self.assertEqual(sorted(song.title for song in statement(text)), expected)
+
+    def test_a_datetime_takes_its_place(self) -> None:
+        def changed_before(song_pk: int, moment: dt.datetime) -> QuerySet[StageRecord]:
+            return StageRecord.objects.filter(song_id=song_pk, updated_at__lt=moment)
+
+        statement: Statement[StageRecord] = Statement(changed_before)
+        now = timezone.now()
+        for moment in (now - dt.timedelta(days=1), now + dt.timedelta(seconds=1)):
+            with self.subTest(moment=moment):
+                self.assertEqual(
+                    statement(self.song.pk, moment), list(changed_before(self.song.pk, moment))
+                )
+        self.assertEqual(len(statement(self.song.pk, now + dt.timedelta(seconds=1))), 7)
+
+    def test_a_slice_is_the_querysets_slice_in_one_sql(self) -> None:
+        def records(song_pk: int) -> QuerySet[StageRecord]:
+            return StageRecord.objects.filter(song_id=song_pk).order_by("stage__order")
+
+        builds = []
+        statement: Statement[StageRecord] = Statement(
+            lambda song_pk: builds.append(1) or records(song_pk)
+        )
+        for start, stop in ((0, 3), (3, 6), (6, 9), (9, 12), (2, 2)):
+            with self.subTest(start=start, stop=stop):
+                self.assertEqual(
+                    statement.slice(start, stop, self.song.pk),
+                    list(records(self.song.pk)[start:stop]),
+                )
+        self.assertEqual(len(builds), 2)
+        unordered: Statement[StageRecord] = Statement(
+            lambda song_pk: StageRecord.objects.filter(song_id=song_pk).order_by()
+        )
+        with self.assertRaisesMessage(StatementError, "ordered"):
+            unordered.slice(0, 3, self.song.pk)
