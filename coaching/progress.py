@@ -14,7 +14,7 @@ import itertools
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -39,12 +39,11 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Concat, Greatest, NullIf, RowNumber, Trim
-from django.urls import reverse
 
 from coaching.models import Cohort, Membership, Review, Role, StageDeadline, User, Verdict
 from coaching.statements import Among, Statement
 from songs.models import AnalysisState, Bounce, Song
-from stages.models import Stage, StageRecord, Status, catalogue
+from stages.models import Stage, StageRecord, Status, catalogue, record_url_maker
 
 LATE = "late"
 CELL_STATES = [s.value for s in Status] + [LATE]
@@ -120,14 +119,6 @@ class Matrix:
 
 
 STUDENTS_PER_PAGE = 50
-
-
-def _record_url_maker(stages: list[Stage]) -> Callable[[int, int], str]:
-    """The stage page's URL for a song and a stage's position, without reversing a URL per
-    cell (a page has hundreds)."""
-    head, tail = reverse("stages:record", args=[999999999, "stage-slug"]).split("999999999")
-    tails = [tail.replace("stage-slug", stage.slug) for stage in stages]
-    return lambda song_pk, index: f"{head}{song_pk}{tails[index]}"
 
 
 # What a student without a song iterates over: one row, with no song.
@@ -532,7 +523,7 @@ def progress(
         last = max(moments, default=None)
         return last is None or last < cutoff
 
-    url_for = _record_url_maker(stages)
+    url_for = record_url_maker(stages)
     due_on = [deadlines.get(stage.pk) for stage in stages]
     rows = []
     for student in students:

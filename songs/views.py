@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from coaching import limits, threads
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import Activity, User
-from coaching.statements import Statement
+from coaching.statements import Among, Statement
 from songs import display, quota, services
 from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
@@ -30,7 +31,14 @@ from songs.models import AnalysisState, Bounce, BounceQuerySet, Song, SongProgre
 from songs.references.views import references_context
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
-from stages.models import Stage, StageRecord, StageRuleError, Status, catalogue
+from stages.models import (
+    Stage,
+    StageRecord,
+    StageRuleError,
+    Status,
+    catalogue,
+    record_url_maker,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -49,6 +57,8 @@ class BoardCard:
     song: Song
     stage: Stage
     status: Status | None  # None: every stage is approved
+    url: str
+    """The card's stage page."""
 
 
 @dataclass
@@ -111,13 +121,14 @@ def _board(
     """The board of `songs`; `totals` counts every song of each place when `songs` are only
     the ones shown (by default the songs are all there is)."""
     board = Board([BoardColumn(stage) for stage in stages])
-    columns = {column.stage.pk: column for column in board.columns}
+    columns = {column.stage.pk: (index, column) for index, column in enumerate(board.columns)}
+    url_for = record_url_maker(stages)
     for song in songs:
         place = _place(stages, song.current_stage_id, song.released_at, song.archived_at)
         if isinstance(place, int):
-            column = columns[place]
+            index, column = columns[place]
             status = Status(song.current_status) if song.current_status else None
-            column.cards.append(BoardCard(song, column.stage, status))
+            column.cards.append(BoardCard(song, column.stage, status, url_for(song.pk, index)))
         elif place == RELEASED:
             board.released.append(song)
         else:
@@ -133,9 +144,10 @@ def _board(
     return board
 
 
-# Where every coached song stands, a few values each. The fields are named apart: the
-# stubs know a model's fields, not with_progress()'s (typeddjango/django-stubs#1049).
-_PLACE_FIELDS = ("pk", "current_stage_id", "released_at", "archived_at", "updated_at", "cohort_id")
+# Where every coached song stands, a few values each, newest first. The fields are named
+# apart: the stubs know a model's fields, not with_progress()'s
+# (typeddjango/django-stubs#1049).
+_PLACE_FIELDS = ("pk", "current_stage_id", "released_at", "archived_at", "cohort_id")
 
 
 def _coached_songs(user: User) -> SongQuerySet:
@@ -143,7 +155,15 @@ def _coached_songs(user: User) -> SongQuerySet:
 
 
 _COACHED_PLACES: Statement[tuple[Any, ...]] = Statement(
-    lambda user: _coached_songs(user).values_list(*_PLACE_FIELDS)
+    lambda user: (
+        _coached_songs(user)
+        # A shelf's song by when it was settled, a column's by its last change.
+        .order_by(Coalesce("released_at", "archived_at", "updated_at").desc(), "-pk")
+        .values_list(*_PLACE_FIELDS)
+    )
+)
+_COACHED_CARDS: Statement[Song] = Statement(
+    lambda user, keys: _coached_songs(user).filter(Among("pk", keys)).select_related("owner")
 )
 
 
@@ -151,21 +171,22 @@ def _coached_board(user: User, stages: list[Stage]) -> Board | None:
     """The songs of the cohorts `user` coaches, each column and shelf cut to its
     COACHED_CARDS most recent: a coach of 2,000 students gets a board, not a wall of
     cards. Two queries whatever the cohort's size: where every song stands (a few values
-    each), then the shown songs in full."""
-    newest: dict[int | str, list[tuple[Any, int]]] = {}
+    each, newest first), then the shown songs in full."""
+    totals: dict[int | str, int] = {}
+    shown: list[int] = []
     cohorts: set[int] = set()
-    for pk, stage_id, released_at, archived_at, updated_at, cohort_id in _COACHED_PLACES(user):
+    for pk, stage_id, released_at, archived_at, cohort_id in _COACHED_PLACES(user):
         place = _place(stages, stage_id, released_at, archived_at)
-        newest.setdefault(place, []).append((released_at or archived_at or updated_at, pk))
+        totals[place] = totals.get(place, 0) + 1
+        if totals[place] <= COACHED_CARDS:
+            shown.append(pk)
         cohorts.add(cohort_id)
-    if not newest:
+    if not totals:
         return None
-    shown = [pk for rows in newest.values() for _, pk in sorted(rows, reverse=True)[:COACHED_CARDS]]
     shown_songs = cast(
-        "list[WithAnnotations[Song, SongProgress]]",
-        list(_coached_songs(user).filter(pk__in=shown).select_related("owner")),
+        "list[WithAnnotations[Song, SongProgress]]", _COACHED_CARDS(user, tuple(shown))
     )
-    board = _board(stages, shown_songs, {place: len(rows) for place, rows in newest.items()})
+    board = _board(stages, shown_songs, totals)
     if len(cohorts) == 1:  # one cohort: its matrix, every student in course order
         (cohort,) = cohorts
         board.rest_url = reverse("coaching:progress", args=[cohort]) + "?sort=progress"

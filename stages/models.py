@@ -6,9 +6,12 @@ see a record is the coaching layer's one rule, applied along the record's path t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from coaching.models import Cohort, User, work_visible_to
@@ -49,6 +52,14 @@ _CATALOGUE: Statement[Stage] = Statement(lambda: Stage.objects.all())
 def catalogue() -> list[Stage]:
     """The seven stages in course order: every board, matrix and queue lays out by them."""
     return _CATALOGUE()
+
+
+def record_url_maker(stages: Sequence[Stage]) -> Callable[[int, int], str]:
+    """The stage page's URL for a song and a stage's position in `stages`, without
+    reversing a URL each time (a matrix has hundreds of cells, a board dozens of cards)."""
+    head, tail = reverse("stages:record", args=[999999999, "stage-slug"]).split("999999999")
+    tails = [tail.replace("stage-slug", stage.slug) for stage in stages]
+    return lambda song_pk, index: f"{head}{song_pk}{tails[index]}"
 
 
 class CoreAction(models.Model):
