@@ -11,7 +11,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -102,24 +102,44 @@ _MOVE_TARGETS: Statement[Cohort] = Statement(
 )
 
 
-@login_required
-@require_safe
-def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    cohort = _overseen(request, pk)
-    students = cohort.memberships.filter(role=Role.STUDENT).select_related("user")
-    student_count = progress.student_count(cohort.pk)
-    query = request.GET.get("q", "").strip()[:100]
-    for word in query.split():
+def _found(cohort_pk: int, *words: str) -> QuerySet[Membership]:
+    """The cohort's students with every word somewhere in their name or e-mail."""
+    students = Membership.objects.filter(cohort_id=cohort_pk, role=Role.STUDENT)
+    for word in words:
         students = students.filter(
             Q(user__first_name__icontains=word)
             | Q(user__last_name__icontains=word)
             | Q(user__username__icontains=word)
             | Q(user__email__icontains=word)
         )
+    return students
+
+
+# A statement per number of words: each is another SQL.
+_FOUND: Statement[Membership] = Statement(
+    lambda cohort_pk, *words: _found(cohort_pk, *words).select_related("user").order_by(*BY_NAME)
+)
+_FOUND_COUNT: Statement[int] = Statement(
+    lambda cohort_pk, *words: (
+        _found(cohort_pk, *words)
+        .values("cohort_id")
+        .annotate(n=Count("pk"))
+        .values_list("n", flat=True)
+    )
+)
+
+
+@login_required
+@require_safe
+def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    cohort = _overseen(request, pk)
+    student_count = progress.student_count(cohort.pk)
+    query = request.GET.get("q", "").strip()[:100]
+    words = query.split()
+    # Every student is listed unless searched: counted above.
+    shown = sum(_FOUND_COUNT(cohort.pk, *words)) if words else student_count
     # A page of students at a time: a cohort of thousands stays one quick page.
-    paginator = Paginator(students.order_by(*BY_NAME), MEMBERS_PER_PAGE)
-    if not query:
-        paginator.count = student_count  # counted above: every student is listed
+    paginator = Paginator(_FOUND.rows(shown, cohort.pk, *words), MEMBERS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     manages = request.user.is_course_admin
     return render(

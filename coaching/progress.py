@@ -16,7 +16,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -408,33 +408,6 @@ def _selection(
     )
 
 
-class _Rows(Sequence[tuple[Any, ...]]):
-    """The shown students for the paginator, `count` of them: a slice read when a page
-    asks for it."""
-
-    def __init__(self, selection: _Selection | None, values: tuple[Any, ...], count: int) -> None:
-        self.selection = selection
-        self.values = values
-        self.total = count
-
-    def __len__(self) -> int:
-        return self.total
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[Any, ...]]: ...
-
-    def __getitem__(self, index: int | slice) -> tuple[Any, ...] | list[tuple[Any, ...]]:
-        if isinstance(index, int):
-            return self[index : index + 1][0]
-        start, stop, _ = index.indices(self.total)
-        if self.selection is None or stop <= start:
-            return []
-        return self.selection.page.slice(start, stop, *self.values)
-
-
 def _counts(
     selection: _Selection | None,
     values: tuple[Any, ...],
@@ -502,7 +475,8 @@ def progress(
         count = student_count(cohort.pk)
     else:
         count = sum(selection.students(*values)) if selection else 0
-    paginator: Paginator[Any] = Paginator(_Rows(selection, values, count), per_page)
+    shown = selection.page.rows(count, *values) if selection else []
+    paginator: Paginator[Any] = Paginator(shown, per_page)
     found = paginator.get_page(page)
     students = [MatrixStudent(*row) for row in found]
     _with_songs(cohort, stages, students)
@@ -671,6 +645,27 @@ _TURNAROUNDS: Statement[tuple[Any, ...]] = Statement(
 )
 
 
+def _here_now(cohort_pk: int, cutoff: dt.datetime) -> QuerySet[Any]:
+    """(stage key, songs there, songs there unchanged since `cutoff`): where each song is,
+    its first record in stage order not approved."""
+    open_records = StageRecord.objects.filter(song__cohort_id=cohort_pk).exclude(
+        status=Status.APPROVED
+    )
+    earlier_open = open_records.filter(
+        song_id=OuterRef("song_id"), stage__order__lt=OuterRef("stage__order")
+    )
+    return (
+        open_records.exclude(Exists(earlier_open))
+        .order_by()
+        .values("stage_id")
+        .annotate(here=Count("pk"), stale=Count("pk", filter=Q(updated_at__lt=cutoff)))
+        .values_list("stage_id", "here", "stale")
+    )
+
+
+_HERE_NOW: Statement[tuple[int, int, int]] = Statement(_here_now)
+
+
 def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analytics:
     """The cohort's figures, aggregated by the database: a handful of rows per stage come
     back, however many records the cohort has."""
@@ -687,18 +682,7 @@ def analytics(cohort: Cohort, *, now: dt.datetime, inactive_days: int) -> Analyt
             figures[stage_pk].slowest_student = name
     for stage_pk, values in middle.items():
         figures[stage_pk].median_days = round(statistics.median(values), 1)
-    # Where each song is: its first record, in stage order, not approved.
-    open_records = StageRecord.objects.filter(song__cohort=cohort).exclude(status=Status.APPROVED)
-    earlier_open = open_records.filter(
-        song_id=OuterRef("song_id"), stage__order__lt=OuterRef("stage__order")
-    )
-    for stage_pk, here, stale in (
-        open_records.exclude(Exists(earlier_open))
-        .order_by()
-        .values("stage_id")
-        .annotate(here=Count("pk"), stale=Count("pk", filter=Q(updated_at__lt=cutoff)))
-        .values_list("stage_id", "here", "stale")
-    ):
+    for stage_pk, here, stale in _HERE_NOW(cohort.pk, cutoff):
         figures[stage_pk].here_now = here
         figures[stage_pk].inactive_here = stale
 

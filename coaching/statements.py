@@ -30,7 +30,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, connections
@@ -92,6 +92,11 @@ class Statement(Generic[M]):
             raise StatementError("only an ordered, unsliced queryset gives pages")
         params = [*self._params(prepared, values), max(stop - start, 0), start]
         return list(_bound(prepared, f"{prepared.sql} LIMIT %s OFFSET %s", params))
+
+    def rows(self, count: int, *values: Any) -> Rows[M]:
+        """The rows as a sequence of `count` (counted by the caller) that reads a slice
+        when asked for one: what a Paginator takes, a page in one query."""
+        return Rows(self, values, count)
 
     def first(self, *values: Any) -> M | None:
         """The first row, or None."""
@@ -188,6 +193,34 @@ class Among(Expression):
 def _keys(keys: tuple[int, ...]) -> str:
     """Keys as the one parameter `Among` sends: "3,5,8"."""
     return ",".join(str(int(key)) for key in keys)
+
+
+class Rows(Sequence[M]):
+    """`Statement.rows`: `count` rows, read a slice at a time."""
+
+    def __init__(self, statement: Statement[M], values: tuple[Any, ...], count: int) -> None:
+        self.statement = statement
+        self.values = values
+        self.total = count
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, index: int) -> M: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[M]: ...
+
+    def __getitem__(self, index: int | slice) -> M | list[M]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop, step = index.indices(self.total)
+        if step != 1:
+            raise ValueError("rows are read in slices of consecutive rows")
+        if stop <= start:
+            return []
+        return self.statement.slice(start, stop, *self.values)
 
 
 def _shape(value: Any) -> Hashable:
