@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -41,6 +42,7 @@ from coaching.models import (
     User,
     Verdict,
 )
+from coaching.statements import Statement
 from songs import quota
 from songs.analysis.units import clock
 from songs.models import Bounce, Song
@@ -390,26 +392,14 @@ class QueuePage:
     late: int
 
 
-def queue_page(
-    waiting: QuerySet[StageRecord],
-    *,
-    offset: int,
-    limit: int,
-    stages: Mapping[int, Stage],
-    cohorts: Mapping[int, Cohort],
-) -> QueuePage:
-    """`limit` rows of `waiting` (the queue, with due dates) from `offset`, as its table
-    shows them, and the counts over the whole queue, in one query: the counts are window
-    functions, which see every row before the page is cut. Plain values: a page's rows
-    need no model instances. Past the end no row carries the counts: they are 0.
-
-    The stages and cohorts are named from the page's own lists of them (its filters'
-    choices: every stage, the cohorts the coach oversees that are not archived, so every
-    waiting record's), not joined again for each row."""
-    rows = list(
-        waiting.annotate(
-            total=Window(Count("pk")), total_late=Window(Count("pk", filter=Q(late=True)))
-        ).values_list(
+def _queue_rows(
+    coach: User, today: dt.date, cohort: int | None, stage: str | None, student: int | None
+) -> QuerySet[Any]:
+    filters = QueueFilters(cohort=cohort, stage=stage or "", student=student)
+    return (
+        with_due_dates(review_queue(coach=coach, filters=filters), today=today)
+        .annotate(total=Window(Count("pk")), total_late=Window(Count("pk", filter=Q(late=True))))
+        .values_list(
             "pk",
             "submitted_at",
             "round",
@@ -424,8 +414,45 @@ def queue_page(
             "total",
             "total_late",
             named=True,
-        )[offset : offset + limit]
+        )
     )
+
+
+# A statement per coach's shape and filters given (an absent filter is None).
+_QUEUE_ROWS: Statement[Any] = Statement(_queue_rows)
+_QUEUE_KEYS: Statement[int] = Statement(
+    lambda coach, cohort, stage, student: review_queue(
+        coach=coach, filters=QueueFilters(cohort=cohort, stage=stage or "", student=student)
+    ).values_list("pk", flat=True)
+)
+
+
+def _chosen(filters: QueueFilters) -> tuple[int | None, str | None, int | None]:
+    """The filters as a statement's arguments: None for each one not chosen."""
+    return filters.cohort or None, filters.stage or None, filters.student or None
+
+
+def queue_page(
+    *,
+    coach: User,
+    filters: QueueFilters,
+    offset: int,
+    limit: int,
+    stages: Mapping[int, Stage],
+    cohorts: Mapping[int, Cohort],
+    today: dt.date | None = None,
+) -> QueuePage:
+    """`limit` rows of the coach's queue (review_queue with these filters and due dates)
+    from `offset`, as its table shows them, and the counts over the whole queue, in one
+    query: the counts are window functions, which see every row before the page is cut.
+    Plain values: a page's rows need no model instances. Past the end no row carries the
+    counts: they are 0.
+
+    The stages and cohorts are named from the page's own lists of them (its filters'
+    choices: every stage, the cohorts the coach oversees that are not archived, so every
+    waiting record's), not joined again for each row."""
+    today = today or timezone.localdate()
+    rows = _QUEUE_ROWS.slice(offset, offset + limit, coach, today, *_chosen(filters))
     return QueuePage(
         rows=[
             QueueRow(
@@ -461,7 +488,7 @@ class QueuePlace:
 
 def queue_place(*, record: StageRecord, coach: User, filters: QueueFilters) -> QueuePlace:
     """The record's place in the queue (with these filters) and its neighbours, in one query."""
-    waiting = list(review_queue(coach=coach, filters=filters).values_list("pk", flat=True))
+    waiting = _QUEUE_KEYS(coach, *_chosen(filters))
     if record.pk not in waiting:
         return QueuePlace(total=len(waiting), skip_to=waiting[0] if waiting else None)
     index = waiting.index(record.pk)

@@ -9,18 +9,24 @@ parameters, and from then on sends that SQL with the caller's values in their pl
 rows come back through the queryset's own machinery (model instances, select_related,
 annotations, prefetches) exactly as the queryset would give them.
 
-What a statement may take: ints, strings and datetimes (each gets a stand-in, and each
-must reach the SQL; a string may reach it as itself or inside the LIKE pattern of a
-contains, startswith or endswith lookup), booleans (part of the shape: one SQL per value),
-users, and tuples of keys, which reach the SQL through `Among` as one parameter however
-many keys there are. `Statement.slice` reads a slice of the rows (LIMIT and OFFSET as
-parameters), for pages of a list. A user's shape is whether
-they are a course admin, the one thing the permission rules (work_visible_to and the
-querysets' visible_to, coached_by, reanalysable_by) branch on; the stand-in is a copy of
-the user with another key. Anything else in the SQL must be a constant: the statement
-builds twice with different stand-ins when it first meets a shape, and refuses
-(StatementError) a queryset whose other parameters change between the builds (the time,
-for example) or whose SQL changes shape with the values.
+What a statement may take:
+
+- ints, strings, dates and datetimes: each gets a stand-in, and each must reach the SQL;
+  a string may reach it as itself or inside the LIKE pattern of a contains, startswith or
+  endswith lookup;
+- booleans and None: part of the shape, one SQL per value. None is how a caller says "no
+  such filter" (the builder tests for it); an empty string or a zero is a value, and a
+  builder that tested one for truth would be built for the stand-in's answer;
+- users: a user's shape is whether they are a course admin, the one thing the permission
+  rules (work_visible_to and the querysets' visible_to, coached_by, reanalysable_by)
+  branch on; the stand-in is a copy of the user with another key;
+- tuples of keys, which reach the SQL through `Among` as one parameter however many.
+
+`Statement.slice` reads a slice of the rows (LIMIT and OFFSET as parameters), and
+`Statement.rows` hands a Paginator the rows a page at a time. Anything else in the SQL
+must be a constant: the statement builds twice with different stand-ins when it first
+meets a shape, and refuses (StatementError) a queryset whose other parameters change
+between the builds (the time, for example) or whose SQL changes shape with the values.
 """
 
 from __future__ import annotations
@@ -227,20 +233,23 @@ def _shape(value: Any) -> Hashable:
     """What of an argument the SQL's shape may depend on: None when only its value."""
     if isinstance(value, bool):
         return ("bool", value)
-    if isinstance(value, (int, str, dt.datetime)):
+    if value is None:
+        return ("none",)
+    if isinstance(value, (int, str, dt.date)):
         return None
     if isinstance(value, tuple) and all(isinstance(key, int) for key in value):
         return None
     if isinstance(value, AbstractBaseUser):
         return ("user", bool(getattr(value, "is_course_admin", False)))
     raise StatementError(
-        "a statement takes ints, strings, datetimes, booleans, users and tuples of keys, "
+        "a statement takes ints, strings, dates, datetimes, booleans, None, users and tuples "
+        "of keys, "
         f"not {value!r}"
     )
 
 
 def _standin(value: Any, position: int, build: int) -> Any:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         return value
     # Spaced unlike in the other build: a number the builder derives from one stand-in
     # (a key plus one) cannot then pass for another argument's in both builds.
@@ -251,6 +260,8 @@ def _standin(value: Any, position: int, build: int) -> Any:
         return (number, number + 1)
     if isinstance(value, dt.datetime):
         return dt.datetime(2000, 1, 1, tzinfo=value.tzinfo) + dt.timedelta(seconds=number)
+    if isinstance(value, dt.date):
+        return dt.date(2000, 1, 1) + dt.timedelta(days=number)
     if isinstance(value, Model):
         standin = copy.copy(value)
         standin.pk = number
@@ -260,11 +271,13 @@ def _standin(value: Any, position: int, build: int) -> Any:
 
 def _key(value: Any, ops: BaseDatabaseOperations) -> Any:
     """The argument as the SQL's parameter: a model's key, keys as `Among` sends them, a
-    datetime as the database's driver takes it."""
+    date or datetime as the database's driver takes it."""
     if isinstance(value, tuple):
         return _keys(value)
     if isinstance(value, dt.datetime):
         return ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return ops.adapt_datefield_value(value)
     return value.pk if isinstance(value, Model) else value
 
 
@@ -272,7 +285,7 @@ def _slot(
     param: Any, values: tuple[Any, ...], build: int, ops: BaseDatabaseOperations
 ) -> _Slot | None:
     for position, value in enumerate(values):
-        if isinstance(value, bool) or isinstance(param, bool):
+        if isinstance(value, bool) or value is None or isinstance(param, bool):
             continue
         key = _key(_standin(value, position, build), ops)
         if param == key:

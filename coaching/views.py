@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -64,7 +64,8 @@ class _CountedPaginator(Paginator):  # type: ignore[type-arg]
 
 
 def _queue_page(
-    waiting: QuerySet[StageRecord],
+    coach: User,
+    chosen: services.QueueFilters,
     requested: str | None,
     *,
     stages: list[Stage],
@@ -72,13 +73,15 @@ def _queue_page(
 ) -> tuple[Page[services.QueueRow], int]:
     """The page of the queue asked for, chosen as Paginator.get_page chooses (not a number:
     the first; out of range: the last), and how many are late. The rows and the counts
-    come in one query; only a page out of range costs a count and a second look."""
+    come in one query; only a page out of range costs the first page (for the count) and
+    the last."""
     stage_by_pk = {stage.pk: stage for stage in stages}
     cohort_by_pk = {cohort.pk: cohort for cohort in cohorts}
 
     def rows(number: int) -> services.QueuePage:
         return services.queue_page(
-            waiting,
+            coach=coach,
+            filters=chosen,
             offset=(number - 1) * QUEUE_PAGE_SIZE,
             limit=QUEUE_PAGE_SIZE,
             stages=stage_by_pk,
@@ -91,10 +94,28 @@ def _queue_page(
         number = 1
     found = rows(number) if number >= 1 else None
     if found is None or (number > 1 and not found.rows):
-        number = max(math.ceil(waiting.count() / QUEUE_PAGE_SIZE), 1)
+        number = max(math.ceil(rows(1).total / QUEUE_PAGE_SIZE), 1)
         found = rows(number)
     paginator = _CountedPaginator(found.rows, QUEUE_PAGE_SIZE, count=found.total)
     return Page(found.rows, number, paginator), found.late
+
+
+# The queue's filters' choices: the cohorts the coach oversees that are at work, and their
+# students as plain rows (a school has thousands).
+_QUEUE_COHORTS: Statement[Cohort] = Statement(
+    lambda user: Cohort.objects.overseen_by(user).active().order_by("name")
+)
+_QUEUE_STUDENTS: Statement[tuple[int, str, str, str]] = Statement(
+    lambda user: (
+        User.objects.filter(
+            memberships__cohort__in=Cohort.objects.overseen_by(user).active(),
+            memberships__role=Role.STUDENT,
+        )
+        .distinct()
+        .order_by("first_name", "username", "pk")
+        .values_list("pk", "first_name", "last_name", "username")
+    )
+)
 
 
 @login_required
@@ -104,21 +125,16 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not user.coaches_anyone():
         raise Http404("The review queue is for coaches.")
-    cohorts = list(Cohort.objects.overseen_by(user).active().order_by("name"))
-    # The student filter's choices as plain rows: a school has thousands.
+    cohorts = _QUEUE_COHORTS(user)
     students = [
         (pk, f"{first} {last}".strip() or username)
-        for pk, first, last, username in User.objects.filter(
-            memberships__cohort__in=cohorts, memberships__role=Role.STUDENT
-        )
-        .distinct()
-        .order_by("first_name", "username", "pk")
-        .values_list("pk", "first_name", "last_name", "username")
+        for pk, first, last, username in _QUEUE_STUDENTS(user)
     ]
     chosen = _queue_filters(request)
-    waiting = services.with_due_dates(services.review_queue(coach=user, filters=chosen))
     stages = catalogue()
-    page, late_count = _queue_page(waiting, request.GET.get("page"), stages=stages, cohorts=cohorts)
+    page, late_count = _queue_page(
+        user, chosen, request.GET.get("page"), stages=stages, cohorts=cohorts
+    )
     return render(
         request,
         "coaching/queue.html",

@@ -199,3 +199,18 @@ class StatementTests(BaseTestCase):
         )
         with self.assertRaisesMessage(StatementError, "ordered"):
             unordered.slice(0, 3, self.song.pk)
+
+    def test_none_is_a_filter_left_out_and_a_date_takes_its_place(self) -> None:
+        def due(cohort_pk: int | None, before: dt.date) -> QuerySet[StageDeadline]:
+            deadlines = StageDeadline.objects.filter(due_on__lt=before).order_by("pk")
+            return deadlines if cohort_pk is None else deadlines.filter(cohort_id=cohort_pk)
+
+        StageDeadline.objects.create(
+            cohort=self.other_cohort, stage=Stage.objects.get(slug="mixing"), due_on="2027-02-01"
+        )
+        statement: Statement[StageDeadline] = Statement(due)
+        for cohort_pk in (None, self.cohort.pk, self.other_cohort.pk):
+            for before in (dt.date(2027, 1, 16), dt.date(2027, 3, 1), dt.date(2026, 1, 1)):
+                with self.subTest(cohort=cohort_pk, before=before):
+                    self.assertEqual(statement(cohort_pk, before), list(due(cohort_pk, before)))
+        self.assertEqual(len(statement(None, dt.date(2027, 3, 1))), 2)
