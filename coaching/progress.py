@@ -119,6 +119,10 @@ class Matrix:
 
 
 STUDENTS_PER_PAGE = 50
+SORTS = ("name", "progress", "activity")
+"""The matrix's orders; anything else asked for is by name."""
+FILTERS = ("", "inactive", "late", "waiting")
+"""The matrix's filters ("": everyone); anything else asked for is no filter."""
 
 
 # What a student without a song iterates over: one row, with no song.
@@ -450,6 +454,10 @@ def progress(
     the whole cohort (the counts are the whole filtered cohort's); only the page's
     students are read, with their songs, and only their cells are built. A fixed number
     of queries however many students."""
+    # What the URL asks for, as one of the known ways: each way is a set of statements,
+    # built once and kept, so made-up values must not make more.
+    sort = sort if sort in SORTS else "name"
+    only = only if only in FILTERS else ""
     stages = catalogue()
     deadlines = schedule(cohort.pk)
     # Per stage, in the catalogue's order: whether its date has passed.

@@ -418,6 +418,19 @@ class MatrixOrderTests(BaseTestCase):
                             ),
                         )
 
+    def test_a_sort_or_filter_nobody_offers_is_the_plain_matrix_and_builds_nothing_new(
+        self,
+    ) -> None:
+        plain = self.shown()
+        self.matrix(page=1)
+        # Each way of sorting and filtering keeps its statements for the process's life:
+        # made-up values in the URL must neither change the answer nor add to them.
+        kept = len(progress._SELECTIONS)
+        for made_up in ("zzz", "NAME", "progress ", "-name", "x" * 200):
+            with self.subTest(made_up=made_up):
+                self.assertEqual(self.shown(sort=made_up, only=made_up), plain)
+        self.assertEqual(len(progress._SELECTIONS), kept)
+
     def test_the_counts_are_the_whole_filtered_cohorts(self) -> None:
         for only in ("", "late", "waiting"):
             with self.subTest(only=only):
