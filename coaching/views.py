@@ -32,6 +32,7 @@ from songs.uploads import SizeLimitUploadHandler
 from stages.models import Stage, StageRecord, catalogue
 
 QUEUE_PAGE_SIZE = 50
+_FURTHEST_PAGE = 2**31 // QUEUE_PAGE_SIZE
 COMMENTS_CHANGED = "comments-changed"
 """The event a resolved or reopened thread sends, for panels that count open comments."""
 
@@ -92,7 +93,8 @@ def _queue_page(
         number = int(requested or 1)
     except ValueError:
         number = 1
-    found = rows(number) if number >= 1 else None
+    # Past any queue there could be (and past what an OFFSET can hold): out of range.
+    found = rows(number) if 1 <= number <= _FURTHEST_PAGE else None
     if found is None or (number > 1 and not found.rows):
         number = max(math.ceil(rows(1).total / QUEUE_PAGE_SIZE), 1)
         found = rows(number)

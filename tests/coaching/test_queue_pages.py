@@ -105,7 +105,20 @@ class QueuePagesTests(BaseTestCase):
 
     def test_a_page_is_chosen_as_djangos_paginator_chooses_it(self) -> None:
         expected = Paginator(self.expected(self.bob), QUEUE_PAGE_SIZE)
-        for asked in ["", "1", "2", "3", "4", "99", "0", "-2", "abc", "2.0"]:
+        for asked in [
+            "",
+            "1",
+            "2",
+            "3",
+            "4",
+            "99",
+            "0",
+            "-2",
+            "abc",
+            "2.0",
+            "9" * 20,
+            "-" + "9" * 20,
+        ]:
             page = self.client.get(f"/coach/queue/?page={asked}").context["page"]
             reference = expected.get_page(asked or None)
             self.assertEqual(page.number, reference.number, asked)
