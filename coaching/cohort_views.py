@@ -29,7 +29,7 @@ from coaching.forms import (
     ScheduleForm,
     SignUpForm,
 )
-from coaching.http import AuthenticatedHttpRequest
+from coaching.http import AuthenticatedHttpRequest, search_text
 from coaching.models import Activity, Cohort, Invite, Membership, Role, StageDeadline
 from coaching.statements import Statement
 from stages.models import catalogue
@@ -134,7 +134,7 @@ _FOUND_COUNT: Statement[int] = Statement(
 def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _overseen(request, pk)
     student_count = progress.student_count(cohort.pk)
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     words = query.split()
     # Every student is listed unless searched: counted above.
     shown = sum(_FOUND_COUNT(cohort.pk, *words)) if words else student_count
@@ -430,7 +430,7 @@ def cohort_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _overseen(request, pk)
     sort = request.GET.get("sort", "name")
     only = request.GET.get("only", "")
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     now = timezone.now()
     matrix = progress.progress(
         cohort,

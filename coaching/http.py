@@ -19,6 +19,13 @@ class AuthenticatedHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def search_text(request: HttpRequest, name: str = "q", *, limit: int = 100) -> str:
+    """A text the user typed into a search or filter of a page's address, as the database
+    can compare it: without surrounding space, at most `limit` characters, and without
+    NUL characters, which no text column holds (PostgreSQL refuses them outright)."""
+    return str(request.GET.get(name, "")).replace("\x00", "").strip()[:limit]
+
+
 def client_ip(request: HttpRequest) -> str:
     """The address of whoever sent the request, for login throttling (django-axes) and the
     rate limits (django-ratelimit).

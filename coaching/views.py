@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from coaching import limits, services, threads, voice
 from coaching.forms import CommentForm, ReviewForm, SnippetForm
-from coaching.http import AuthenticatedHttpRequest
+from coaching.http import AuthenticatedHttpRequest, search_text
 from coaching.models import ActionMark, Cohort, Comment, Mark, Role, Snippet, User
 from coaching.statements import Statement
 from coaching.tendencies import tendencies
@@ -51,7 +51,7 @@ def _queue_filters(request: AuthenticatedHttpRequest) -> services.QueueFilters:
     """The queue's filters, from its own form or from a review page's links."""
     return services.QueueFilters(
         cohort=_int(request.GET.get("cohort")),
-        stage=(request.GET.get("stage") or "")[:40],
+        stage=search_text(request, "stage", limit=40),
         student=_int(request.GET.get("student")),
     )
 
@@ -499,7 +499,7 @@ def tendencies_people(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not user.coaches_anyone():
         return redirect("coaching:tendencies", pk=user.pk)
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     students = (
         User.objects.viewable_students(user)
         .filter(memberships__role=Role.STUDENT)

@@ -55,3 +55,24 @@ class BadRequestPageTests(BaseTestCase):
         response = self.client.get(f"/songs/{self.song.pk}/stages/recording/")
         self.assertContains(response, 'data-max-name="255"')
         self.assertContains(response, "Rename the file and choose it again.")
+
+
+class NulInAnAddressTests(BaseTestCase):
+    """PostgreSQL refuses text with a NUL character. Forms refuse it (Django's CharField
+    validator); a search or filter in a page's address goes to the database without a
+    form, through coaching.http.search_text, so each of those pages answers as if the NUL
+    were not there."""
+
+    def test_every_search_and_filter_in_an_address_takes_a_nul(self) -> None:
+        self.client.force_login(self.frank)  # a course admin: every page below is theirs
+        pages = [
+            f"/cohorts/{self.cohort.pk}/?q=al%00ice",
+            f"/cohorts/{self.cohort.pk}/progress/?q=al%00ice",
+            "/people/tendencies/?q=al%00ice",
+            "/coach/queue/?stage=mix%00ing",
+        ]
+        for url in pages:
+            with self.subTest(url=url):
+                self.assertEqual(self.client.get(url).status_code, 200)
+        found = self.client.get(f"/cohorts/{self.cohort.pk}/progress/?q=al%00ice")
+        self.assertEqual({row.student.pk for row in found.context["matrix"].rows}, {self.alice.pk})
