@@ -346,8 +346,8 @@ _STUDENT_COUNT: Statement[int] = Statement(
 @dataclass(frozen=True)
 class _Selection:
     """The matrix's questions for one way of filtering and sorting the students, each a
-    statement of (the cohort's key, the search text when there is one, the inactivity
-    cutoff when the filter is "inactive")."""
+    statement of (the cohort's key, the search text or None, the inactivity cutoff or None:
+    it counts only for only="inactive")."""
 
     students: Statement[int]
     """How many students are shown (one row; none when there are none)."""
@@ -371,27 +371,25 @@ _SELECTIONS: dict[Hashable, _Selection] = {}
 
 
 def _selection(
-    stages: Sequence[tuple[int, int]], due: tuple[int, ...], sort: str, only: str, searched: bool
+    stages: Sequence[tuple[int, int]], due: tuple[int, ...], sort: str, only: str
 ) -> _Selection:
     """The statements for this filter and sort (`due` counts only for only="late")."""
-    shape = (tuple(stages), due if only == "late" else (), sort, only, searched)
+    shape = (tuple(stages), due if only == "late" else (), sort, only)
     found = _SELECTIONS.get(shape)
     if found is not None:
         return found
 
-    def chosen(cohort_pk: int, *values: Any) -> tuple[QuerySet[Membership], QuerySet[Membership]]:
+    def chosen(
+        cohort_pk: int, query: str | None, cutoff: dt.datetime | None
+    ) -> tuple[QuerySet[Membership], QuerySet[Membership]]:
         return _students(
-            cohort_pk,
-            stages,
-            due=due,
-            cutoff=values[-1] if only == "inactive" else None,
-            sort=sort,
-            only=only,
-            query=values[0] if searched else "",
+            cohort_pk, stages, due=due, cutoff=cutoff, sort=sort, only=only, query=query or ""
         )
 
-    def shown(cohort_pk: int, *values: Any) -> QuerySet[Membership]:
-        return chosen(cohort_pk, *values)[0]
+    def shown(
+        cohort_pk: int, query: str | None, cutoff: dt.datetime | None
+    ) -> QuerySet[Membership]:
+        return chosen(cohort_pk, query, cutoff)[0]
 
     return _SELECTIONS.setdefault(
         shape,
@@ -469,15 +467,10 @@ def progress(
     selection = (
         None
         if only == "late" and not overdue
-        else _selection(
-            [(stage.pk, stage.order) for stage in stages], overdue, sort, only, bool(query)
-        )
+        else _selection([(stage.pk, stage.order) for stage in stages], overdue, sort, only)
     )
-    values: tuple[Any, ...] = (
-        cohort.pk,
-        *((query,) if query else ()),
-        *((cutoff,) if only == "inactive" else ()),
-    )
+    # None where there is no search or no inactivity filter: another SQL, not a value.
+    values = (cohort.pk, query or None, cutoff if only == "inactive" else None)
     everyone = not (query or only)
     if everyone:
         count = student_count(cohort.pk)
