@@ -392,12 +392,22 @@ class QueuePage:
     late: int
 
 
-def _queue_rows(
-    coach: User, today: dt.date, cohort: int | None, stage: str | None, student: int | None
-) -> QuerySet[Any]:
+def _chosen(filters: QueueFilters) -> tuple[int | None, str | None, int | None]:
+    """The filters as a statement's arguments: None for each one not chosen."""
+    return filters.cohort or None, filters.stage or None, filters.student or None
+
+
+def _waiting(
+    coach: User, cohort: int | None, stage: str | None, student: int | None
+) -> QuerySet[StageRecord]:
+    """review_queue for a statement's arguments (the filters as `_chosen` gives them)."""
     filters = QueueFilters(cohort=cohort, stage=stage or "", student=student)
+    return review_queue(coach=coach, filters=filters)
+
+
+def _queue_rows(coach: User, today: dt.date, *chosen: Any) -> QuerySet[Any]:
     return (
-        with_due_dates(review_queue(coach=coach, filters=filters), today=today)
+        with_due_dates(_waiting(coach, *chosen), today=today)
         .annotate(total=Window(Count("pk")), total_late=Window(Count("pk", filter=Q(late=True))))
         .values_list(
             "pk",
@@ -421,15 +431,8 @@ def _queue_rows(
 # A statement per coach's shape and filters given (an absent filter is None).
 _QUEUE_ROWS: Statement[Any] = Statement(_queue_rows)
 _QUEUE_KEYS: Statement[int] = Statement(
-    lambda coach, cohort, stage, student: review_queue(
-        coach=coach, filters=QueueFilters(cohort=cohort, stage=stage or "", student=student)
-    ).values_list("pk", flat=True)
+    lambda coach, *chosen: _waiting(coach, *chosen).values_list("pk", flat=True)
 )
-
-
-def _chosen(filters: QueueFilters) -> tuple[int | None, str | None, int | None]:
-    """The filters as a statement's arguments: None for each one not chosen."""
-    return filters.cohort or None, filters.stage or None, filters.student or None
 
 
 def queue_page(
