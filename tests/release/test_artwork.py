@@ -74,6 +74,17 @@ class UploadTests(ReleaseTestCase):
             thumb = Image.open(handle)
             self.assertEqual((thumb.format, thumb.mode, thumb.size), ("JPEG", "RGB", (400, 400)))
 
+    def test_the_boards_show_the_cover_on_the_songs_card(self) -> None:
+        self.upload("cover.jpg", image_bytes(3000))
+        song = self.stored()
+        thumbnail = f"{self.song_url('artwork_thumbnail')}?v={song.artwork_version}"
+        for user in (self.alice, self.bob):  # her own board, her coach's
+            self.client.force_login(user)
+            board = self.client.get("/")
+            self.assertContains(board, f'<img class="cover-mini" src="{thumbnail}"', count=1)
+            self.assertContains(board, f'<span class="title">{song.title}</span>', count=1)
+        self.assertContains(board, '<span class="meta owner">')
+
     def test_a_new_cover_replaces_the_old_files(self) -> None:
         self.upload("one.jpg", image_bytes(1600))
         first = self.stored()

@@ -1,0 +1,53 @@
+"""`{% board_cards column show_owner %}`: a board column's song cards, written in Python
+(a coach's board shows dozens, and the template language's lookups and filters per value
+were most of its rendering)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from django import template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from songs.templatetags.units import since
+
+if TYPE_CHECKING:
+    from songs.views import BoardColumn
+
+register = template.Library()
+
+
+@register.simple_tag
+def board_cards(column: BoardColumn, show_owner: bool) -> SafeString:
+    """Each card links to its stage page: the cover if there is one, the title, the
+    owner on a coach's board, the stage's status and how long ago the song changed."""
+    cards = []
+    for card in column.cards:
+        song = card.song
+        cover = ""
+        if song.artwork_thumbnail:
+            src = reverse("songs:artwork_thumbnail", args=[song.pk])
+            cover = (
+                f'<img class="cover-mini" src="{src}?v={song.artwork_version}" alt="" '
+                'width="48" height="48" loading="lazy">'
+            )
+        owner = (
+            f'<span class="meta owner">{escape(song.owner.display_name)}</span>'
+            if show_owner
+            else ""
+        )
+        if card.status is None:
+            status = '<span class="status status-finished">All seven approved · release next</span>'
+        else:
+            status = (
+                f'<span class="status status-{card.status.value}">'
+                f"{escape(card.status.label)}</span>"
+            )
+        cards.append(
+            f'<a class="song-card" href="{escape(card.url)}">{cover}'
+            f'<span class="title">{escape(song.title)}</span>{owner}{status}'
+            f'<span class="meta">Updated {since(song.updated_at)}</span></a>'
+        )
+    return mark_safe("\n".join(cards))  # noqa: S308 - every text in it is escaped
