@@ -5,16 +5,13 @@ were most of its rendering)."""
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
 from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from songs.boards import BoardColumn
 from songs.templatetags.units import since
-
-if TYPE_CHECKING:
-    from songs.views import BoardColumn
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from coaching.models import Cohort, Membership, Role, User
-from songs.views import COACHED_CARDS
+from songs.boards import COACHED_CARDS
 from tests.base import add_students
 from tests.browser.base import ARTIFACTS, BrowserTestCase
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from coaching.models import Cohort, Membership, Role
+from songs.boards import COACHED_CARDS
 from songs.models import Song
-from songs.views import COACHED_CARDS
 from stages.models import Stage, Status
 from tests.base import HTMX, BaseTestCase, add_students, count_queries, make_song
 
