@@ -1,6 +1,7 @@
-"""`{% timeline_steps song records current %}`: the song page's seven stages, each a link
-with its status and latest bounce, written in Python (the template language's lookups
-per value were a sixth of the page)."""
+"""A song's seven stages in order, written in Python (the template language's lookups per
+value were a sixth of the page): `{% timeline_steps song records current %}`, the song
+page's, each a link with its status and latest bounce; `{% stage_strip song records here %}`,
+the stage page's strip of links to the others."""
 
 from __future__ import annotations
 
@@ -43,3 +44,21 @@ def timeline_steps(song: Song, records: Sequence[StageRecord], current: StageRec
             f'<span class="bounce">{bounce}</span></a></li>'
         )
     return mark_safe("\n".join(steps))  # noqa: S308 - every text in it is escaped
+
+
+@register.simple_tag
+def stage_strip(song: Song, records: Sequence[StageRecord], here: StageRecord) -> SafeString:
+    """A link per stage, named and titled with its status; the page's own marked."""
+    url = record_url_maker([record.stage for record in records])
+    links = []
+    for index, record in enumerate(records):
+        stage = record.stage
+        name = escape(stage.name)
+        here_class, here_attribute = (
+            (" here", ' aria-current="page"') if record == here else ("", "")
+        )
+        links.append(
+            f'<a class="st-{record.status}{here_class}" href="{url(song.pk, index)}"{here_attribute} '
+            f'title="{name}: {escape(record.get_status_display())}">{stage.order}. {name}</a>'
+        )
+    return mark_safe("\n".join(links))  # noqa: S308 - every text in it is escaped
