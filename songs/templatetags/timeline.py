@@ -54,11 +54,9 @@ def stage_strip(song: Song, records: Sequence[StageRecord], here: StageRecord) -
     for index, record in enumerate(records):
         stage = record.stage
         name = escape(stage.name)
-        here_class, here_attribute = (
-            (" here", ' aria-current="page"') if record == here else ("", "")
-        )
+        marked, current = (" here", ' aria-current="page"') if record == here else ("", "")
         links.append(
-            f'<a class="st-{record.status}{here_class}" href="{url(song.pk, index)}"{here_attribute} '
+            f'<a class="st-{record.status}{marked}" href="{url(song.pk, index)}"{current} '
             f'title="{name}: {escape(record.get_status_display())}">{stage.order}. {name}</a>'
         )
     return mark_safe("\n".join(links))  # noqa: S308 - every text in it is escaped
