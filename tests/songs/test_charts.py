@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import unittest
 
-from django.template.loader import render_to_string
+from django.template import Context, Template
 from django.test import SimpleTestCase
 
 from songs import charts
@@ -313,11 +313,27 @@ class StereoWidthChartTests(unittest.TestCase):
 
 
 class ChartTemplateTests(SimpleTestCase):
-    def tonal(self, **context: object) -> str:
-        return render_to_string("songs/_tonal_balance_chart.html", context)
+    """The charts as a page's template writes them, through their tags."""
 
-    def width(self, **context: object) -> str:
-        return render_to_string("songs/_stereo_width_chart.html", context)
+    def render(self, tag: str, chart: object, mix_label: str) -> str:
+        page = Template(f"{{% load chart_tags %}}{{% {tag} chart mix_label %}}")
+        return page.render(Context({"chart": chart, "mix_label": mix_label}))
+
+    def tonal(self, *, chart: object, mix_label: str = "") -> str:
+        return self.render("tonal_balance_chart", chart, mix_label)
+
+    def width(self, *, chart: object, mix_label: str = "") -> str:
+        return self.render("stereo_width_chart", chart, mix_label)
+
+    def test_user_text_in_a_chart_is_escaped(self) -> None:
+        chart = charts.tonal_balance(ramp(), overlay=ramp(-3.0), overlay_label="<b>Ode</b>")
+        html = self.tonal(chart=chart, mix_label="<i>v3</i>")
+        self.assertNotIn("<b>", html)
+        self.assertNotIn("<i>", html)
+        self.assertIn("&lt;b&gt;Ode&lt;/b&gt;", html)
+        self.assertIn("&lt;i&gt;v3&lt;/i&gt;", html)
+        width = charts.stereo_width(StereoWidth(0.1, 0.4, 2.0), overlay_label="<b>Ode</b>")
+        self.assertNotIn("<b>", self.width(chart=width, mix_label="<i>v3</i>"))
 
     def test_the_tonal_chart_is_an_svg_image_that_says_what_it_shows(self) -> None:
         chart = charts.tonal_balance(ramp(), profile=profile())
