@@ -736,6 +736,17 @@ EXPORT_HEADER = [
 ]
 
 
+_EXPORT_STUDENTS: Statement[tuple[int, str, str, str, str]] = Statement(
+    lambda cohort_pk: (
+        Membership.objects.filter(cohort_id=cohort_pk, role=Role.STUDENT)
+        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
+        .values_list(
+            "user_id", "user__first_name", "user__last_name", "user__username", "user__email"
+        )
+    )
+)
+
+
 def _student_rows(cohort: Cohort) -> list[tuple[int, str, str]]:
     """The cohort's students by name (pk, name, e-mail), made safe for a spreadsheet."""
     return [
@@ -744,26 +755,13 @@ def _student_rows(cohort: Cohort) -> list[tuple[int, str, str]]:
             str(spreadsheet_safe(MatrixStudent(pk, first, last, user, "", None).display_name)),
             str(spreadsheet_safe(email)),
         )
-        for pk, first, last, user, email in Membership.objects.filter(
-            cohort=cohort, role=Role.STUDENT
-        )
-        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
-        .values_list(
-            "user_id", "user__first_name", "user__last_name", "user__username", "user__email"
-        )
+        for pk, first, last, user, email in _EXPORT_STUDENTS(cohort.pk)
     ]
 
 
-def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]:
-    """One row per student, song and stage (a student without a song: one row per stage).
-
-    The records stream from one query in the students' order (a server-side cursor where
-    the database has one, read in chunks), so memory does not grow with the cohort: only
-    the list of students is held, to give those without a song their rows."""
-    stages = catalogue()
-    names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
-    deadlines = schedule(cohort.pk)
-    students = _student_rows(cohort)
+def _export_records(cohort_pk: int) -> QuerySet[StageRecord, tuple[Any, ...]]:
+    """Every record of the cohort's students, in the students' order (as _student_rows
+    reads them), then the matrix's order of songs, with what the export writes of each."""
     latest = Bounce.objects.filter(
         record=OuterRef("pk"), analysis_state=AnalysisState.DONE
     ).order_by("-version")
@@ -774,10 +772,10 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
         .annotate(n=Count("pk"))
         .values("n")
     )
-    records = (
+    return (
         StageRecord.objects.filter(
-            song__cohort=cohort,
-            song__owner__memberships__cohort=cohort,
+            song__cohort_id=cohort_pk,
+            song__owner__memberships__cohort_id=cohort_pk,
             song__owner__memberships__role=Role.STUDENT,
         )
         .annotate(
@@ -795,7 +793,6 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             submitted_text=IsoMinutes("submitted_at"),
             approved_text=IsoMinutes("approved_at"),
         )
-        # The students' order, as the list above reads it, then the matrix's order of songs.
         .order_by(
             "song__owner__first_name",
             "song__owner__last_name",
@@ -820,8 +817,23 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
             "bounce__true_peak_dbtp",
             "bounce__loudness_range_lu",
         )
-        .iterator(chunk_size=2000)
     )
+
+
+_EXPORT_RECORDS: Statement[tuple[Any, ...]] = Statement(_export_records)
+
+
+def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]:
+    """One row per student, song and stage (a student without a song: one row per stage).
+
+    The records stream from one query in the students' order (a server-side cursor where
+    the database has one, read in chunks), so memory does not grow with the cohort: only
+    the list of students is held, to give those without a song their rows."""
+    stages = catalogue()
+    names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
+    deadlines = schedule(cohort.pk)
+    students = _student_rows(cohort)
+    records = _EXPORT_RECORDS.iterator(2000, cohort.pk)
     late = {pk: due < today for pk, due in deadlines.items()}
     due_on = {pk: due.isoformat() for pk, due in deadlines.items()}
     # What a row takes from its stage, in one look-up a row.

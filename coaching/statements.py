@@ -34,7 +34,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
@@ -98,6 +98,14 @@ class Statement(Generic[M]):
             raise StatementError("only an ordered, unsliced queryset gives pages")
         params = [*self._params(prepared, values), max(stop - start, 0), start]
         return list(_bound(prepared, f"{prepared.sql} LIMIT %s OFFSET %s", params))
+
+    def iterator(self, chunk_size: int, *values: Any) -> Iterator[M]:
+        """The rows as `queryset.iterator(chunk_size)` reads them: in chunks, from a
+        server-side cursor where the database has one, so a long read is never held whole."""
+        prepared = self._for(values)
+        return _bound(prepared, prepared.sql, self._params(prepared, values)).iterator(
+            chunk_size=chunk_size
+        )
 
     def rows(self, count: int, *values: Any) -> Rows[M]:
         """The rows as a sequence of `count` (counted by the caller) that reads a slice

@@ -200,6 +200,24 @@ class StatementTests(BaseTestCase):
         with self.assertRaisesMessage(StatementError, "ordered"):
             unordered.slice(0, 3, self.song.pk)
 
+    def test_an_iterator_reads_the_querysets_rows_in_chunks(self) -> None:
+        def titles(cohort_pk: int) -> QuerySet[StageRecord, tuple[str, int]]:
+            return (
+                StageRecord.objects.filter(song__cohort_id=cohort_pk)
+                .order_by("song_id", "stage__order")
+                .values_list("song__title", "stage__order")
+            )
+
+        make_song(self.carol, self.cohort, title="Second")
+        statement: Statement[tuple[str, int]] = Statement(titles)
+        for cohort_pk in (self.cohort.pk, self.other_cohort.pk):
+            with self.subTest(cohort=cohort_pk):
+                rows = statement.iterator(3, cohort_pk)  # chunks smaller than the answer
+                self.assertNotIsInstance(rows, list)
+                self.assertEqual(list(rows), list(titles(cohort_pk)))
+        songs = Song.objects.filter(cohort=self.cohort).count()
+        self.assertEqual(len(list(statement.iterator(3, self.cohort.pk))), 7 * songs)
+
     def test_none_is_a_filter_left_out_and_a_date_takes_its_place(self) -> None:
         def due(cohort_pk: int | None, before: dt.date) -> QuerySet[StageDeadline]:
             deadlines = StageDeadline.objects.filter(due_on__lt=before).order_by("pk")
