@@ -7,9 +7,7 @@ many students the cohort has.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import itertools
 import re
 import statistics
@@ -823,48 +821,56 @@ def _export_records(cohort_pk: int) -> QuerySet[StageRecord, tuple[Any, ...]]:
 _EXPORT_RECORDS: Statement[tuple[Any, ...]] = Statement(_export_records)
 
 
-def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]:
-    """One row per student, song and stage (a student without a song: one row per stage).
+def _quoted(value: object) -> str:
+    """A field as csv.QUOTE_ALL writes it: in double quotes, a quote inside doubled."""
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def _line(fields: Sequence[object]) -> str:
+    return ",".join(_quoted(value) for value in fields) + "\r\n"
+
+
+def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
+    """The export as CSV lines: a header, then one row per student, song and stage (a
+    student without a song: one row per stage). Every field is quoted and every text made
+    safe for a spreadsheet.
 
     The records stream from one query in the students' order (a server-side cursor where
     the database has one, read in chunks), so memory does not grow with the cohort: only
-    the list of students is held, to give those without a song their rows."""
+    the list of students is held, to give those without a song their rows. Each text is
+    quoted once (a student's name and e-mail, a song's title, a stage's columns for each
+    status); what a record adds (its times as the database writes them, its numbers) holds
+    no quote to double."""
     stages = catalogue()
-    names = {stage.pk: str(spreadsheet_safe(stage.name)) for stage in stages}
     deadlines = schedule(cohort.pk)
     students = _student_rows(cohort)
     records = _EXPORT_RECORDS.iterator(2000, cohort.pk)
-    late = {pk: due < today for pk, due in deadlines.items()}
-    due_on = {pk: due.isoformat() for pk, due in deadlines.items()}
-    # What a row takes from its stage, in one look-up a row.
-    per_stage = {
-        stage.pk: (stage.order, names[stage.pk], due_on.get(stage.pk, ""), late.get(stage.pk))
+    # Order, stage, status, late and due date: what a row takes from its stage and status.
+    stage_fields = {
+        (stage.pk, status.value): _line(
+            [
+                stage.order,
+                spreadsheet_safe(stage.name),
+                status.value,
+                "yes"
+                if stage.pk in deadlines
+                and deadlines[stage.pk] < today
+                and status != Status.APPROVED
+                else "no",
+                deadlines[stage.pk].isoformat() if stage.pk in deadlines else "",
+            ]
+        )[:-2]
         for stage in stages
+        for status in Status
     }
-    approved_value = Status.APPROVED.value  # a plain str compares faster than the enum
-    yield EXPORT_HEADER
+    unstarted = [stage_fields[stage.pk, Status.NOT_STARTED.value] for stage in stages]
+    yield _line(EXPORT_HEADER)
     record = next(records, None)
     for student_pk, name, email in students:
+        student = f"{_quoted(name)},{_quoted(email)},"
         if record is None or record[0] != student_pk:
-            for stage in stages:
-                yield [
-                    name,
-                    email,
-                    "",
-                    stage.order,
-                    names[stage.pk],
-                    Status.NOT_STARTED,
-                    "yes" if late.get(stage.pk) else "no",
-                    due_on.get(stage.pk, ""),
-                    "",
-                    "",
-                    "",
-                    0,
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
+            for fields in unstarted:
+                yield f'{student}"",{fields},"","","","0","","","",""\r\n'
             continue
         song_pk, title = None, ""
         while record is not None and record[0] == student_pk:
@@ -884,40 +890,21 @@ def export_rows(cohort: Cohort, *, today: dt.date) -> Iterator[Sequence[object]]
                 lra,
             ) = record
             if song != song_pk:
-                song_pk, title = song, str(spreadsheet_safe(song_title))
-            order, stage_name, due, overdue = per_stage[stage_pk]
-            yield [
-                name,
-                email,
-                title,
-                order,
-                stage_name,
-                status,
-                "yes" if overdue and status != approved_value else "no",
-                due,
-                started or "",
-                submitted or "",
-                approved or "",
-                rounds or 0,
-                f"v{version}" if version else "",
-                "" if lufs is None else lufs,
-                "" if peak is None else peak,
-                "" if lra is None else lra,
-            ]
+                song_pk, title = song, _quoted(spreadsheet_safe(song_title))
+            yield (
+                f"{student}{title},{stage_fields[stage_pk, status]},"
+                f'"{started or ""}","{submitted or ""}","{approved or ""}","{rounds or 0}",'
+                f'"{f"v{version}" if version else ""}","{"" if lufs is None else lufs}",'
+                f'"{"" if peak is None else peak}","{"" if lra is None else lra}"\r\n'
+            )
             record = next(records, None)
 
 
 def export_csv(cohort: Cohort, *, today: dt.date, rows_per_chunk: int = 500) -> Iterator[str]:
-    """The export as CSV text in chunks of rows: every field quoted, every text made safe
-    for a spreadsheet (export_rows does that once per name, e-mail and title)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
-    rows = export_rows(cohort, today=today)
-    while chunk := list(itertools.islice(rows, rows_per_chunk)):
-        writer.writerows(chunk)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    """The export as CSV text in chunks of rows (export_lines)."""
+    lines = export_lines(cohort, today=today)
+    while chunk := "".join(itertools.islice(lines, rows_per_chunk)):
+        yield chunk
 
 
 class DaysBetween(Func):
