@@ -21,7 +21,8 @@ register = template.Library()
 _MIX = "The mix"
 
 
-def _level_grid(ticks: list[tuple[float, str]], left: int, right: int) -> str:
+def level_grid(ticks: list[tuple[float, str]], left: int, right: int) -> str:
+    """Level gridlines across the plot, each labelled at its left (every chart's y axis)."""
     return "".join(
         f'<line class="grid" x1="{left}" x2="{right}" y1="{y}" y2="{y}"></line>'
         f'<text class="axis" x="{left - 6}" y="{y}" text-anchor="end" '
@@ -65,7 +66,7 @@ def tonal_balance_chart(chart: charts.TonalBalanceChart | None, mix_label: str) 
     ]
     if chart.profile_area:
         svg.append(f'<polygon class="profile-area" points="{chart.profile_area}"></polygon>')
-    svg.append(_level_grid(chart.ticks, left, right))
+    svg.append(level_grid(chart.ticks, left, right))
     svg.append(
         f'<line class="grid zero" x1="{left}" x2="{right}" y1="{chart.zero_y}" '
         f'y2="{chart.zero_y}"></line>'
@@ -143,7 +144,7 @@ def stereo_width_chart(chart: charts.StereoWidthChart | None, mix_label: str) ->
     svg = [
         f'<svg class="band-chart-svg" viewBox="0 0 {chart.width} {chart.height}" role="img">'
         f"<title>{escape(chart.title)}</title><desc>{escape(chart.description)}</desc>",
-        _level_grid(chart.ticks, left, right),
+        level_grid(chart.ticks, left, right),
         f'<line class="grid unrelated" x1="{left}" x2="{right}" y1="{chart.unrelated_y}" '
         f'y2="{chart.unrelated_y}"></line>',
     ]

@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 from songs import charts
 from songs.models import AnalysisState, Bounce
 from songs.release.dossier import StageJourney
+from songs.templatetags.chart_tags import level_grid
 from stages.balance import signed
 from stages.models import StageRecord
 
@@ -93,12 +94,7 @@ def balance_rows(balance: charts.BalanceChart[StageRecord]) -> SafeString:
 def history_marks(chart: charts.HistoryChart[Bounce]) -> SafeString:
     """The loudness chart's grid, target line, curve and a point and label per version."""
     left, right, bottom = chart.plot_left, chart.plot_right, chart.plot_bottom
-    parts = [
-        f'<line class="grid" x1="{left}" x2="{right}" y1="{y}" y2="{y}"></line>'
-        f'<text class="axis" x="{left - 6}" y="{y}" text-anchor="end" '
-        f'dominant-baseline="middle">{escape(label)}</text>'
-        for y, label in chart.ticks
-    ]
+    parts = [level_grid(chart.ticks, left, right)]
     if chart.target_y is not None:
         target = chart.target_y
         parts.append(
