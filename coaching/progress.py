@@ -745,20 +745,16 @@ _EXPORT_STUDENTS: Statement[tuple[int, str, str, str, str]] = Statement(
 )
 
 
-def _student_rows(cohort: Cohort) -> list[tuple[int, str, str]]:
-    """The cohort's students by name (pk, name, e-mail), made safe for a spreadsheet."""
-    return [
-        (
-            pk,
-            str(spreadsheet_safe(MatrixStudent(pk, first, last, user, "", None).display_name)),
-            str(spreadsheet_safe(email)),
-        )
-        for pk, first, last, user, email in _EXPORT_STUDENTS(cohort.pk)
-    ]
+def _export_students(cohort: Cohort) -> Iterator[tuple[int, str, str]]:
+    """The cohort's students by name (pk, name, e-mail), made safe for a spreadsheet,
+    read in chunks as the records are."""
+    for pk, first, last, user, email in _EXPORT_STUDENTS.iterator(2000, cohort.pk):
+        name = MatrixStudent(pk, first, last, user, "", None).display_name
+        yield pk, str(spreadsheet_safe(name)), str(spreadsheet_safe(email))
 
 
 def _export_records(cohort_pk: int) -> QuerySet[StageRecord, tuple[Any, ...]]:
-    """Every record of the cohort's students, in the students' order (as _student_rows
+    """Every record of the cohort's students, in the students' order (as _export_students
     reads them), then the matrix's order of songs, with what the export writes of each."""
     latest = Bounce.objects.filter(
         record=OuterRef("pk"), analysis_state=AnalysisState.DONE
@@ -835,15 +831,14 @@ def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
     student without a song: one row per stage). Every field is quoted and every text made
     safe for a spreadsheet.
 
-    The records stream from one query in the students' order (a server-side cursor where
-    the database has one, read in chunks), so memory does not grow with the cohort: only
-    the list of students is held, to give those without a song their rows. Each text is
-    quoted once (a student's name and e-mail, a song's title, a stage's columns for each
-    status); what a record adds (its times as the database writes them, its numbers) holds
-    no quote to double."""
+    The students and their records stream side by side from two queries in the same
+    order (server-side cursors where the database has them, read in chunks), so memory
+    does not grow with the cohort. Each text is quoted once (a student's name and e-mail,
+    a song's title, a stage's columns for each status); what a record adds (its times as
+    the database writes them, its numbers) holds no quote to double."""
     stages = catalogue()
     deadlines = schedule(cohort.pk)
-    students = _student_rows(cohort)
+    students = _export_students(cohort)
     records = _EXPORT_RECORDS.iterator(2000, cohort.pk)
     # Order, stage, status, late and due date: what a row takes from its stage and status.
     stage_fields = {
