@@ -756,9 +756,17 @@ def _export_students(cohort: Cohort) -> Iterator[tuple[int, str, str]]:
 def _export_records(cohort_pk: int) -> QuerySet[StageRecord, tuple[Any, ...]]:
     """Every record of the cohort's students, in the students' order (as _export_students
     reads them), then the matrix's order of songs, with what the export writes of each."""
-    latest = Bounce.objects.filter(
-        record=OuterRef("pk"), analysis_state=AnalysisState.DONE
-    ).order_by("-version")
+    # The latest analysed bounce of every record of the cohort, found in one pass over the
+    # cohort's bounces rather than looked up again for each of its thousands of records.
+    latest = (
+        Bounce.objects.filter(record__song__cohort_id=cohort_pk, analysis_state=AnalysisState.DONE)
+        .annotate(
+            newest=Window(RowNumber(), partition_by=F("record_id"), order_by=F("version").desc())
+        )
+        .filter(newest=1)
+        .order_by()
+        .values("pk")
+    )
     reviews = (
         Review.objects.filter(record=OuterRef("pk"))
         .order_by()
@@ -777,10 +785,7 @@ def _export_records(cohort_pk: int) -> QuerySet[StageRecord, tuple[Any, ...]]:
             # (int, float, None): Django's converter per value of a row, on thousands of
             # rows, cost more than writing them.
             review_rounds=Subquery(reviews[:1], output_field=Field()),
-            # The latest analysed bounce found once per record and joined, rather than
-            # looked up again for each of its figures.
-            latest_bounce=Subquery(latest.values("pk")[:1]),
-            bounce=FilteredRelation("bounces", condition=Q(bounces__pk=F("latest_bounce"))),
+            bounce=FilteredRelation("bounces", condition=Q(bounces__pk__in=Subquery(latest))),
             # The database writes the timestamps as text: turning thousands of them into
             # datetimes and back cost most of the export's time.
             started_text=IsoMinutes("started_at"),

@@ -225,6 +225,33 @@ class AnalyticsAndExportTests(BaseTestCase):
         self.assertEqual(production["review_rounds"], "0")
         self.assertTrue(production["approved_at"])
 
+    def test_the_export_gives_each_stages_latest_analysed_shown_bounce(self) -> None:
+        record = self.started("recording")
+        mixing = self.started("mixing", make_song(self.carol, self.cohort, title="Other"))
+        figures = {"integrated_lufs": -14.2, "true_peak_dbtp": -1.1, "loudness_range_lu": 6.0}
+        bounces = [store_bounce(record, audio_bytes("WAV", 1.0)) for _ in range(4)]
+        manager = type(bounces[0]).everything
+        for bounce, state, lufs in zip(
+            bounces, ["done", "done", "done", "failed"], [-20.0, -16.0, -9.0, -8.0], strict=True
+        ):
+            manager.filter(pk=bounce.pk).update(
+                **figures | {"integrated_lufs": lufs}, analysis_state=state
+            )
+        manager.filter(pk=bounces[2].pk).update(hidden_at=timezone.now())  # v3: set aside
+        other = store_bounce(mixing, audio_bytes("WAV", 1.0))  # another song's, later
+        manager.filter(pk=other.pk).update(**figures, analysis_state="done")
+        self.client.force_login(self.bob)
+        body = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
+        rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+        recording = next(r for r in rows if r["student"] == "Alice" and r["stage"] == "Recording")
+        self.assertEqual(
+            (recording["latest_bounce"], recording["integrated_lufs"]), ("v2", "-16.0")
+        )
+        carols = next(r for r in rows if r["song"] == "Other" and r["stage"] == "Mixing")
+        self.assertEqual((carols["latest_bounce"], carols["integrated_lufs"]), ("v1", "-14.2"))
+        empty = [r for r in rows if r["stage"] not in {"Recording", "Mixing"}]
+        self.assertTrue(all(r["latest_bounce"] == "" for r in empty))
+
     def test_exported_timestamps_read_as_utc_to_the_minute(self) -> None:
         production = self.record("production")
         moment = dt.datetime(2026, 3, 1, 9, 30, 59, 123456, tzinfo=dt.UTC)
