@@ -320,3 +320,32 @@ def _bound(prepared: _Prepared, sql: str, params: list[Any]) -> QuerySet[Any]:
     # As it is: the `query` setter would turn a values_list() into a values().
     queryset._query = query  # type: ignore[attr-defined]
     return queryset
+
+
+def prefetched(parents: Sequence[Model], name: str, children: Sequence[Model]) -> None:
+    """Hand each parent its share of `children` as `prefetch_related(name)` would for
+    the reverse foreign key `name` (a song's "records", say): `parent.<name>.all()` then
+    reads them in the order given, without a query, and each child knows its parent.
+
+    For a page that reads a parent's children through a statement (`Among` the parents'
+    keys, or the one parent's key): Django's prefetch builds and compiles its queryset
+    again on every request, which on a song's pages cost more than the queries took."""
+    if not parents:
+        return
+    relation = parents[0]._meta.get_field(name)
+    foreign_key = relation.field  # type: ignore[union-attr]
+    cache_name = relation.cache_name  # type: ignore[union-attr]
+    shares: dict[Any, list[Model]] = {parent.pk: [] for parent in parents}
+    by_key = {parent.pk: parent for parent in parents}
+    for child in children:
+        key = getattr(child, foreign_key.attname)
+        shares[key].append(child)
+        foreign_key.set_cached_value(child, by_key[key])
+    for parent in parents:
+        # As Django's prefetch leaves it: the related manager's own queryset, evaluated.
+        share = getattr(parent, name).get_queryset()
+        share._result_cache = shares[parent.pk]
+        share._prefetch_done = True
+        if not hasattr(parent, "_prefetched_objects_cache"):
+            parent._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+        parent._prefetched_objects_cache[cache_name] = share  # type: ignore[attr-defined]

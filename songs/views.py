@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -24,7 +24,7 @@ from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
 from songs.forms import BounceForm, SongForm
 from songs.media import protected_file_response
-from songs.models import AnalysisState, Bounce, BounceQuerySet, Song, SongProgress, SongQuerySet
+from songs.models import AnalysisState, Bounce, BounceQuerySet, Song, SongProgress
 from songs.references.views import references_context
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
@@ -105,15 +105,21 @@ def new_song(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _shown_song(user: User, pk: int) -> SongQuerySet:
-    songs = Song.objects.visible_to(user).with_records().select_related("delivery_profile")
-    return songs.filter(pk=pk).prefetch_related(
-        # The timeline shows each stage's latest version; the reports stay in the database.
-        Prefetch("records__bounces", queryset=Bounce.objects.defer("report").order_by("-version"))
+_SHOWN_SONG: Statement[Song] = Statement(
+    lambda user, pk: (
+        Song.objects.visible_to(user)
+        .select_related("owner", "cohort", "delivery_profile")
+        .filter(pk=pk)
     )
+)
 
 
-_SHOWN_SONG: Statement[Song] = Statement(_shown_song)
+def _shown_song(user: User, pk: int) -> Song:
+    """The song with its records and their bounces, newest first: the timeline shows each
+    stage's latest version; the reports stay in the database."""
+    return _SHOWN_SONG.get_or_404(user, pk).load_work(newest_first=True)
+
+
 _SONG_ACTIVITY: Statement[Activity] = Statement(
     lambda song_pk: Activity.objects.filter(song_id=song_pk).select_related("actor")[:20]
 )
@@ -122,7 +128,7 @@ _SONG_ACTIVITY: Statement[Activity] = Statement(
 @login_required
 @require_safe
 def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = _SHOWN_SONG.get_or_404(request.user, pk)
+    song = _shown_song(request.user, pk)
     context = {
         "song": song,
         "records": song.ordered_records(),

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coaching.models import Cohort, ReadOnly, User, work_visible_to
+from coaching.statements import Statement, prefetched
 from songs import analysis
 from songs.analysis.metadata import format_isrc, isrc_is_valid, normalise_isrc
 from songs.models.bounce import Bounce
@@ -211,7 +212,17 @@ class Song(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("songs:detail", args=[self.pk])
 
-    # These read the prefetched records (see SongQuerySet.with_records).
+    # These read the prefetched records (SongQuerySet.with_records, or load_work).
+
+    def load_work(self, *, newest_first: bool) -> Song:
+        """Give the song its seven records (each with its stage) and each record its
+        bounces without their reports, newest or oldest first, as with_records() and
+        with_release() would prefetch them, in two statements: `song.records.all()` and
+        `record.bounces.all()` then ask nothing more. The song itself."""
+        records = _RECORDS(self.pk)
+        prefetched([self], "records", records)
+        prefetched(records, "bounces", _BOUNCES(self.pk, newest_first))
+        return self
 
     def ordered_records(self) -> list[StageRecord]:
         return sorted(self.records.all(), key=lambda record: record.stage.order)
@@ -427,3 +438,18 @@ def normalise_isrc_input(raw: str) -> str:
     for dash in "\u2010\u2011\u2012\u2013\u2014\u2212":
         raw = raw.replace(dash, "-")
     return normalise_isrc(raw)
+
+
+# A song's records and bounces (Song.load_work), built once.
+_RECORDS: Statement[StageRecord] = Statement(
+    lambda song_pk: (
+        StageRecord.objects.filter(song_id=song_pk).select_related("stage").order_by("stage__order")
+    )
+)
+_BOUNCES: Statement[Bounce] = Statement(
+    lambda song_pk, newest_first: (
+        Bounce.objects.filter(record__song_id=song_pk)
+        .defer("report")
+        .order_by("-version" if newest_first else "version")
+    )
+)

@@ -306,7 +306,11 @@ def retrospective(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 _DOSSIER_SONG: Statement[Song] = Statement(
-    lambda user, pk: Song.objects.visible_to(user).with_release().filter(pk=pk)
+    lambda user, pk: (
+        Song.objects.visible_to(user)
+        .select_related("owner", "cohort", "delivery_profile")
+        .filter(pk=pk)
+    )
 )
 _DOSSIER_REVIEWS: Statement[Review] = Statement(
     lambda song_pk: Review.objects.filter(record__song_id=song_pk).select_related("coach")
@@ -314,7 +318,7 @@ _DOSSIER_REVIEWS: Statement[Review] = Statement(
 
 
 def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
-    song = _DOSSIER_SONG.get_or_404(request.user, pk)
+    song = _DOSSIER_SONG.get_or_404(request.user, pk).load_work(newest_first=False)
     records = song.ordered_records()
     reviews = _DOSSIER_REVIEWS(song.pk)
     versions = dossiers.history(records)

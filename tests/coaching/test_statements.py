@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from coaching.models import StageDeadline, User
-from coaching.statements import Among, Statement, StatementError
+from coaching.statements import Among, Statement, StatementError, prefetched
 from songs.models import Song
 from stages.models import CoreAction, Stage, StageRecord
 from tests.base import BaseTestCase, make_song
@@ -232,3 +232,30 @@ class StatementTests(BaseTestCase):
                 with self.subTest(cohort=cohort_pk, before=before):
                     self.assertEqual(statement(cohort_pk, before), list(due(cohort_pk, before)))
         self.assertEqual(len(statement(None, dt.date(2027, 3, 1))), 2)
+
+
+class PrefetchedTests(BaseTestCase):
+    def test_children_handed_to_parents_read_as_prefetched_ones(self) -> None:
+        second = make_song(self.alice, self.cohort, title="Second")
+        songs = list(Song.objects.filter(pk__in=[self.song.pk, second.pk]).order_by("pk"))
+        records = list(
+            StageRecord.objects.filter(song__in=songs).select_related("stage").order_by("-pk")
+        )
+        prefetched(songs, "records", records)
+        with self.assertNumQueries(0):
+            for song in songs:
+                shared = list(song.records.all())
+                self.assertEqual(shared, [r for r in records if r.song_id == song.pk])
+                self.assertEqual(len(shared), 7)
+                self.assertTrue(all(record.song is song for record in shared))
+        self.assertEqual(  # a filter on them still asks the database, for that song alone
+            list(songs[1].records.filter(stage__slug="mixing")),
+            list(StageRecord.objects.filter(song=second, stage__slug="mixing")),
+        )
+
+    def test_a_parent_without_children_gets_none(self) -> None:
+        record = StageRecord.objects.filter(song=self.song).first()
+        assert record is not None
+        prefetched([record], "bounces", [])
+        with self.assertNumQueries(0):
+            self.assertEqual(list(record.bounces.all()), [])
