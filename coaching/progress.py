@@ -734,6 +734,11 @@ EXPORT_HEADER = [
 ]
 
 
+_EXPORT_CHUNK = 500
+"""Rows the export reads at a time from each of its cursors. Its memory is a chunk or two
+of each, whatever the cohort's size: chunks of 2,000 rows held 2.1-2.8 MB at 2,000
+students against 1.3 MB at 300; chunks of 500 hold under 1 MB at either."""
+
 _EXPORT_STUDENTS: Statement[tuple[int, str, str, str, str]] = Statement(
     lambda cohort_pk: (
         Membership.objects.filter(cohort_id=cohort_pk, role=Role.STUDENT)
@@ -748,7 +753,7 @@ _EXPORT_STUDENTS: Statement[tuple[int, str, str, str, str]] = Statement(
 def _export_students(cohort: Cohort) -> Iterator[tuple[int, str, str]]:
     """The cohort's students by name (pk, name, e-mail), made safe for a spreadsheet,
     read in chunks as the records are."""
-    for pk, first, last, user, email in _EXPORT_STUDENTS.iterator(2000, cohort.pk):
+    for pk, first, last, user, email in _EXPORT_STUDENTS.iterator(_EXPORT_CHUNK, cohort.pk):
         name = MatrixStudent(pk, first, last, user, "", None).display_name
         yield pk, str(spreadsheet_safe(name)), str(spreadsheet_safe(email))
 
@@ -844,7 +849,7 @@ def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
     stages = catalogue()
     deadlines = schedule(cohort.pk)
     students = _export_students(cohort)
-    records = _EXPORT_RECORDS.iterator(2000, cohort.pk)
+    records = _EXPORT_RECORDS.iterator(_EXPORT_CHUNK, cohort.pk)
     # Order, stage, status, late and due date: what a row takes from its stage and status.
     stage_fields = {
         (stage.pk, status.value): _line(
