@@ -68,14 +68,14 @@ def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> Sa
         late = ' class="late"' if row.late else ""
         html.append(
             f"\n        <tr{late}>"
-            f'\n          <td class="waiting">{waited}</td>'
-            f"\n          <td>{escape(row.student)}</td>"
-            f"\n          <td>{escape(row.song)}</td>"
-            f"\n          <td>{row.stage.order}. {escape(row.stage.name)}</td>"
-            f"\n          <td>{row.round}</td>"
-            f'\n          <td class="due">{_due(row, dates)}</td>'
-            f'\n          <td class="muted">{escape(row.cohort.name)}</td>'
-            f'\n          <td><a class="button small" href="{head}{row.pk}{tail}{suffix}">'
-            "Review</a></td>\n        </tr>\n      "
+            f'\n          <td class="waiting" data-label="Waiting">{waited}</td>'
+            f'\n          <td data-label="Student">{escape(row.student)}</td>'
+            f'\n          <td data-label="Song">{escape(row.song)}</td>'
+            f'\n          <td data-label="Stage">{row.stage.order}. {escape(row.stage.name)}</td>'
+            f'\n          <td data-label="Round">{row.round}</td>'
+            f'\n          <td class="due" data-label="Due">{_due(row, dates)}</td>'
+            f'\n          <td class="muted" data-label="Cohort">{escape(row.cohort.name)}</td>'
+            f'\n          <td class="review-link"><a class="button small" '
+            f'href="{head}{row.pk}{tail}{suffix}">Review</a></td>\n        </tr>\n      '
         )
     return mark_safe("".join(html))  # noqa: S308 - every value in it is escaped

@@ -105,3 +105,27 @@ class CoachBoardJourneyTests(BrowserTestCase):
         page.wait_for_url(f"{self.base_url}/cohorts/{cohort.pk}/progress/?sort=progress")
         self.assertTrue(page.get_by_role("heading", name="Progress").is_visible())
         self.assertIn("Spring Lab", page.locator(".eyebrow").first.text_content() or "")
+
+    def test_a_coach_on_a_phone_reaches_every_review_in_the_queue_without_scrolling_sideways(
+        self,
+    ) -> None:
+        cohort = Cohort.objects.create(name="Spring Lab")
+        coach = User.objects.create_user(username="maya", password="lanterns-at-dusk")
+        Membership.objects.create(user=coach, cohort=cohort, role=Role.COACH)
+        add_students(cohort.pk, 40, "spring")  # a tenth of them waiting for review
+        page = self.page
+        page.set_viewport_size({"width": 390, "height": 844})
+        self.log_in("maya", "lanterns-at-dusk")
+        self.go("/coach/queue/")
+        reviews = page.get_by_role("link", name="Review", exact=True)
+        self.assertEqual(reviews.count(), 4)
+        width = page.evaluate("document.documentElement.clientWidth")
+        self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), width)
+        for index in range(reviews.count()):
+            box = reviews.nth(index).bounding_box()
+            assert box is not None
+            self.assertLessEqual(box["x"] + box["width"], width)  # in reach, not scrolled to
+        first = page.locator("table.queue-rows tbody tr").first
+        for label in ["Waiting", "Student", "Song", "Stage", "Round", "Due", "Cohort"]:
+            self.assertEqual(first.locator(f'td[data-label="{label}"]').count(), 1)
+        self.screenshot("32-review-queue-phone")
