@@ -789,7 +789,12 @@ def _export_records(cohort_pk: int) -> QuerySet[StageRecord, tuple[Any, ...]]:
             # Typed as a plain Field, the numbers come as the database driver gives them
             # (int, float, None): Django's converter per value of a row, on thousands of
             # rows, cost more than writing them.
-            review_rounds=Subquery(reviews[:1], output_field=Field()),
+            # A stage never submitted has had no review: only the others are counted.
+            review_rounds=Case(
+                When(round=0, then=Value(0)),
+                default=Subquery(reviews[:1]),
+                output_field=Field(),
+            ),
             bounce=FilteredRelation("bounces", condition=Q(bounces__pk__in=Subquery(latest))),
             # The database writes the timestamps as text: turning thousands of them into
             # datetimes and back cost most of the export's time.

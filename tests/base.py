@@ -158,6 +158,8 @@ def add_students(cohort_pk: int, count: int, prefix: str) -> None:
                     started_at=now if status != Status.NOT_STARTED else None,
                     submitted_at=submitted,
                     approved_at=now if status == Status.APPROVED else None,
+                    # Submitted once, as an approved or waiting stage has been.
+                    round=1 if submitted else 0,
                 )
             )
     StageRecord.objects.bulk_create(records, batch_size=2000)

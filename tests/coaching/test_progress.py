@@ -12,8 +12,8 @@ from typing import Any
 from django.test import override_settings
 from django.utils import timezone
 
-from coaching import progress
-from coaching.models import Membership, Review, Role, StageDeadline
+from coaching import progress, services
+from coaching.models import Membership, Review, Role, StageDeadline, Verdict
 from songs.models import Song
 from stages.models import Stage, StageRecord
 from tests.base import (
@@ -251,6 +251,29 @@ class AnalyticsAndExportTests(BaseTestCase):
         self.assertEqual((carols["latest_bounce"], carols["integrated_lufs"]), ("v1", "-14.2"))
         empty = [r for r in rows if r["stage"] not in {"Recording", "Mixing"}]
         self.assertTrue(all(r["latest_bounce"] == "" for r in empty))
+
+    def test_the_export_counts_each_stages_reviews_not_its_submissions(self) -> None:
+        record = self.complete(self.started("mixing"))  # round 1
+        verdict = {"summary": "Heard.", "coach_balance": 0, "balance_comment": "", "marks": {}}
+        services.review_record(
+            record=record, coach=self.bob, verdict=Verdict.CHANGES_REQUESTED, **verdict
+        )
+        self.complete(record)  # round 2
+        services.review_record(record=record, coach=self.bob, verdict=Verdict.APPROVED, **verdict)
+        second = make_song(self.alice, self.cohort, title="Second")
+        withdrawn = self.complete(self.started("mastering", second))  # taken back unreviewed
+        withdrawn.reopen()
+        self.client.force_login(self.bob)
+        body = b"".join(self.client.get(f"/cohorts/{self.cohort.pk}/export.csv").streaming_content)
+        rounds = {
+            (r["song"], r["stage"]): r["review_rounds"]
+            for r in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
+        }
+        title = self.song.title
+        self.assertEqual(rounds[title, "Mixing"], "2")
+        self.assertEqual(rounds[title, "Editing"], "0")  # approved without a review
+        self.assertEqual(rounds["Second", "Mastering"], "0")
+        self.assertEqual(rounds[title, "Mastering"], "0")  # never submitted
 
     def test_exported_timestamps_read_as_utc_to_the_minute(self) -> None:
         production = self.record("production")
