@@ -326,6 +326,7 @@ def prefetched(parents: Sequence[Model], name: str, children: Sequence[Model]) -
     """Hand each parent its share of `children` as `prefetch_related(name)` would for
     the reverse foreign key `name` (a song's "records", say): `parent.<name>.all()` then
     reads them in the order given, without a query, and each child knows its parent.
+    Every child's parent must be among `parents`.
 
     For a page that reads a parent's children through a statement (`Among` the parents'
     keys, or the one parent's key): Django's prefetch builds and compiles its queryset
