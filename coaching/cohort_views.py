@@ -170,17 +170,18 @@ def _month_names() -> dict[int, str]:
     return {m: str(dates.MONTHS_3[m]).title() for m in range(1, 13)}
 
 
-def _student_rows(members: list[Membership]) -> list[Membership]:
+def _student_rows(members: list[Membership]) -> list[tuple[Membership, str, str]]:
     """The page's students, each with the link to their tendencies and the day they joined
-    written out (`member.link`, `member.joined`): as `{% url %}` and `|date:"j M Y"` write
-    them, without a URL reversed and a date formatted through the template per row."""
+    written out, as `{% url %}` and `|date:"j M Y"` write them, without a URL reversed and
+    a date formatted through the template per row."""
     head, tail = reverse("coaching:tendencies", args=[999999999]).split("999999999")
     months = _month_names()
+    rows = []
     for member in members:
         joined = timezone.localtime(member.joined_at)
-        member.link = f"{head}{member.user_id}{tail}"  # type: ignore[attr-defined]
-        member.joined = f"{joined.day} {months[joined.month]} {joined.year:04d}"  # type: ignore[attr-defined]
-    return members
+        day = f"{joined.day} {months[joined.month]} {joined.year:04d}"
+        rows.append((member, f"{head}{member.user_id}{tail}", day))
+    return rows
 
 
 def _activity_items(items: list[Activity]) -> list[Activity]:

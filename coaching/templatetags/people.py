@@ -1,7 +1,7 @@
 """`{{ people|colour_of:comment.author_id }}`: the colour class a person's comments wear on
 a page, from the `people` that coaching.threads.bounce_threads hands the templates;
 `{% person_options students chosen %}`, a long list of people as a select's options; and
-`{% member_cells member %}`, a cohort page's row of a student."""
+`{% member_cells member link joined %}`, a cohort page's row of a student."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ def person_options(people: list[tuple[int, str]], chosen: int | None) -> SafeStr
 
 
 @register.simple_tag
-def member_cells(member: Membership) -> SafeString:
-    """The student's name (linked to their tendencies), e-mail and the day they joined,
-    as the cohort page's table cells: fifty rows of them cost the template language a
-    tenth of the page. `member.link` and `member.joined` are the view's
+def member_cells(member: Membership, link: str, joined: str) -> SafeString:
+    """The student's name (linked to their tendencies at `link`), e-mail and the day they
+    joined, as the cohort page's table cells: fifty rows of them cost the template
+    language a tenth of the page. The view writes the link and the day
     (cohort_views._student_rows)."""
     user = member.user
     return mark_safe(  # noqa: S308 - every value is escaped
-        f'<td><a href="{escape(member.link)}">{escape(user.display_name)}</a></td>'  # type: ignore[attr-defined]
+        f'<td><a href="{escape(link)}">{escape(user.display_name)}</a></td>'
         f'<td class="muted small">{escape(user.email)}</td>'
-        f'<td class="muted small">joined {escape(member.joined)}</td>'  # type: ignore[attr-defined]
+        f'<td class="muted small">joined {escape(joined)}</td>'
     )
