@@ -24,7 +24,7 @@ from songs.analysis.formats import ACCEPT_ATTRIBUTE, ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
 from songs.forms import BounceForm, SongForm
 from songs.media import protected_file_response
-from songs.models import AnalysisState, Bounce, BounceQuerySet, Song, SongProgress
+from songs.models import AnalysisState, Bounce, BounceQuerySet, Song, SongProgress, shown_song
 from songs.references.views import references_context
 from songs.release.views import release_context
 from songs.uploads import SizeLimitUploadHandler
@@ -105,21 +105,6 @@ def new_song(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-_SHOWN_SONG: Statement[Song] = Statement(
-    lambda user, pk: (
-        Song.objects.visible_to(user)
-        .select_related("owner", "cohort", "delivery_profile")
-        .filter(pk=pk)
-    )
-)
-
-
-def _shown_song(user: User, pk: int) -> Song:
-    """The song with its records and their bounces, newest first: the timeline shows each
-    stage's latest version; the reports stay in the database."""
-    return _SHOWN_SONG.get_or_404(user, pk).load_work(newest_first=True)
-
-
 _SONG_ACTIVITY: Statement[Activity] = Statement(
     lambda song_pk: Activity.objects.filter(song_id=song_pk).select_related("actor")[:20]
 )
@@ -128,7 +113,8 @@ _SONG_ACTIVITY: Statement[Activity] = Statement(
 @login_required
 @require_safe
 def song_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    song = _shown_song(request.user, pk)
+    # The timeline shows each stage's latest version first.
+    song = shown_song(request.user, pk, newest_first=True)
     context = {
         "song": song,
         "records": song.ordered_records(),

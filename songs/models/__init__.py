@@ -43,6 +43,7 @@ from songs.models.song import (
     SongQuerySet,
     artwork_upload_to,
     normalise_isrc_input,
+    shown_song,
     validate_isrc,
 )
 
@@ -74,6 +75,7 @@ __all__ = [
     "peaks_upload_to",
     "reference_peaks_upload_to",
     "reference_upload_to",
+    "shown_song",
     "validate_isrc",
     "waveform_upload_to",
 ]

@@ -96,26 +96,6 @@ class SongQuerySet(models.QuerySet["Song"]):
             current_status=models.Subquery(open_records.values("status")[:1]),
         )
 
-    def with_records(self) -> SongQuerySet:
-        """Songs with their seven stage records (and each record's stage) in two queries."""
-        return self.select_related("owner", "cohort").prefetch_related(
-            models.Prefetch(
-                "records",
-                queryset=StageRecord.objects.select_related("stage").order_by("stage__order"),
-            )
-        )
-
-    def with_release(self) -> SongQuerySet:
-        """What readiness and the dossier read, in a fixed number of queries: records with
-        their stages and every bounce without its (large) report; the master's report is
-        then read on its own when readiness asks for it (one query)."""
-        records = StageRecord.objects.select_related("stage").order_by("stage__order")
-        bounces = Bounce.objects.defer("report").order_by("version")
-        return self.select_related("owner", "cohort", "delivery_profile").prefetch_related(
-            models.Prefetch("records", queryset=records),
-            models.Prefetch("records__bounces", queryset=bounces),
-        )
-
 
 class Song(models.Model):
     owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="songs")
@@ -212,13 +192,13 @@ class Song(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("songs:detail", args=[self.pk])
 
-    # These read the prefetched records (SongQuerySet.with_records, or load_work).
+    # These read the records load_work gave the song (or a query, without it).
 
     def load_work(self, *, newest_first: bool) -> Song:
         """Give the song its seven records (each with its stage) and each record its
-        bounces without their reports, newest or oldest first, as with_records() and
-        with_release() would prefetch them, in two statements: `song.records.all()` and
-        `record.bounces.all()` then ask nothing more. The song itself."""
+        bounces without their (large) reports, newest or oldest first, in two statements:
+        `song.records.all()` and `record.bounces.all()` then ask nothing more, which is
+        what the song's pages, readiness and the dossier read. The song itself."""
         records = _RECORDS(self.pk)
         prefetched([self], "records", records)
         prefetched(records, "bounces", _BOUNCES(self.pk, newest_first))
@@ -440,7 +420,20 @@ def normalise_isrc_input(raw: str) -> str:
     return normalise_isrc(raw)
 
 
-# A song's records and bounces (Song.load_work), built once.
+def shown_song(user: User, pk: int, *, newest_first: bool) -> Song:
+    """The song `user` may see (else Http404, as for a song that does not exist), with
+    its owner, cohort and delivery profile, and its work (Song.load_work)."""
+    return _SHOWN_SONG.get_or_404(user, pk).load_work(newest_first=newest_first)
+
+
+# A song as its pages show it, and its records and bounces (Song.load_work), built once.
+_SHOWN_SONG: Statement[Song] = Statement(
+    lambda user, pk: (
+        Song.objects.visible_to(user)
+        .select_related("owner", "cohort", "delivery_profile")
+        .filter(pk=pk)
+    )
+)
 _RECORDS: Statement[StageRecord] = Statement(
     lambda song_pk: (
         StageRecord.objects.filter(song_id=song_pk).select_related("stage").order_by("stage__order")

@@ -83,7 +83,7 @@ class Readiness:
 
 def readiness_for(song: Song, *, targets: Targets) -> Readiness:
     """Readiness from `song.records` and the Mastering record's `bounces`, through the
-    prefetch cache when the caller filled it (see SongQuerySet.with_release)."""
+    ones Song.load_work gave the song when the caller loaded them."""
     records = song.ordered_records()
     mastering = next((r for r in records if r.stage.slug == MASTERING), None)
     bounces = list(mastering.bounces.all()) if mastering else []

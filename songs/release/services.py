@@ -32,7 +32,11 @@ def release_song(*, song: Song) -> bool:
     """
     with transaction.atomic():
         Song.objects.select_for_update().filter(pk=song.pk).first()
-        fresh = Song.objects.with_release().get(pk=song.pk)
+        fresh = (
+            Song.objects.select_related("owner", "cohort", "delivery_profile")
+            .get(pk=song.pk)
+            .load_work(newest_first=False)
+        )
         if fresh.is_released:
             return False
         current = readiness_for(fresh, targets=audio_targets())

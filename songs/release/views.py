@@ -26,7 +26,7 @@ from coaching.statements import Statement
 from songs import display
 from songs.analysis.units import size as format_size
 from songs.media import protected_file_response
-from songs.models import IsrcTaken, ReleaseRuleError, Song
+from songs.models import IsrcTaken, ReleaseRuleError, Song, shown_song
 from songs.release import artwork, services
 from songs.release import dossier as dossiers
 from songs.release.forms import ArtworkForm, ReleaseDetailsForm, RetrospectiveForm
@@ -84,8 +84,8 @@ def artwork_context(song: Song) -> dict[str, Any]:
 
 
 def release_context(song: Song, user: User) -> dict[str, Any]:
-    """What the song page's release section shows `user` (the song loaded as with_release
-    loads it)."""
+    """What the song page's release section shows `user` (the song's work loaded, as
+    Song.load_work loads it)."""
     return artwork_context(song) | {
         "readiness": readiness_of(song),
         "can_edit": song.editable_by(user),
@@ -239,7 +239,7 @@ def _details_response(
 @require_safe
 def readiness_panel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The readiness panel alone, for htmx to swap in after a change."""
-    song = get_object_or_404(Song.objects.visible_to(request.user).with_release(), pk=pk)
+    song = shown_song(request.user, pk, newest_first=False)
     if not request.htmx:
         return redirect(_song_anchor(song))
     return render(
@@ -305,20 +305,13 @@ def retrospective(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- The dossier ----------------------------------------------------------------------------
 
 
-_DOSSIER_SONG: Statement[Song] = Statement(
-    lambda user, pk: (
-        Song.objects.visible_to(user)
-        .select_related("owner", "cohort", "delivery_profile")
-        .filter(pk=pk)
-    )
-)
 _DOSSIER_REVIEWS: Statement[Review] = Statement(
     lambda song_pk: Review.objects.filter(record__song_id=song_pk).select_related("coach")
 )
 
 
 def _dossier(request: AuthenticatedHttpRequest, pk: int) -> dict[str, Any]:
-    song = _DOSSIER_SONG.get_or_404(request.user, pk).load_work(newest_first=False)
+    song = shown_song(request.user, pk, newest_first=False)
     records = song.ordered_records()
     reviews = _DOSSIER_REVIEWS(song.pk)
     versions = dossiers.history(records)

@@ -111,7 +111,7 @@ class ReopenTests(BaseTestCase):
         self.record("recording").reopen()
         from songs.models import Song
 
-        song = Song.objects.with_records().get(pk=self.song.pk)
+        song = Song.objects.get(pk=self.song.pk).load_work(newest_first=True)
         self.assertEqual(song.current_record().stage.slug, "recording")
 
     def test_a_submission_can_be_withdrawn_by_reopening(self) -> None:
