@@ -128,7 +128,11 @@ TEMPLATES = [
                 "coaching.context_processors.roles",
                 "coaching.context_processors.csp_nonce",
             ],
-            "builtins": ["songs.templatetags.units", "stages.templatetags.balance"],
+            "builtins": [
+                "songs.templatetags.units",
+                "stages.templatetags.balance",
+                "stages.templatetags.status",
+            ],
         },
     },
 ]

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from songs.boards import BoardColumn
 from songs.templatetags.units import since
+from stages.templatetags.status import badge
 
 register = template.Library()
 
@@ -35,13 +36,11 @@ def board_cards(column: BoardColumn, show_owner: bool) -> SafeString:
             if show_owner
             else ""
         )
-        if card.status is None:
-            status = '<span class="status status-finished">All seven approved · release next</span>'
-        else:
-            status = (
-                f'<span class="status status-{card.status.value}">'
-                f"{escape(card.status.label)}</span>"
-            )
+        status = (
+            '<span class="status status-finished">All seven approved · release next</span>'
+            if card.status is None
+            else badge(card.status)
+        )
         cards.append(
             f'<a class="song-card" href="{escape(card.url)}">{cover}'
             f'<span class="title">{escape(song.title)}</span>{owner}{status}'

@@ -24,6 +24,7 @@ from songs.release.dossier import StageJourney
 from songs.templatetags.chart_tags import level_grid
 from stages.balance import signed
 from stages.models import StageRecord
+from stages.templatetags.status import badge
 
 register = template.Library()
 
@@ -50,8 +51,7 @@ def journey_rows(stages: Sequence[StageJourney]) -> SafeString:
         stage = record.stage
         rows.append(
             f'<tr><th scope="row">{stage.order}. {escape(stage.name)}</th>'
-            f'<td><span class="status status-{record.status}">'
-            f"{escape(record.get_status_display())}</span></td>"
+            f"<td>{badge(record.status)}</td>"
             f"<td>{_day(record.started_at)}</td><td>{_day(record.submitted_at)}</td>"
             f"<td>{_day(record.approved_at)}</td>"
             f"<td>{record.round}</td><td>{record.reopened_count}</td></tr>"

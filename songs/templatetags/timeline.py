@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from songs.models import Song
 from stages.models import StageRecord, record_url_maker
+from stages.templatetags.status import badge
 
 register = template.Library()
 
@@ -39,8 +40,7 @@ def timeline_steps(song: Song, records: Sequence[StageRecord], current: StageRec
             f'<span class="order">STAGE {stage.order}</span>'
             f'<span class="name">{escape(stage.name)}</span>'
             f'<span class="theme">{escape(stage.theme)}</span>'
-            f'<span class="status status-{record.status}">'
-            f"{escape(record.get_status_display())}</span>"
+            f"{badge(record.status)}"
             f'<span class="bounce">{bounce}</span></a></li>'
         )
     return mark_safe("\n".join(steps))  # noqa: S308 - every text in it is escaped
