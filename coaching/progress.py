@@ -837,8 +837,12 @@ def _quoted(value: object) -> str:
     return '"' + str(value).replace('"', '""') + '"'
 
 
-def _line(fields: Sequence[object]) -> str:
-    return ",".join(_quoted(value) for value in fields) + "\r\n"
+def _fields(values: Sequence[object]) -> str:
+    return ",".join(_quoted(value) for value in values)
+
+
+def _line(values: Sequence[object]) -> str:
+    return _fields(values) + "\r\n"
 
 
 def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
@@ -857,7 +861,7 @@ def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
     records = _EXPORT_RECORDS.iterator(_EXPORT_CHUNK, cohort.pk)
     # Order, stage, status, late and due date: what a row takes from its stage and status.
     stage_fields = {
-        (stage.pk, status.value): _line(
+        (stage.pk, status.value): _fields(
             [
                 stage.order,
                 spreadsheet_safe(stage.name),
@@ -869,7 +873,7 @@ def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
                 else "no",
                 deadlines[stage.pk].isoformat() if stage.pk in deadlines else "",
             ]
-        )[:-2]
+        )
         for stage in stages
         for status in Status
     }

@@ -73,7 +73,7 @@ def balance_rows(balance: charts.BalanceChart[StageRecord]) -> SafeString:
             f"<title>Coach, round {mark.round}: {signed(mark.value)}</title></circle>"
             for mark in row.coach
         )
-        if row.self_x is not None and record.self_balance is not None:  # placed
+        if record.self_balance is not None:  # placed by the student (row.self_x is where)
             marks += (
                 f'<circle class="self" cx="{row.self_x}" cy="{y}" r="6">'
                 f"<title>Student: {signed(record.self_balance)}</title></circle>"
