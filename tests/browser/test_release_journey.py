@@ -100,6 +100,12 @@ class ReleaseJourneyTests(BrowserTestCase):
         self.go(f"/songs/{self.song.pk}/dossier/")
         page.get_by_role("heading", name="Loudness across versions").wait_for()
         self.screenshot("15-release-dossier")
+        # On a phone its wide tables scroll inside themselves; the page never sideways.
+        page.set_viewport_size({"width": 390, "height": 844})
+        width = page.evaluate("document.documentElement.clientWidth")
+        self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), width)
+        self.screenshot("15-release-dossier-phone")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         # The next song opens its Vision stage with that habit.
         nxt = make_song(self.student, self.song.cohort, title="Harbour Lights")
