@@ -735,9 +735,8 @@ EXPORT_HEADER = [
 
 
 _EXPORT_CHUNK = 500
-"""Rows the export reads at a time from each of its cursors. Its memory is a chunk or two
-of each, whatever the cohort's size: chunks of 2,000 rows held 2.1-2.8 MB at 2,000
-students against 1.3 MB at 300; chunks of 500 hold under 1 MB at either."""
+"""Records the export reads at a time: with chunks of 2,000 rows it held 2.1-2.8 MB at
+2,000 students against 1.3 MB at 300; chunks of 500 hold about 1 MB at either."""
 
 _EXPORT_STUDENTS: Statement[tuple[int, str, str, str, str]] = Statement(
     lambda cohort_pk: (
@@ -750,12 +749,17 @@ _EXPORT_STUDENTS: Statement[tuple[int, str, str, str, str]] = Statement(
 )
 
 
-def _export_students(cohort: Cohort) -> Iterator[tuple[int, str, str]]:
-    """The cohort's students by name (pk, name, e-mail), made safe for a spreadsheet,
-    read in chunks as the records are."""
-    for pk, first, last, user, email in _EXPORT_STUDENTS.iterator(_EXPORT_CHUNK, cohort.pk):
+def _export_students(cohort: Cohort) -> list[tuple[int, str]]:
+    """The cohort's students by name: each one's key and the fields that start their rows
+    (name and e-mail, made safe for a spreadsheet and quoted). Read whole before the
+    records stream, which holds the connection until it ends: some 200 bytes a student."""
+    students = []
+    for pk, first, last, user, email in _EXPORT_STUDENTS(cohort.pk):
         name = MatrixStudent(pk, first, last, user, "", None).display_name
-        yield pk, str(spreadsheet_safe(name)), str(spreadsheet_safe(email))
+        students.append(
+            (pk, f"{_quoted(spreadsheet_safe(name))},{_quoted(spreadsheet_safe(email))},")
+        )
+    return students
 
 
 def _export_records(cohort_pk: int) -> QuerySet[StageRecord, tuple[Any, ...]]:
@@ -850,9 +854,9 @@ def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
     student without a song: one row per stage). Every field is quoted and every text made
     safe for a spreadsheet.
 
-    The students and their records stream side by side from two queries in the same
-    order (server-side cursors where the database has them, read in chunks), so memory
-    does not grow with the cohort. Each text is quoted once (a student's name and e-mail,
+    The records, thousands of them, stream from one query in the students' order, read
+    in chunks (`Statement.iterator`), so their memory does not grow with the cohort; the
+    students, read before them, are held. Each text is quoted once (a student's name and e-mail,
     a song's title, a stage's columns for each status); what a record adds (its times as
     the database writes them, its numbers) holds no quote to double."""
     stages = catalogue()
@@ -880,8 +884,7 @@ def export_lines(cohort: Cohort, *, today: dt.date) -> Iterator[str]:
     unstarted = [stage_fields[stage.pk, Status.NOT_STARTED.value] for stage in stages]
     yield _line(EXPORT_HEADER)
     record = next(records, None)
-    for student_pk, name, email in students:
-        student = f"{_quoted(name)},{_quoted(email)},"
+    for student_pk, student in students:
         if record is None or record[0] != student_pk:
             for fields in unstarted:
                 yield f'{student}"",{fields},"","","","0","","","",""\r\n'

@@ -35,13 +35,16 @@ import copy
 import datetime as dt
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import BooleanField, Expression, F, Model, QuerySet
+from django.db.models.query import ValuesListIterable
 from django.db.models.sql.compiler import SQLCompiler
 from django.http import Http404
 
@@ -100,12 +103,24 @@ class Statement(Generic[M]):
         return list(_bound(prepared, f"{prepared.sql} LIMIT %s OFFSET %s", params))
 
     def iterator(self, chunk_size: int, *values: Any) -> Iterator[M]:
-        """The rows as `queryset.iterator(chunk_size)` reads them: in chunks, from a
-        server-side cursor where the database has one, so a long read is never held whole."""
+        """The rows as `queryset.iterator(chunk_size)` gives them, read in chunks so that a
+        long read is never held whole.
+
+        A values_list() statement on PostgreSQL runs as one query whose rows arrive
+        `chunk_size` at a time (psycopg's `Cursor.stream`, libpq's chunked rows mode):
+        the server-side cursor that `iterator` opens costs a DECLARE, a FETCH per chunk
+        and a CLOSE, 2.5 ms of the 10 that the CSV export's 2,100 records took. Such a
+        stream holds the connection until its last row is read: nothing else may query
+        the database meanwhile (read what the rows are joined with before). Anything else
+        reads through the queryset's own iterator."""
         prepared = self._for(values)
-        return _bound(prepared, prepared.sql, self._params(prepared, values)).iterator(
-            chunk_size=chunk_size
-        )
+        params = self._params(prepared, values)
+        queryset = prepared.queryset
+        database = connections[queryset.db]
+        tuples = queryset._iterable_class is ValuesListIterable
+        if database.vendor == "postgresql" and tuples and not prepared.compiler.has_extra_select:
+            return _streamed(prepared, database, params, chunk_size)
+        return _bound(prepared, prepared.sql, params).iterator(chunk_size=chunk_size)
 
     def rows(self, count: int, *values: Any) -> Rows[M]:
         """The rows as a sequence of `count` (counted by the caller) that reads a slice
@@ -305,6 +320,25 @@ def _slot(
                 if param == f"{before}{key}{after}":
                     return _Slot(position, before, after)
     return None
+
+
+def _streamed(
+    prepared: _Prepared, database: BaseDatabaseWrapper, params: list[Any], chunk_size: int
+) -> Iterator[Any]:
+    """`Statement.iterator` on PostgreSQL: the rows as tuples, with the columns' converters
+    applied as a values_list() applies them. The query is logged and its errors wrapped
+    as Django's own cursor would (connection.queries, django.db's OperationalError)."""
+    compiler = prepared.compiler
+    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    with database.cursor() as cursor:
+        logged = (
+            cursor.debug_sql(prepared.sql, params) if database.queries_logged else nullcontext()
+        )
+        with logged, database.wrap_database_errors:
+            rows = cursor.cursor.stream(prepared.sql, params, size=chunk_size)
+            if converters:
+                rows = map(tuple, compiler.apply_converters(rows, converters))
+            yield from rows
 
 
 def _bound(prepared: _Prepared, sql: str, params: list[Any]) -> QuerySet[Any]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from coaching.models import StageDeadline, User
 from coaching.statements import Among, Statement, StatementError, prefetched
-from songs.models import Song
+from songs.models import Bounce, Song
 from stages.models import CoreAction, Stage, StageRecord
 from tests.base import BaseTestCase, make_song
 
@@ -216,7 +216,40 @@ class StatementTests(BaseTestCase):
                 self.assertNotIsInstance(rows, list)
                 self.assertEqual(list(rows), list(titles(cohort_pk)))
         songs = Song.objects.filter(cohort=self.cohort).count()
-        self.assertEqual(len(list(statement.iterator(3, self.cohort.pk))), 7 * songs)
+        with self.assertNumQueries(1):  # one query, however many chunks
+            self.assertEqual(len(list(statement.iterator(3, self.cohort.pk))), 7 * songs)
+
+    def test_an_iterator_gives_converted_values_and_leaves_the_connection_usable(self) -> None:
+        record = StageRecord.objects.get(song=self.song, stage__slug="mixing")
+        for version in (1, 2, 3):
+            Bounce.objects.create(
+                record=record,
+                version=version,
+                file=f"bounces/take{version}.wav",
+                original_name=f"take{version}.wav",
+                size_bytes=1000,
+                uploaded_by=self.alice,
+                report={"version": version, "checks": [{"stage": "mixing"}]},
+            )
+
+        def reports(song_pk: int) -> QuerySet[Bounce, tuple[int, Any]]:
+            return (
+                Bounce.objects.filter(record__song_id=song_pk)
+                .order_by("version")
+                .values_list("version", "report")
+            )
+
+        statement: Statement[tuple[int, Any]] = Statement(reports)
+        # The JSON comes back as the values_list gives it: decoded by the field, not text.
+        self.assertEqual(list(statement.iterator(2, self.song.pk)), list(reports(self.song.pk)))
+        self.assertEqual(
+            next(statement.iterator(2, self.song.pk))[1]["checks"][0]["stage"], "mixing"
+        )
+        # A reader that stops early (a download cut off) leaves the connection usable.
+        rows = statement.iterator(1, self.song.pk)
+        self.assertEqual(next(rows)[0], 1)
+        rows.close()  # type: ignore[attr-defined]
+        self.assertEqual(Bounce.objects.filter(record=record).count(), 3)
 
     def test_none_is_a_filter_left_out_and_a_date_takes_its_place(self) -> None:
         def due(cohort_pk: int | None, before: dt.date) -> QuerySet[StageDeadline]:
