@@ -142,6 +142,7 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     paginator = Paginator(_FOUND.rows(shown, cohort.pk, *words), MEMBERS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     manages = request.user.is_course_admin
+    can_change = cohort.editable_by(request.user)
     return render(
         request,
         "coaching/cohort.html",
@@ -156,10 +157,11 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "invites": list(cohort.invites.select_related("created_by")) if manages else [],
             "deadlines": _DEADLINES(cohort.pk),
             "activity": _activity_items(_ACTIVITY(cohort.pk)),
-            "can_change": cohort.editable_by(request.user),
+            "can_change": can_change,
             "invite_form": InviteForm(),
             "coach_form": CoachForm(),
-            "move_targets": _MOVE_TARGETS(cohort.pk),
+            # Only whoever may change the cohort moves students out of it.
+            "move_targets": _MOVE_TARGETS(cohort.pk) if can_change else [],
             "site_url": settings.SITE_URL,
         },
     )

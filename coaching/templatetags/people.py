@@ -1,7 +1,10 @@
 """`{{ people|colour_of:comment.author_id }}`: the colour class a person's comments wear on
 a page, from the `people` that coaching.threads.bounce_threads hands the templates;
 `{% person_options students chosen %}`, a long list of people as a select's options; and
-`{% member_cells member link joined %}`, a cohort page's row of a student."""
+`{% member_cells member link joined %}`, a cohort page's row of a student, and
+`{% member_rows students %}` and `{% activity_items activity %}`, its rows of students
+(for those who cannot change them) and its activity, written in Python: rows of them in
+the template language cost the page more than its queries."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from coaching.models import Membership
+from coaching.models import Activity, Membership
 from coaching.threads import Person
 
 register = template.Library()
@@ -45,4 +48,25 @@ def member_cells(member: Membership, link: str, joined: str) -> SafeString:
         f'<td><a href="{escape(link)}">{escape(user.display_name)}</a></td>'
         f'<td class="muted small">{escape(user.email)}</td>'
         f'<td class="muted small">joined {escape(joined)}</td>'
+    )
+
+
+@register.simple_tag
+def member_rows(students: list[tuple[Membership, str, str]]) -> SafeString:
+    """The table rows of the cohort page's students as `_student_rows` gives them, with
+    no actions: what a coach sees (a course admin's rows carry forms, in the template)."""
+    return mark_safe(  # noqa: S308 - member_cells escapes every value
+        "".join(f"<tr>{member_cells(*student)}</tr>" for student in students)
+    )
+
+
+@register.simple_tag
+def activity_items(items: list[Activity]) -> SafeString:
+    """The cohort's activity as list items, each moment as `_activity_items` wrote it."""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "".join(
+            f'<li><span class="muted small">{escape(item.when)}</span> '  # type: ignore[attr-defined]
+            f"{escape(item.message)}</li>"
+            for item in items
+        )
     )

@@ -213,6 +213,22 @@ class MembershipTests(BaseTestCase):
         self.assertEqual(response.status_code, 404)
         self.assertTrue(Membership.objects.filter(pk=other.pk).exists())
 
+    def test_the_cohort_page_lists_its_students_as_text_for_coach_and_admin(self) -> None:
+        eve = make_user("eve", last_name="O'Neil & co")
+        eve.first_name = "<b>Eve</b>"
+        eve.save()
+        member = Membership.objects.create(user=eve, cohort=self.cohort, role=Role.STUDENT)
+        admin = make_user("root", is_course_admin=True)
+        for viewer, actions in ((self.bob, False), (admin, True)):
+            with self.subTest(viewer=viewer.username):
+                self.client.force_login(viewer)
+                page = self.client.get(f"/cohorts/{self.cohort.pk}/")
+                name = "&lt;b&gt;Eve&lt;/b&gt; O&#x27;Neil &amp; co"
+                self.assertContains(page, f'<a href="/people/{eve.pk}/tendencies/">{name}</a>')
+                self.assertContains(page, "eve@example.com")
+                self.assertNotContains(page, "<b>Eve</b>")
+                self.assertEqual(f'id="move-{member.pk}"' in page.content.decode(), actions)
+
     def test_the_cohort_page_shows_its_activity(self) -> None:
         self.client.force_login(self.alice)
         self.client.post(
