@@ -171,9 +171,19 @@ class AnalyticsAndExportTests(BaseTestCase):
         )
         StageRecord.objects.filter(pk=record.pk).update(status="changes_requested")
         self.client.force_login(self.bob)
-        figures = self.client.get(f"/cohorts/{self.cohort.pk}/analytics/").context["figures"]
+        page = self.client.get(f"/cohorts/{self.cohort.pk}/analytics/")
+        figures = page.context["figures"]
         first = figures.stages[0]
         self.assertEqual((first.approved, first.median_days), (1, 4.0))
+        name = first.slowest_student
+        self.assertContains(
+            page,
+            f"<tr><td>1. Music Production</td><td>1</td><td>4.0 days</td>"
+            f'<td>4.0 days <span class="muted small">({name})</span></td>'
+            "<td>0</td><td>0</td><td>0</td></tr>",
+            html=True,
+        )
+        self.assertContains(page, "<tr><td>7. Mastering</td><td>0</td><td>—</td><td>—</td>")
         self.assertEqual(figures.median_turnaround_hours, 6.0)
         self.assertEqual(figures.stuck[0].stage.slug, "songwriting")
 
