@@ -1,7 +1,9 @@
 """A song's seven stages in order, written in Python (the template language's lookups per
 value were a sixth of the page): `{% timeline_steps song records current %}`, the song
 page's, each a link with its status and latest bounce; `{% stage_strip song records here %}`,
-the stage page's strip of links to the others."""
+the stage page's strip of links to the others; and a bounce's versions, `{% version_links
+versions bounce %}` (the bounce page's links to each) and `{% compare_links versions bounce %}`
+(to compare it with each other one)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from collections.abc import Sequence
 from html import escape
 
 from django import template
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from songs.models import Song
+from songs.models import Bounce, Song
 from stages.models import StageRecord, record_url_maker
 from stages.templatetags.status import badge
 
@@ -60,3 +63,38 @@ def stage_strip(song: Song, records: Sequence[StageRecord], here: StageRecord) -
             f'title="{name}: {escape(record.get_status_display())}">{stage.order}. {name}</a>'
         )
     return mark_safe("\n".join(links))  # noqa: S308 - every text in it is escaped
+
+
+def _url_parts(name: str, *fixed: int) -> tuple[str, str]:
+    """`reverse(name, args=[*fixed, key])` as the text before and after the key, for many
+    keys: reversed once, not once a link."""
+    head, tail = reverse(name, args=[*fixed, 999999999]).split("999999999")
+    return head, tail
+
+
+@register.simple_tag
+def version_links(versions: Sequence[Bounce], bounce: Bounce) -> SafeString:
+    """A link to each version of the bounce's stage, this one marked as the current page."""
+    head, tail = _url_parts("songs:bounce")
+    links = []
+    for version in versions:
+        marks = ' here" aria-current="page' if version.pk == bounce.pk else ""
+        links.append(
+            f'<a href="{head}{version.pk}{tail}" class="version-link{marks}">v{version.version}</a>'
+        )
+    return mark_safe("".join(links))  # noqa: S308 - keys and numbers only
+
+
+@register.simple_tag
+def compare_links(versions: Sequence[Bounce], bounce: Bounce) -> SafeString:
+    """ " · Compare with: v1 v2 ...", a link to compare the bounce with each other version;
+    nothing when it is the only one."""
+    if len(versions) < 2:
+        return mark_safe("")
+    head, tail = _url_parts("songs:compare", bounce.pk)
+    links = "".join(
+        f' <a href="{head}{version.pk}{tail}">v{version.version}</a>'
+        for version in versions
+        if version.pk != bounce.pk
+    )
+    return mark_safe(f" · Compare with:{links}")  # noqa: S308 - keys and numbers only

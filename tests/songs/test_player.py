@@ -125,6 +125,28 @@ class PlayerPageTests(BaseTestCase):
             response = self.client.get(f"/bounces/{bounce.pk}/?at={value}")
             self.assertNotContains(response, "data-start=", msg_prefix=value)
 
+    def test_a_bounce_page_links_every_version_and_offers_to_compare_with_the_others(
+        self,
+    ) -> None:
+        first = self.analysed(audio_bytes("WAV", seconds=2.0))
+        self.client.force_login(self.alice)
+        alone = self.client.get(f"/bounces/{first.pk}/")
+        self.assertNotContains(alone, "Compare with")
+        second = store_bounce(first.record, audio_bytes("WAV", seconds=2.0), name="v2.wav")
+        third = store_bounce(first.record, audio_bytes("WAV", seconds=2.0), name="v3.wav")
+        page = self.client.get(f"/bounces/{second.pk}/")
+        self.assertContains(
+            page,
+            f'<a href="/bounces/{first.pk}/" class="version-link">v1</a>'
+            f'<a href="/bounces/{second.pk}/" class="version-link here" aria-current="page">v2</a>'
+            f'<a href="/bounces/{third.pk}/" class="version-link">v3</a>',
+        )
+        self.assertContains(
+            page,
+            f' · Compare with: <a href="/bounces/{second.pk}/compare/{first.pk}/">v1</a>'
+            f' <a href="/bounces/{second.pk}/compare/{third.pk}/">v3</a></p>',
+        )
+
     def test_the_compare_page_draws_both_versions(self) -> None:
         first = self.analysed(audio_bytes("WAV", seconds=2.0))
         second = store_bounce(first.record, audio_bytes("FLAC", seconds=2.0), name="v2.flac")
