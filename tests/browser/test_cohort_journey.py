@@ -129,3 +129,29 @@ class CoachBoardJourneyTests(BrowserTestCase):
         for label in ["Waiting", "Student", "Song", "Stage", "Round", "Due", "Cohort"]:
             self.assertEqual(first.locator(f'td[data-label="{label}"]').count(), 1)
         self.screenshot("32-review-queue-phone")
+
+    def test_a_coach_on_a_phone_reads_the_cohort_and_its_analytics_without_scrolling_sideways(
+        self,
+    ) -> None:
+        cohort = Cohort.objects.create(name="Spring Lab")
+        coach = User.objects.create_user(username="maya", password="lanterns-at-dusk")
+        Membership.objects.create(user=coach, cohort=cohort, role=Role.COACH)
+        add_students(cohort.pk, 12, "spring")
+        page = self.page
+        page.set_viewport_size({"width": 390, "height": 844})
+        self.log_in("maya", "lanterns-at-dusk")
+        for path, shot in (
+            (f"/cohorts/{cohort.pk}/", "33-cohort-phone"),
+            (f"/cohorts/{cohort.pk}/analytics/", "34-analytics-phone"),
+        ):
+            with self.subTest(path=path):
+                self.go(path)
+                width = page.evaluate("document.documentElement.clientWidth")
+                self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), width)
+                self.screenshot(shot)
+        # The table of stages scrolls inside its card instead.
+        table = page.locator(".table-scroll")
+        self.assertGreater(
+            table.evaluate("element => element.scrollWidth"),
+            table.evaluate("element => element.clientWidth"),
+        )
