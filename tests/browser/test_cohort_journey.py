@@ -106,16 +106,21 @@ class CoachBoardJourneyTests(BrowserTestCase):
         self.assertTrue(page.get_by_role("heading", name="Progress").is_visible())
         self.assertIn("Spring Lab", page.locator(".eyebrow").first.text_content() or "")
 
-    def test_a_coach_on_a_phone_reaches_every_review_in_the_queue_without_scrolling_sideways(
-        self,
-    ) -> None:
+    def coach_on_a_phone(self, students: int) -> Cohort:
+        """A cohort of `students` and its coach, logged in on a 390 px wide screen."""
         cohort = Cohort.objects.create(name="Spring Lab")
         coach = User.objects.create_user(username="maya", password="lanterns-at-dusk")
         Membership.objects.create(user=coach, cohort=cohort, role=Role.COACH)
-        add_students(cohort.pk, 40, "spring")  # a tenth of them waiting for review
-        page = self.page
-        page.set_viewport_size({"width": 390, "height": 844})
+        add_students(cohort.pk, students, "spring")
+        self.page.set_viewport_size({"width": 390, "height": 844})
         self.log_in("maya", "lanterns-at-dusk")
+        return cohort
+
+    def test_a_coach_on_a_phone_reaches_every_review_in_the_queue_without_scrolling_sideways(
+        self,
+    ) -> None:
+        self.coach_on_a_phone(40)  # a tenth of the students waiting for review
+        page = self.page
         self.go("/coach/queue/")
         reviews = page.get_by_role("link", name="Review", exact=True)
         self.assertEqual(reviews.count(), 4)
@@ -133,13 +138,8 @@ class CoachBoardJourneyTests(BrowserTestCase):
     def test_a_coach_on_a_phone_reads_the_cohort_and_its_analytics_without_scrolling_sideways(
         self,
     ) -> None:
-        cohort = Cohort.objects.create(name="Spring Lab")
-        coach = User.objects.create_user(username="maya", password="lanterns-at-dusk")
-        Membership.objects.create(user=coach, cohort=cohort, role=Role.COACH)
-        add_students(cohort.pk, 12, "spring")
+        cohort = self.coach_on_a_phone(12)
         page = self.page
-        page.set_viewport_size({"width": 390, "height": 844})
-        self.log_in("maya", "lanterns-at-dusk")
         for path, shot in (
             (f"/cohorts/{cohort.pk}/", "33-cohort-phone"),
             (f"/cohorts/{cohort.pk}/analytics/", "34-analytics-phone"),
