@@ -238,39 +238,58 @@ class BalanceChart(Generic[T]):
     scale_right: int
     centre: float
     rows: list[BalanceRow[T]]
+    label_rise: int
+    """How far above its row's line an item's name sits: 0 beside it (the wide layout),
+    above it in the narrow one."""
 
 
-BALANCE_WIDTH = 720
-BALANCE_ROW = 34
-BALANCE_TOP = 26
-BALANCE_SCALE_LEFT = 300
-BALANCE_SCALE_RIGHT = 560
+@dataclass(frozen=True)
+class BalanceLayout:
+    width: int
+    row: int
+    top: int
+    scale_left: int
+    scale_right: int
+    label_rise: int
+
+
+BALANCE_WIDE = BalanceLayout(
+    width=720, row=34, top=26, scale_left=300, scale_right=560, label_rise=0
+)
+"""The stage's name, its left pole, the scale and its right pole side by side."""
+BALANCE_NARROW = BalanceLayout(
+    width=360, row=54, top=44, scale_left=120, scale_right=240, label_rise=22
+)
+"""For a phone: the name above the poles and the scale, so the 360 units keep the text
+near its size on a 320-400 px screen (the wide layout's would be a third of it)."""
 
 
 def balance_chart(
     rows: Sequence[tuple[T, int | None, Sequence[tuple[int, int]]]],
+    layout: BalanceLayout = BALANCE_WIDE,
 ) -> BalanceChart[T]:
     """One row per item (a stage): the student's place and the coach's in each round.
 
     Each row is (item, self placement or None, [(round, coach placement), ...]).
     """
-    x = balance_scale(BALANCE_SCALE_LEFT, BALANCE_SCALE_RIGHT)
+    x = balance_scale(layout.scale_left, layout.scale_right)
     laid_out = [
         BalanceRow(
             item=item,
-            y=BALANCE_TOP + index * BALANCE_ROW,
+            y=layout.top + index * layout.row,
             self_x=x(own) if own is not None else None,
             coach=[BalanceMark(x(value), value, round_) for round_, value in coach],
         )
         for index, (item, own, coach) in enumerate(rows)
     ]
     return BalanceChart(
-        width=BALANCE_WIDTH,
-        height=BALANCE_TOP + len(laid_out) * BALANCE_ROW,
-        scale_left=BALANCE_SCALE_LEFT,
-        scale_right=BALANCE_SCALE_RIGHT,
+        width=layout.width,
+        height=layout.top + len(laid_out) * layout.row,
+        scale_left=layout.scale_left,
+        scale_right=layout.scale_right,
         centre=x(0),
         rows=laid_out,
+        label_rise=layout.label_rise,
     )
 
 

@@ -61,8 +61,11 @@ def history_chart(
     )
 
 
-def balance_chart(stages: Sequence[StageJourney]) -> charts.BalanceChart[StageRecord]:
-    """Each stage's balance point: the student's place and the coach's in every round."""
+def balance_chart(
+    stages: Sequence[StageJourney], *, narrow: bool = False
+) -> charts.BalanceChart[StageRecord]:
+    """Each stage's balance point: the student's place and the coach's in every round,
+    laid out for a page's width or, `narrow`, for a phone's."""
     return charts.balance_chart(
         [
             (
@@ -71,7 +74,8 @@ def balance_chart(stages: Sequence[StageJourney]) -> charts.BalanceChart[StageRe
                 [(review.round, review.coach_balance) for review in step.reviews],
             )
             for step in stages
-        ]
+        ],
+        charts.BALANCE_NARROW if narrow else charts.BALANCE_WIDE,
     )
 
 

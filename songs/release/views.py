@@ -342,6 +342,7 @@ def dossier(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             context["versions"], target_lufs=targets.master_integrated_lufs
         ),
         "balance": dossiers.balance_chart(context["stages"]),
+        "balance_narrow": dossiers.balance_chart(context["stages"], narrow=True),
         "figures": display.figures(report) if report else [],
         "checks": display.ordered(master.judge(targets)) if master else [],
         "can_edit": context["song"].editable_by(request.user),

@@ -111,9 +111,9 @@ def tonal_balance_chart(chart: charts.TonalBalanceChart | None, mix_label: str) 
         rows.append(row)
     table = _hidden_table(f"{chart.title}, in dB relative to the mean level", head, rows)
     return mark_safe(  # noqa: S308 - every text in it is escaped
-        '<figure class="band-chart tonal-chart">'
+        '<figure class="band-chart tonal-chart"><div class="chart-scroll">'
         + "".join(svg)
-        + f'<figcaption class="chart-legend">{"".join(legend)}</figcaption>{table}</figure>'
+        + f'</div><figcaption class="chart-legend">{"".join(legend)}</figcaption>{table}</figure>'
     )
 
 

@@ -79,7 +79,8 @@ def balance_rows(balance: charts.BalanceChart[StageRecord]) -> SafeString:
                 f"<title>Student: {signed(record.self_balance)}</title></circle>"
             )
         rows.append(
-            f'<text class="row-label" x="4" y="{y}" dominant-baseline="middle">'
+            f'<text class="row-label" x="4" y="{y - balance.label_rise}" '
+            'dominant-baseline="middle">'
             f"{escape(stage.name)}</text>"
             f'<text class="pole" x="{left - 10}" y="{y}" text-anchor="end" '
             f'dominant-baseline="middle">{escape(stage.left_pole)}</text>'

@@ -104,6 +104,20 @@ class ReleaseJourneyTests(BrowserTestCase):
         page.set_viewport_size({"width": 390, "height": 844})
         width = page.evaluate("document.documentElement.clientWidth")
         self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), width)
+        # The loudness chart keeps a legible size and scrolls inside its card; the balance
+        # chart is drawn for the phone, whole, its names no smaller than on a laptop.
+        box = page.locator(".history-chart").bounding_box()
+        assert box is not None
+        self.assertGreaterEqual(box["width"], 600)
+        self.assertFalse(page.locator(".balance-chart.wide").is_visible())
+        narrow = page.locator(".balance-chart.narrow")
+        box = narrow.bounding_box()
+        assert box is not None
+        self.assertLessEqual(box["x"] + box["width"], width)
+        label = narrow.locator(".row-label").first.evaluate(
+            "element => element.getBoundingClientRect().height"
+        )
+        self.assertGreaterEqual(label, 10)  # px: 12 px text drawn at 0.9 and more
         self.screenshot("15-release-dossier-phone")
         page.set_viewport_size({"width": 1280, "height": 900})
 
