@@ -129,4 +129,14 @@ class ReviewJourneyTests(BrowserTestCase):
         )
         self.assertEqual(position, "static")
         self.screenshot("19-review-on-a-phone")
+        # The panel is pages below the work: a link at the top goes straight to it.
+        self.page.get_by_role("link", name="Your review ↓").click()
+        self.page.wait_for_url(
+            f"{self.base_url}/coach/review/{self.records[0].pk}/#verdict-heading"
+        )
+        heading = self.page.get_by_role("heading", name="Your review of round 1")
+        self.assertTrue(heading.is_visible())
+        box = heading.bounding_box()
+        assert box is not None
+        self.assertLess(box["y"], 844)  # scrolled into view, not far below
         self.assertEqual(self.console_errors, [])
