@@ -15,10 +15,11 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import dates, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching import enrolment, progress
+from coaching.dates import day_month_time, day_month_year
 from coaching.forms import (
     CoachForm,
     CohortForm,
@@ -167,31 +168,21 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _month_names() -> dict[int, str]:
-    """Month abbreviations as the `M` date format writes them ("Dec")."""
-    return {m: str(dates.MONTHS_3[m]).title() for m in range(1, 13)}
-
-
 def _student_rows(members: list[Membership]) -> list[tuple[Membership, str, str]]:
     """The page's students, each with the link to their tendencies and the day they joined
     written out, as `{% url %}` and `|date:"j M Y"` write them, without a URL reversed and
     a date formatted through the template per row."""
     head, tail = reverse("coaching:tendencies", args=[999999999]).split("999999999")
-    months = _month_names()
-    rows = []
-    for member in members:
-        joined = timezone.localtime(member.joined_at)
-        day = f"{joined.day} {months[joined.month]} {joined.year:04d}"
-        rows.append((member, f"{head}{member.user_id}{tail}", day))
-    return rows
+    return [
+        (member, f"{head}{member.user_id}{tail}", day_month_year(member.joined_at))
+        for member in members
+    ]
 
 
 def _activity_items(items: list[Activity]) -> list[Activity]:
     """The activity, each item's moment written as `|date:"j M, H:i"` writes it (`when`)."""
-    months = _month_names()
     for item in items:
-        moment = timezone.localtime(item.created_at)
-        item.when = f"{moment.day} {months[moment.month]}, {moment:%H:%M}"  # type: ignore[attr-defined]
+        item.when = day_month_time(item.created_at)  # type: ignore[attr-defined]
     return items
 
 

@@ -10,6 +10,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from coaching.dates import day_month
 from coaching.progress import Cell, Matrix, Row, StageFigures
 
 register = template.Library()
@@ -30,7 +31,7 @@ def _cell_parts(cell: Cell) -> tuple[str, str]:
     state = escape(cell.state)
     if not cell.url:
         return f'<td class="cell state-{state}"></td>', ""
-    due = f", due {cell.due_on.day} {cell.due_on:%b}" if cell.due_on else ""
+    due = f", due {day_month(cell.due_on)}" if cell.due_on else ""
     title = escape(f"{cell.stage.name}: {LABELS.get(cell.state, cell.state)}{due}")
     return (
         f'<td class="cell state-{state}"><a href="',

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
+from coaching.dates import day_month_year
 from songs.analysis import Check, Status, Targets
 from songs.models import AnalysisState, Bounce, DeliveryProfile, Song
 from songs.release import artwork as cover
@@ -158,7 +156,7 @@ def _master(master: Bounce | None, approved: bool, bounces: Sequence[Bounce]) ->
                 " Export the master again and upload it as a new version."
             )
         return Item("master", label, Status.FAIL, reason)
-    when = f", analysed {_day(master.analysed_at)}" if master.analysed_at else ""
+    when = f", analysed {day_month_year(master.analysed_at)}" if master.analysed_at else ""
     which = "the approved master" if approved else "the latest analysed master"
     reason = f"Judged on {master.label}, {which}{when}."
     if newest is not None and newest.pk != master.pk and newest.analysis_pending:
@@ -245,8 +243,3 @@ def _artwork(song: Song) -> Item:
         status,
         " ".join(c.message for c in results if c.status != Status.PASS),
     )
-
-
-def _day(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    return f"{local.day} {local:%b %Y}"

@@ -14,10 +14,10 @@ from html import escape
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
+from coaching.dates import day_month_year
 from songs import charts
 from songs.models import AnalysisState, Bounce
 from songs.release.dossier import StageJourney
@@ -33,7 +33,7 @@ def _day(moment: dt.datetime | None) -> str:
     """A moment as the day the reader's clock shows ("3 Dec 2026"), or a dash."""
     if moment is None:
         return "—"
-    return dateformat.format(timezone.localtime(moment), "j M Y")
+    return day_month_year(moment)
 
 
 def _one_decimal(value: float | None) -> str:

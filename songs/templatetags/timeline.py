@@ -12,9 +12,9 @@ from html import escape
 
 from django import template
 from django.urls import reverse
-from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from coaching.dates import day_month
 from songs.models import Bounce, Song
 from stages.models import StageRecord, record_url_maker
 from stages.templatetags.status import badge
@@ -35,8 +35,7 @@ def timeline_steps(song: Song, records: Sequence[StageRecord], current: StageRec
         if latest is None:
             bounce = "No bounce yet"
         else:
-            day = dateformat.format(timezone.localtime(latest.created_at), "j M")
-            bounce = f"Latest bounce {escape(latest.label)}, {day}"
+            bounce = f"Latest bounce {escape(latest.label)}, {day_month(latest.created_at)}"
         steps.append(
             f'<li><a class="step step-{record.status}'
             f'{" is-current" if record.pk == marked else ""}" href="{url(song.pk, index)}">'
