@@ -327,18 +327,29 @@ def _streamed(
 ) -> Iterator[Any]:
     """`Statement.iterator` on PostgreSQL: the rows as tuples, with the columns' converters
     applied as a values_list() applies them. The query is logged and its errors wrapped
-    as Django's own cursor would (connection.queries, django.db's OperationalError)."""
+    as Django's own cursor would (connection.queries, django.db's OperationalError).
+
+    Another query on the connection before the last row would wait for the stream to end,
+    which it never does in the same thread: it is refused instead (StatementError)."""
     compiler = prepared.compiler
     converters = compiler.get_converters([column for column, _, _ in compiler.select])
     with database.cursor() as cursor:
         logged = (
             cursor.debug_sql(prepared.sql, params) if database.queries_logged else nullcontext()
         )
-        with logged, database.wrap_database_errors:
+        with logged, database.wrap_database_errors, database.execute_wrapper(_streaming):
             rows = cursor.cursor.stream(prepared.sql, params, size=chunk_size)
             if converters:
                 rows = map(tuple, compiler.apply_converters(rows, converters))
             yield from rows
+
+
+def _streaming(*args: Any) -> Any:
+    """An execute wrapper that refuses every query while a statement streams its rows."""
+    raise StatementError(
+        "the connection is streaming a statement's rows (Statement.iterator): read what "
+        "else is needed before the stream starts, or after its last row"
+    )
 
 
 def _bound(prepared: _Prepared, sql: str, params: list[Any]) -> QuerySet[Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -245,11 +246,16 @@ class StatementTests(BaseTestCase):
         self.assertEqual(
             next(statement.iterator(2, self.song.pk))[1]["checks"][0]["stage"], "mixing"
         )
-        # A reader that stops early (a download cut off) leaves the connection usable.
+        # Another query before the last row is refused, not left waiting for ever.
         rows = statement.iterator(1, self.song.pk)
         self.assertEqual(next(rows)[0], 1)
+        if connection.vendor == "postgresql":
+            with self.assertRaisesMessage(StatementError, "streaming"):
+                Bounce.objects.count()
+        # A reader that stops early (a download cut off) leaves the connection usable.
         rows.close()  # type: ignore[attr-defined]
         self.assertEqual(Bounce.objects.filter(record=record).count(), 3)
+        self.assertEqual(len(list(statement.iterator(2, self.song.pk))), 3)
 
     def test_none_is_a_filter_left_out_and_a_date_takes_its_place(self) -> None:
         def due(cohort_pk: int | None, before: dt.date) -> QuerySet[StageDeadline]:
