@@ -31,6 +31,7 @@ from coaching.forms import (
     SignUpForm,
 )
 from coaching.http import AuthenticatedHttpRequest, search_text
+from coaching.links import url_maker
 from coaching.models import Activity, Cohort, Invite, Membership, Role, StageDeadline
 from coaching.statements import Statement
 from stages.models import catalogue
@@ -172,10 +173,9 @@ def _student_rows(members: list[Membership]) -> list[tuple[Membership, str, str]
     """The page's students, each with the link to their tendencies and the day they joined
     written out, as `{% url %}` and `|date:"j M Y"` write them, without a URL reversed and
     a date formatted through the template per row."""
-    head, tail = reverse("coaching:tendencies", args=[999999999]).split("999999999")
+    tendencies = url_maker("coaching:tendencies")
     return [
-        (member, f"{head}{member.user_id}{tail}", day_month_year(member.joined_at))
-        for member in members
+        (member, tendencies(member.user_id), day_month_year(member.joined_at)) for member in members
     ]
 
 

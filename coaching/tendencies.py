@@ -8,14 +8,15 @@ whoever reads it: the student ("Your placements...") or their coach ("Ben's plac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils.text import Truncator
 
+from coaching.links import KEY, url_maker
 from coaching.models import User
 from coaching.statements import Statement
 from songs import charts
@@ -153,14 +154,12 @@ class _RecordUrls:
     """A record's page by song and stage slug, reversed once per stage."""
 
     def __init__(self) -> None:
-        self.parts: dict[str, tuple[str, str]] = {}
+        self.makers: dict[str, Callable[[object], str]] = {}
 
     def __call__(self, song_pk: int, slug: str) -> str:
-        if slug not in self.parts:
-            head, tail = reverse("stages:record", args=[999999999, slug]).split("999999999")
-            self.parts[slug] = (head, tail)
-        head, tail = self.parts[slug]
-        return f"{head}{song_pk}{tail}"
+        if slug not in self.makers:
+            self.makers[slug] = url_maker("stages:record", KEY, slug)
+        return self.makers[slug](song_pk)
 
 
 def _layout(

@@ -4,13 +4,14 @@ analytics' table of stages, likewise (`{% stage_figure_rows figures.stages %}`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from coaching.dates import day_month
+from coaching.links import url_maker
 from coaching.progress import Cell, Matrix, Row, StageFigures
 
 register = template.Library()
@@ -50,13 +51,12 @@ def _cell(cell: Cell, parts: dict[tuple[int, str, bool], tuple[str, str]]) -> st
 def _row(
     row: Row,
     inactive_days: int,
-    tendencies: tuple[str, str],
+    tendencies: Callable[[object], str],
     parts: dict[tuple[int, str, bool], tuple[str, str]],
 ) -> str:
     name = escape(row.student.display_name)
     if row.first_of_student:
-        head, tail = tendencies
-        who = f'<a href="{head}{row.student.pk}{tail}">{name}</a>'
+        who = f'<a href="{tendencies(row.student.pk)}">{name}</a>'
         if row.inactive:
             who += (
                 f' <span class="flag" title="No activity for {inactive_days} days or more">'
@@ -83,9 +83,9 @@ def _row(
 def matrix_rows(matrix: Matrix) -> SafeString:
     """Every row of the page: the student (linked to their tendencies once), the song and
     its cells."""
-    head, tail = reverse("coaching:tendencies", args=[999999999]).split("999999999")
+    tendencies = url_maker("coaching:tendencies")
     parts: dict[tuple[int, str, bool], tuple[str, str]] = {}
-    html = "".join(_row(row, matrix.inactive_days, (head, tail), parts) for row in matrix.rows)
+    html = "".join(_row(row, matrix.inactive_days, tendencies, parts) for row in matrix.rows)
     return mark_safe(html)  # noqa: S308 - every value in it is escaped
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from django import template
 from django.template.defaultfilters import date as date_format
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
 
+from coaching.links import url_maker
 from coaching.services import QueueRow
 
 register = template.Library()
@@ -58,7 +58,7 @@ def _due(row: QueueRow, dates: dict[date, str]) -> str:
 def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> SafeString:
     """Every row of the page: how long it has waited, whose, which song and stage, the
     round, the due date, the cohort and its review link (keeping the queue's filters)."""
-    head, tail = reverse("coaching:review", args=[999999999]).split("999999999")
+    review_url = url_maker("coaching:review")
     suffix = escape(query_string)
     phrases = {name: _Translated(phrase) for name, phrase in TIME_STRINGS.items()}
     dates: dict[date, str] = {}
@@ -76,6 +76,6 @@ def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> Sa
             f'\n          <td class="due" data-label="Due">{_due(row, dates)}</td>'
             f'\n          <td class="muted" data-label="Cohort">{escape(row.cohort.name)}</td>'
             f'\n          <td class="review-link"><a class="button small" '
-            f'href="{head}{row.pk}{tail}{suffix}">Review</a></td>\n        </tr>\n      '
+            f'href="{review_url(row.pk)}{suffix}">Review</a></td>\n        </tr>\n      '
         )
     return mark_safe("".join(html))  # noqa: S308 - every value in it is escaped

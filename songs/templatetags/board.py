@@ -7,9 +7,9 @@ from __future__ import annotations
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from coaching.links import url_maker
 from songs.boards import BoardColumn
 from songs.templatetags.units import since
 from stages.templatetags.status import badge
@@ -21,14 +21,15 @@ register = template.Library()
 def board_cards(column: BoardColumn, show_owner: bool) -> SafeString:
     """Each card links to its stage page: the cover if there is one, the title, the
     owner on a coach's board, the stage's status and how long ago the song changed."""
+    thumbnail_url = url_maker("songs:artwork_thumbnail")
     cards = []
     for card in column.cards:
         song = card.song
         cover = ""
         if song.artwork_thumbnail:
-            src = reverse("songs:artwork_thumbnail", args=[song.pk])
             cover = (
-                f'<img class="cover-mini" src="{src}?v={song.artwork_version}" alt="" '
+                f'<img class="cover-mini" src="{thumbnail_url(song.pk)}?v={song.artwork_version}" '
+                'alt="" '
                 'width="48" height="48" loading="lazy">'
             )
         owner = (

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from html import escape
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from coaching.dates import day_month
+from coaching.links import url_maker
 from songs.models import Bounce, Song
 from stages.models import StageRecord, record_url_maker
 from stages.templatetags.status import badge
@@ -64,22 +64,15 @@ def stage_strip(song: Song, records: Sequence[StageRecord], here: StageRecord) -
     return mark_safe("\n".join(links))  # noqa: S308 - every text in it is escaped
 
 
-def _url_parts(name: str, *fixed: int) -> tuple[str, str]:
-    """`reverse(name, args=[*fixed, key])` as the text before and after the key, for many
-    keys: reversed once, not once a link."""
-    head, tail = reverse(name, args=[*fixed, 999999999]).split("999999999")
-    return head, tail
-
-
 @register.simple_tag
 def version_links(versions: Sequence[Bounce], bounce: Bounce) -> SafeString:
     """A link to each version of the bounce's stage, this one marked as the current page."""
-    head, tail = _url_parts("songs:bounce")
+    bounce_url = url_maker("songs:bounce")
     links = []
     for version in versions:
         marks = ' here" aria-current="page' if version.pk == bounce.pk else ""
         links.append(
-            f'<a href="{head}{version.pk}{tail}" class="version-link{marks}">v{version.version}</a>'
+            f'<a href="{bounce_url(version.pk)}" class="version-link{marks}">v{version.version}</a>'
         )
     return mark_safe("".join(links))  # noqa: S308 - keys and numbers only
 
@@ -90,9 +83,9 @@ def compare_links(versions: Sequence[Bounce], bounce: Bounce) -> SafeString:
     nothing when it is the only one."""
     if len(versions) < 2:
         return mark_safe("")
-    head, tail = _url_parts("songs:compare", bounce.pk)
+    compare_url = url_maker("songs:compare", bounce.pk)
     links = "".join(
-        f' <a href="{head}{version.pk}{tail}">v{version.version}</a>'
+        f' <a href="{compare_url(version.pk)}">v{version.version}</a>'
         for version in versions
         if version.pk != bounce.pk
     )
