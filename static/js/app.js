@@ -268,8 +268,21 @@
     });
   }
 
+  // A strip of stages wider than the screen (the song page's timeline on a phone) starts
+  // scrolled to the current stage, not to the first.
+  function showCurrentStage(root) {
+    root.querySelectorAll(".timeline").forEach(function (strip) {
+      var current = strip.querySelector(".is-current");
+      if (!current || strip.scrollWidth <= strip.clientWidth) return;
+      var step = (current.closest("li") || current).getBoundingClientRect();
+      var box = strip.getBoundingClientRect();
+      strip.scrollLeft += step.left - box.left - (strip.clientWidth - step.width) / 2;
+    });
+  }
+
   function init(root) {
     guardDoubleSubmit(root);
+    showCurrentStage(root);
     root.querySelectorAll("[data-dropzone]").forEach(setupDropzone);
     setupBalance(root);
     setupAutosave(root);

@@ -142,6 +142,21 @@ class StudentJourneyTests(BrowserTestCase):
         self.assertEqual(record.self_balance, 1)
         self.screenshot("05a-balance-after-quick-keys")
 
+    def test_on_a_phone_the_song_page_opens_its_stages_at_the_current_one(self) -> None:
+        song = make_song(self.student, self.student.cohorts.get(), title="Far along")
+        song.records.filter(stage__order__lt=6).update(status=Status.APPROVED)
+        song.records.filter(stage__order=6).update(status=Status.IN_PROGRESS)
+        self.page.set_viewport_size({"width": 390, "height": 844})
+        self.log_in("ada", "lanterns-at-dusk")
+        self.go(f"/songs/{song.pk}/")
+        current = self.page.locator(".timeline .is-current")
+        self.assertIn("Mixing", current.inner_text())
+        box = current.bounding_box()
+        assert box is not None
+        self.assertGreaterEqual(box["x"], 0)
+        self.assertLessEqual(box["x"] + box["width"], 390)  # in view, not scrolled to
+        self.screenshot("05b-song-page-phone-current-stage")
+
     def test_an_over_limit_file_is_refused_before_upload(self) -> None:
         with self.settings(BOUNCE_MAX_UPLOAD_BYTES=100_000):
             self.log_in("ada", "lanterns-at-dusk")
