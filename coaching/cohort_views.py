@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching import enrolment, progress
-from coaching.dates import day_month_time, day_month_year
+from coaching.dates import day_month_year
 from coaching.forms import (
     CoachForm,
     CohortForm,
@@ -158,7 +158,7 @@ def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "coaches": _COACHES(cohort.pk),
             "invites": list(cohort.invites.select_related("created_by")) if manages else [],
             "deadlines": _DEADLINES(cohort.pk),
-            "activity": _activity_items(_ACTIVITY(cohort.pk)),
+            "activity": _ACTIVITY(cohort.pk),
             "can_change": can_change,
             "invite_form": InviteForm(),
             "coach_form": CoachForm(),
@@ -177,13 +177,6 @@ def _student_rows(members: list[Membership]) -> list[tuple[Membership, str, str]
     return [
         (member, tendencies(member.user_id), day_month_year(member.joined_at)) for member in members
     ]
-
-
-def _activity_items(items: list[Activity]) -> list[Activity]:
-    """The activity, each item's moment written as `|date:"j M, H:i"` writes it (`when`)."""
-    for item in items:
-        item.when = day_month_time(item.created_at)  # type: ignore[attr-defined]
-    return items
 
 
 @login_required

@@ -15,8 +15,15 @@ KEY = 999_999_999
 """Where the key goes among a link's arguments (the last one when none is KEY)."""
 
 
-def url_maker(name: str, *args: object) -> Callable[[object], str]:
+def url_parts(name: str, *args: object) -> tuple[str, str]:
+    """`reverse(name, args=args)` as the text before and after `KEY` (the last argument
+    when none is KEY)."""
     if KEY not in args:
         args = (*args, KEY)
     head, tail = reverse(name, args=args).split(str(KEY))
+    return head, tail
+
+
+def url_maker(name: str, *args: object) -> Callable[[object], str]:
+    head, tail = url_parts(name, *args)
     return lambda key: f"{head}{key}{tail}"

@@ -752,7 +752,8 @@ _EXPORT_STUDENTS: Statement[tuple[int, str, str, str, str]] = Statement(
 def _export_students(cohort: Cohort) -> list[tuple[int, str]]:
     """The cohort's students by name: each one's key and the fields that start their rows
     (name and e-mail, made safe for a spreadsheet and quoted). Read whole before the
-    records stream, which holds the connection until it ends: some 200 bytes a student."""
+    records stream, which holds the connection until it ends: some 350 bytes a student at
+    the peak (tests/bench/bench_pages.py)."""
     students = []
     for pk, first, last, user, email in _EXPORT_STUDENTS(cohort.pk):
         name = MatrixStudent(pk, first, last, user, "", None).display_name

@@ -11,10 +11,9 @@ from collections.abc import Callable, Sequence
 from django.contrib.auth.models import AnonymousUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from coaching.links import KEY
+from coaching.links import KEY, url_parts
 from coaching.models import Cohort, User, work_visible_to
 from coaching.statements import Statement
 from stages.balance import BALANCE_MAX, BALANCE_MIN
@@ -58,8 +57,8 @@ def catalogue() -> list[Stage]:
 def record_url_maker(stages: Sequence[Stage]) -> Callable[[int, int], str]:
     """The stage page's URL for a song and a stage's position in `stages`, without
     reversing a URL each time (a matrix has hundreds of cells, a board dozens of cards)."""
-    # Reversed once, the stage's slug then put in its place (coaching.links does one key).
-    head, tail = reverse("stages:record", args=[KEY, "stage-slug"]).split(str(KEY))
+    # Reversed once, each stage's slug then put in its place.
+    head, tail = url_parts("stages:record", KEY, "stage-slug")
     tails = [tail.replace("stage-slug", stage.slug) for stage in stages]
     return lambda song_pk, index: f"{head}{song_pk}{tails[index]}"
 

@@ -13,6 +13,7 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from coaching.dates import day_month_time
 from coaching.models import Activity, Membership
 from coaching.threads import Person
 
@@ -62,10 +63,10 @@ def member_rows(students: list[tuple[Membership, str, str]]) -> SafeString:
 
 @register.simple_tag
 def activity_items(items: list[Activity]) -> SafeString:
-    """The cohort's activity as list items, each moment as `_activity_items` wrote it."""
+    """The cohort's activity as list items, each with its moment (`|date:"j M, H:i"`)."""
     return mark_safe(  # noqa: S308 - every value is escaped
         "".join(
-            f'<li><span class="muted small">{escape(item.when)}</span> '  # type: ignore[attr-defined]
+            f'<li><span class="muted small">{day_month_time(item.created_at)}</span> '
             f"{escape(item.message)}</li>"
             for item in items
         )

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from html import escape
 from typing import Any
 
 from django import template
-from django.template.defaultfilters import date as date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
 
+from coaching.dates import day_month_year
 from coaching.links import url_maker
 from coaching.services import QueueRow
 
@@ -45,13 +45,11 @@ def _waited(submitted_at: datetime | None, now: datetime, phrases: dict[str, Any
         return ""
 
 
-def _due(row: QueueRow, dates: dict[date, str]) -> str:
+def _due(row: QueueRow) -> str:
     if not row.due_on:
         return '<span class="muted">No date</span>'
-    if row.due_on not in dates:  # rows of a cohort's stage share a date
-        dates[row.due_on] = escape(date_format(row.due_on, "j M Y"))
     flag = '<span class="flag">Late</span> was due' if row.late else ""
-    return f"{flag} {dates[row.due_on]}"
+    return f"{flag} {day_month_year(row.due_on)}"
 
 
 @register.simple_tag
@@ -61,7 +59,6 @@ def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> Sa
     review_url = url_maker("coaching:review")
     suffix = escape(query_string)
     phrases = {name: _Translated(phrase) for name, phrase in TIME_STRINGS.items()}
-    dates: dict[date, str] = {}
     html = []
     for row in rows:
         waited = escape(_waited(row.submitted_at, now, phrases))
@@ -73,7 +70,7 @@ def queue_rows(rows: Iterable[QueueRow], now: datetime, query_string: str) -> Sa
             f'\n          <td data-label="Song">{escape(row.song)}</td>'
             f'\n          <td data-label="Stage">{row.stage.order}. {escape(row.stage.name)}</td>'
             f'\n          <td data-label="Round">{row.round}</td>'
-            f'\n          <td class="due" data-label="Due">{_due(row, dates)}</td>'
+            f'\n          <td class="due" data-label="Due">{_due(row)}</td>'
             f'\n          <td class="muted" data-label="Cohort">{escape(row.cohort.name)}</td>'
             f'\n          <td class="review-link"><a class="button small" '
             f'href="{review_url(row.pk)}{suffix}">Review</a></td>\n        </tr>\n      '

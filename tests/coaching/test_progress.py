@@ -187,6 +187,19 @@ class AnalyticsAndExportTests(BaseTestCase):
         self.assertEqual(figures.median_turnaround_hours, 6.0)
         self.assertEqual(figures.stuck[0].stage.slug, "songwriting")
 
+    def test_analytics_write_the_slowest_students_name_as_text(self) -> None:
+        production = self.record("production")
+        start = timezone.now() - dt.timedelta(days=3)
+        StageRecord.objects.filter(pk=production.pk).update(
+            status="approved", started_at=start, approved_at=start + dt.timedelta(days=2)
+        )
+        self.alice.first_name, self.alice.last_name = "<i>Alice</i>", "& co"
+        self.alice.save(update_fields=["first_name", "last_name"])
+        self.client.force_login(self.bob)
+        page = self.client.get(f"/cohorts/{self.cohort.pk}/analytics/")
+        self.assertContains(page, "(&lt;i&gt;Alice&lt;/i&gt; &amp; co)")
+        self.assertNotContains(page, "<i>Alice</i>")
+
     def test_every_send_back_counts_not_only_the_ones_still_open(self) -> None:
         record = self.started("production")
         for round_ in (1, 2):
