@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,10 +35,46 @@ START_TIMEOUT_S = 180.0
 T = TypeVar("T")
 
 
+def _ephemeral_ports() -> range:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing on this machine holds, on any address, picked at random below the
+    kernel's ephemeral range. A port the kernel hands out (bind to port 0) comes from that
+    range, where any outgoing connection may take it between our release and the server's
+    bind; below it only another such pick can, which `start_on_free_ports` then survives."""
+    ephemeral = _ephemeral_ports()
+    candidates = range(10000, ephemeral.start) if ephemeral.start > 12000 else ephemeral
+    while True:
+        port = random.choice(candidates)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("", port))
+            except OSError:
+                continue
+            return port
+
+
+class PortTaken(AssertionError):
+    """The process exited because another had taken its port since it was picked."""
+
+
+PORT_TAKEN = ("Address already in use", "Connection in use")
+"""How nginx, redis-server and moto (the first) and gunicorn (the second) say so."""
+
+
+def start_on_free_ports(start: Callable[[], T], *, attempts: int = 3) -> T:
+    """`start()`, which picks free ports itself, again (with new ports) if its process
+    exited because one of them was taken meanwhile."""
+    for _ in range(attempts - 1):
+        with contextlib.suppress(PortTaken):
+            return start()
+    return start()
 
 
 def wait_for(condition: Callable[[], T], *, timeout: float, what: str) -> T:
@@ -121,7 +158,10 @@ class Process:
         """Wait until `ready` holds; fail at once, with the log, if the process exits."""
         wait_for(lambda: ready() or not self.running, timeout=START_TIMEOUT_S, what=what)
         if not self.running:
-            raise AssertionError(f"{self.name} exited:\n{self.output()}")
+            output = self.output()
+            self.stop()
+            error = PortTaken if any(sign in output for sign in PORT_TAKEN) else AssertionError
+            raise error(f"{self.name} exited:\n{output}")
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no clean shutdown, no acknowledgements."""
@@ -165,6 +205,12 @@ def gunicorn(
     env: Mapping[str, str], *, workers: int = 2, timeout_s: int = 120, quiet: bool = False
 ) -> tuple[Process, str]:
     """gunicorn as the Dockerfile starts it, on a free port; ready once it answers HTTP."""
+    return start_on_free_ports(lambda: _gunicorn(env, workers, timeout_s, quiet))
+
+
+def _gunicorn(
+    env: Mapping[str, str], workers: int, timeout_s: int, quiet: bool
+) -> tuple[Process, str]:
     port = free_port()
     args = [
         str(BIN / "gunicorn"),
@@ -214,7 +260,14 @@ def nginx(upstream: str, app: Mapping[str, str], workdir: Path) -> FrontServer:
     here with a prefix under `workdir`, free ports, a self-signed certificate and the app's
     own upload and media settings from `app`. Ready once it answers over HTTPS."""
     cert, key = self_signed_certificate(workdir)
-    https_port, http_port = free_port(), free_port()
+    return start_on_free_ports(lambda: _nginx(upstream, app, workdir, cert, key))
+
+
+def _nginx(
+    upstream: str, app: Mapping[str, str], workdir: Path, cert: Path, key: Path
+) -> FrontServer:
+    https_port = free_port()
+    http_port = next(port for port in iter(free_port, None) if port != https_port)
     shared = ("STAGECOACH_MAX_UPLOAD_MB", "STAGECOACH_VOICE_MAX_MB", "DJANGO_MEDIA_ROOT")
     env = {key: value for key, value in os.environ.items() if not key.startswith("NGINX_")}
     env |= {name: app[name] for name in shared + ("STAGECOACH_MEDIA_ACCEL_PREFIX",) if name in app}
