@@ -398,7 +398,7 @@ MUSIC_SWEEP_BATCH = env_int("STAGECOACH_MUSIC_SWEEP_BATCH", 50)
 # never waits for it (kombu's default would retry its connection for seconds).
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("STAGECOACH_BROKER_CONNECT_TIMEOUT_MS", 300) / 1000
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float | str] = {
     # Above the hard limit, so Redis never hands a running task to a second worker; a
     # task whose worker died is delivered again after this long (the claim makes that
     # harmless: the heartbeat has long since let the sweep publish it again).
@@ -411,6 +411,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
     "socket_timeout": 5,
 }
+# Put before every key the queues use in Redis, so that installations (staging and
+# production, say, or two test runs) can share one Redis database without taking each
+# other's tasks.
+if BROKER_KEY_PREFIX := env_str("STAGECOACH_BROKER_KEY_PREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = BROKER_KEY_PREFIX
 # Comments made in one sitting reach their reader as one e-mail: it goes once no new
 # comment has come for this long (or the first has waited three times as long). In the app
 # they show at once. With tasks run in-process (no broker) there is no beat to wait for,

@@ -1,11 +1,12 @@
 """The production shape for a Django test: the app's own processes (started by
-tests/processes.py) pointed at this test run's PostgreSQL database and a Redis database of
-its own (or a private redis-server). The test must be a TransactionTestCase, so its rows
+tests/processes.py) pointed at this test run's PostgreSQL database and its own keys in the
+machine's Redis (or a private redis-server). The test must be a TransactionTestCase, so its rows
 are committed and visible to the other processes.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 import uuid
@@ -24,6 +25,9 @@ from tests.processes import app_env, manage, production_settings
 from tests.services import require_service
 
 REDIS_TEST_DB_URL = "redis://127.0.0.1:6379/14"
+RUN_KEY_PREFIX = f"stagecoach-test-{os.getpid()}:"
+"""Before every key this run's processes put in the machine's Redis: two runs on one
+machine (a developer's and CI's, say) share its database, never each other's tasks."""
 
 
 def service_env(broker_url: str = REDIS_TEST_DB_URL, **extra: str) -> dict[str, str]:
@@ -36,7 +40,7 @@ def service_env(broker_url: str = REDIS_TEST_DB_URL, **extra: str) -> dict[str, 
         broker_url=broker_url,
         media_root=str(settings.MEDIA_ROOT),
         DATABASE_CONN_MAX_AGE="0",
-        **extra,
+        **{"STAGECOACH_BROKER_KEY_PREFIX": RUN_KEY_PREFIX, **extra},
     )
 
 
@@ -49,8 +53,12 @@ def production_env(broker_url: str = REDIS_TEST_DB_URL, **extra: str) -> dict[st
     return env
 
 
-def flush_redis(url: str = REDIS_TEST_DB_URL) -> None:
-    redis.Redis.from_url(url).flushdb()
+def flush_redis(url: str = REDIS_TEST_DB_URL, prefix: str = RUN_KEY_PREFIX) -> None:
+    """Delete this run's keys (queues, bindings, unacknowledged tasks), and no one else's."""
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 class ServicesTestCase(TransactionTestCase):

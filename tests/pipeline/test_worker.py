@@ -6,6 +6,7 @@ import os
 import tempfile
 
 import pytest
+import redis
 from django.core.files import File
 
 from songs.models import AnalysisState, Bounce
@@ -14,7 +15,7 @@ from tests.base import (
     long_wav,
     store_bounce,
 )
-from tests.pipeline.harness import ServicesTestCase, service_env
+from tests.pipeline.harness import REDIS_TEST_DB_URL, ServicesTestCase, flush_redis, service_env
 from tests.processes import START_TIMEOUT_S, celery_worker, publish, wait_for
 
 pytestmark = pytest.mark.services
@@ -46,6 +47,21 @@ class WorkerTests(WorkerTestCase):
         self.assertAlmostEqual(bounce.duration_s, 5.0, places=2)
         self.assertEqual(bounce.report["stage"], "mixing")
         self.assertTrue(bounce.waveform.storage.exists(bounce.waveform.name))
+
+    def test_a_worker_leaves_the_tasks_of_another_installation_on_the_same_redis(self) -> None:
+        theirs = store_bounce(self.record, audio_bytes("WAV", seconds=2.0), "theirs.wav")
+        ours = store_bounce(self.record, audio_bytes("WAV", seconds=2.0), "ours.wav")
+        env = service_env()
+        other = f"stagecoach-test-other-installation-{os.getpid()}:"
+        self.addCleanup(flush_redis, prefix=other)
+        with celery_worker("solo", env):
+            publish(theirs.pk, env | {"STAGECOACH_BROKER_KEY_PREFIX": other})
+            publish(ours.pk, env)
+            self.wait_until_final(ours)
+        # One task at a time, oldest first: had the worker seen theirs, it would have
+        # taken it before ours.
+        self.assertEqual(self.state(theirs), AnalysisState.QUEUED)
+        self.assertEqual(redis.Redis.from_url(REDIS_TEST_DB_URL).llen(other + "celery"), 1)
 
     def test_a_corrupt_file_fails_and_the_worker_serves_the_next_task(self) -> None:
         broken = store_bounce(self.record, audio_bytes("WAV", seconds=3.0)[:3000], "cut.wav")
