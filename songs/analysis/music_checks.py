@@ -823,9 +823,11 @@ def _sides(ratio: float, centre: str) -> str:
 
 def stereo_width(music: MusicReport, context: MusicContext) -> Check:
     width = music.stereo_width
+    # What the verdict below judges: a warning for either band wider than the centre, or
+    # for both narrower than WIDTH_NARROW_BELOW; one band in between is enough to pass.
     target = (
-        f"sides between {-10 * math.log10(WIDTH_NARROW_BELOW):.0f} dB under and level with "
-        "the centre"
+        "sides no louder than the centre, and no more than "
+        f"{-10 * math.log10(WIDTH_NARROW_BELOW):.0f} dB under it in the mids or the highs"
     )
     if width is None:
         return _skip(

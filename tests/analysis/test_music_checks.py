@@ -804,6 +804,18 @@ class StereoWidthTests(unittest.TestCase):
     def test_narrow_mids_with_wide_highs_are_not_narrow(self) -> None:
         self.assertEqual(self.width(0.05, 0.5).status, Status.PASS)
 
+    def test_the_target_says_one_band_in_range_is_enough(self) -> None:
+        # Wide mids and highs far under the centre pass: the target must not read as if
+        # both bands had to sit within 10 dB of it.
+        result = self.width(0.48, 0.012)
+        self.assertEqual(result.status, Status.PASS)
+        self.assertIn("above 5 kHz they sit 19.2 dB under the centre", result.message)
+        self.assertEqual(
+            result.target,
+            "sides no louder than the centre, and no more than 10 dB under it in the mids "
+            "or the highs",
+        )
+
     def test_sides_louder_than_the_centre_warn_that_mono_loses_more_than_it_keeps(self) -> None:
         result = self.width(1.32, 0.8)
         self.assertEqual(result.status, Status.WARN)
