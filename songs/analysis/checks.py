@@ -480,8 +480,8 @@ def integrated_loudness(report: Report, targets: Targets, delivery: Delivery) ->
         else:
             message = (
                 f"Your master measures {_db(value)} LUFS, {distance:.1f} LU quieter than the "
-                f"{_db(target)} target; next to other songs it will sound small. Raise it "
-                "with gentle limiting while watching the true peak."
+                f"{_db(target)} target. {_where_quiet_stays_quiet(targets)} Raise it with "
+                "gentle limiting while watching the true peak."
             )
     return Check(
         id="integrated_loudness",
@@ -492,6 +492,18 @@ def integrated_loudness(report: Report, targets: Targets, delivery: Delivery) ->
         unit="LUFS",
         message=message,
     )
+
+
+def _where_quiet_stays_quiet(targets: Targets) -> str:
+    """Where a quiet master plays quieter than other songs: wherever nothing evens loudness
+    out, and on the platforms that only ever turn a song down."""
+    down_only = [platform.name for platform in targets.platforms if not platform.turns_up_quiet]
+    where = "Where nothing evens out loudness (a download, a DJ set)"
+    if down_only:
+        names = down_only[0] if len(down_only) == 1 else ", ".join(down_only[:-1])
+        names += "" if len(down_only) == 1 else f" and {down_only[-1]}"
+        where += f" and on {names}, which never turn a song up,"
+    return f"{where} it will sound small next to other songs."
 
 
 def true_peak(report: Report, targets: Targets, delivery: Delivery) -> Check | None:

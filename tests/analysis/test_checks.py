@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import io
 import unittest
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
 
 from songs.analysis import (
     DEFAULT_PLATFORMS,
@@ -165,6 +165,23 @@ class ChecksTests(unittest.TestCase):
         loud = self.judged("mastering", integrated_lufs=-8.0)["integrated_loudness"]
         self.assertEqual(loud.status, "fail")
         self.assertIn("turn it down", loud.message)
+
+    def test_a_quiet_master_is_said_to_sound_small_only_where_nothing_turns_it_up(self) -> None:
+        quiet = self.judged("mastering", integrated_lufs=-15.5)["integrated_loudness"]
+        self.assertEqual(
+            quiet.message,
+            "Your master measures -15.5 LUFS, 1.5 LU quieter than the -14.0 target. Where "
+            "nothing evens out loudness (a download, a DJ set) and on YouTube, Tidal, Amazon "
+            "Music and Deezer, which never turn a song up, it will sound small next to other "
+            "songs. Raise it with gentle limiting while watching the true peak.",
+        )
+        spotify = next(p for p in Targets().platforms if p.name == "Spotify")
+        report = replace(self.base, integrated_lufs=-15.5)
+        only_spotify = Targets.from_mapping({"platforms": [asdict(spotify)]})
+        check = next(
+            c for c in evaluate(report, only_spotify, "mastering") if c.id == "integrated_loudness"
+        )
+        self.assertIn("(a download, a DJ set) it will sound small", check.message)
 
     def test_demo_stages_are_judged_lightly(self) -> None:
         check = self.judged("songwriting", clipped_samples=12, clip_events=2)["clipping"]
