@@ -157,6 +157,25 @@ class StudentJourneyTests(BrowserTestCase):
         self.assertLessEqual(box["x"] + box["width"], 390)  # in view, not scrolled to
         self.screenshot("05b-song-page-phone-current-stage")
 
+    def test_on_a_phone_the_stage_page_asks_for_the_balance_point_before_the_submit(
+        self,
+    ) -> None:
+        song = make_song(self.student, self.student.cohorts.get(), title="In order")
+        song.records.get(stage__slug="production").start()
+        self.page.set_viewport_size({"width": 390, "height": 844})
+        self.log_in("ada", "lanterns-at-dusk")
+        self.go(f"/songs/{song.pk}/stages/production/")
+        balance = self.page.locator("#id_self_balance").bounding_box()
+        submit = self.page.get_by_role("button", name="Submit for review").bounding_box()
+        assert balance is not None and submit is not None
+        self.assertLess(balance["y"], submit["y"])
+        # And in the order Tab takes, which a phone's order must not contradict.
+        order = self.page.evaluate(
+            "[...document.querySelectorAll('#id_self_balance, .status-panel button')]"
+            ".map(element => element.id || element.textContent.trim())"
+        )
+        self.assertEqual(order, ["id_self_balance", "Submit for review"])
+
     def test_an_over_limit_file_is_refused_before_upload(self) -> None:
         with self.settings(BOUNCE_MAX_UPLOAD_BYTES=100_000):
             self.log_in("ada", "lanterns-at-dusk")
