@@ -4,7 +4,7 @@ the loudness chart, and the comparison of two versions. Reads the typed report
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,20 +301,11 @@ _COMPARED: tuple[tuple[str, str, str, str], ...] = (
 
 
 def differences(a: Bounce, b: Bounce) -> list[Difference]:
-    """What changed in the measurements from version a to version b."""
+    """What changed in the measurements from version a to version b (the change column is
+    b minus a): loudness, the music, the file, its tags and ISRC."""
     ra, rb = a.analysis, b.analysis
-    rows = []
-    for label, name, unit, change_unit in _COMPARED:
-        va, vb = _value(ra, name), _value(rb, name)
-        change = ""
-        if isinstance(va, int | float) and isinstance(vb, int | float):
-            delta = vb - va
-            change = (
-                f"{delta:+.1f} {change_unit}".strip()
-                if isinstance(va, float) or isinstance(vb, float)
-                else f"{delta:+d}"
-            )
-        rows.append(Difference(label, _shown(va, unit), _shown(vb, unit), change, va != vb))
+    rows = _loudness_rows(ra, rb, _later_minus_earlier)
+    rows += _music_rows(a.music_report, b.music_report, _later_minus_earlier)
     facts: tuple[tuple[str, Any], ...] = (
         ("Format", lambda r: label_of(r.format)),
         ("Codec", lambda r: _CODECS.get(r.codec, r.codec)),
@@ -338,17 +329,29 @@ def differences(a: Bounce, b: Bounce) -> list[Difference]:
     return rows
 
 
+def tonal_overlay(
+    bounce: Bounce, other: MusicReport | None, other_label: str
+) -> charts.TonalBalanceChart | None:
+    """The bounce's tonal balance with `other`'s (another version's, a reference track's)
+    overlaid, and the song's genre profile if it has one; None until the bounce's musical
+    pass is in."""
+    mine = bounce.music_report
+    if mine is None:
+        return None
+    genre = bounce.record.song.genre
+    return charts.tonal_balance(
+        mine.band_levels_db,
+        profile=genre.band_profile() if genre else None,
+        overlay=other.band_levels_db if other else None,
+        overlay_label=other_label if other else "",
+    )
+
+
 def _value(report: Report | None, name: str) -> float | int | None:
     if report is None:
         return None
     value = getattr(report, name)
     return value if isinstance(value, int | float) else None
-
-
-def _shown(value: float | int | None, unit: str) -> str:
-    if isinstance(value, float):
-        return _fmt(value, unit)
-    return _plain(value)
 
 
 def _plain(value: object) -> str:
@@ -403,28 +406,50 @@ _MUSIC_COMPARED: tuple[tuple[str, str, str, int], ...] = (
 
 
 def reference_differences(bounce: Bounce, reference: ReferenceTrack) -> list[Difference]:
-    """How a bounce measures against a reference track: the loudness figures, the file, and
-    the music. The change column is the bounce minus the reference, and a row stands out
+    """How a bounce measures against a reference track: the loudness figures, the music and
+    the file. The change column is the bounce minus the reference, and a row stands out
     when the two read differently as shown (a record's tags are its own business, so
     they are not compared)."""
     ra, rb = bounce.analysis, reference.analysis
-    rows = []
-    for label, name, unit, change_unit in _COMPARED:
-        va, vb = _value(ra, name), _value(rb, name)
-        digits = 2 if name == "correlation" else 1
-        rows.append(_measured(label, va, vb, unit, change_unit, digits))
+    rows = _loudness_rows(ra, rb, _first_minus_second)
+    rows += _music_rows(bounce.music_report, reference.music_report, _first_minus_second)
     for label, describe in (("Format", format_facts), ("Duration", _duration)):
         da = describe(ra) if ra else None
         db = describe(rb) if rb else None
         rows.append(Difference(label, _plain(da), _plain(db), "", da != db))
-    ma, mb = bounce.music_report, reference.music_report
-    key_a = ma.key if ma else None
-    key_b = mb.key if mb else None
-    for label, name, unit, digits in _MUSIC_COMPARED:
+    return rows
+
+
+Delta = Callable[[float, float], float]
+"""What the change column shows for two figures a and b."""
+
+
+def _later_minus_earlier(a: float, b: float) -> float:
+    return b - a
+
+
+def _first_minus_second(a: float, b: float) -> float:
+    return a - b
+
+
+def _loudness_rows(ra: Report | None, rb: Report | None, delta: Delta) -> list[Difference]:
+    rows = []
+    for label, name, unit, change_unit in _COMPARED:
+        digits = 2 if name == "correlation" else 1
         rows.append(
-            _measured(label, _music_value(ma, name), _music_value(mb, name), unit, unit, digits)
+            _measured(label, _value(ra, name), _value(rb, name), unit, change_unit, digits, delta)
         )
+    return rows
+
+
+def _music_rows(ma: MusicReport | None, mb: MusicReport | None, delta: Delta) -> list[Difference]:
+    rows = []
+    for label, name, unit, digits in _MUSIC_COMPARED:
+        va, vb = _music_value(ma, name), _music_value(mb, name)
+        rows.append(_measured(label, va, vb, unit, unit, digits, delta))
         if name == "tempo_bpm":
+            key_a = ma.key if ma else None
+            key_b = mb.key if mb else None
             rows.append(Difference("Key", _plain(key_a), _plain(key_b), "", key_a != key_b))
     return rows
 
@@ -435,17 +460,18 @@ def _duration(report: Report) -> str:
 
 def _measured(
     label: str,
-    mine: float | int | None,
-    theirs: float | int | None,
+    a: float | int | None,
+    b: float | int | None,
     unit: str,
     change_unit: str,
     digits: int,
+    delta: Delta,
 ) -> Difference:
-    shown_mine, shown_theirs = _number(mine, unit, digits), _number(theirs, unit, digits)
+    shown_a, shown_b = _number(a, unit, digits), _number(b, unit, digits)
     change = ""
-    if mine is not None and theirs is not None:
-        change = _number(mine - theirs, change_unit, digits, signed=True)
-    return Difference(label, shown_mine, shown_theirs, change, shown_mine != shown_theirs)
+    if a is not None and b is not None:
+        change = _number(delta(a, b), change_unit, digits, signed=True)
+    return Difference(label, shown_a, shown_b, change, shown_a != shown_b)
 
 
 def _number(value: float | int | None, unit: str, digits: int, signed: bool = False) -> str:

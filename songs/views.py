@@ -507,6 +507,7 @@ def compare_bounces(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -
     b = get_object_or_404(Bounce.objects.visible_to(request.user), pk=other_pk, record=a.record)
     if a.pk == b.pk:
         raise Http404("Choose two different versions.")
+    b.record = a.record  # the same record (the filter says so), read once
     first, second = sorted([a, b], key=lambda bounce: bounce.version)
     side_a, side_b = display.bounce_side(first, "a"), display.bounce_side(second, "b")
     return render(
@@ -520,5 +521,6 @@ def compare_bounces(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -
             "song": a.record.song,
             "match": display.loudness_match(first, second),
             "differences": display.differences(first, second),
+            "tonal_chart": display.tonal_overlay(first, second.music_report, second.label),
         },
     )

@@ -26,7 +26,7 @@ from coaching import limits
 from coaching.http import AuthenticatedHttpRequest
 from coaching.models import User
 from coaching.statements import Statement
-from songs import charts, display
+from songs import display
 from songs.analysis.formats import ACCEPTED_LABELS
 from songs.analysis.units import size as format_size
 from songs.media import protected_file_response
@@ -280,21 +280,6 @@ def reference_side(reference: ReferenceTrack, which: str) -> display.CompareSide
     )
 
 
-def tonal_overlay(bounce: Bounce, reference: ReferenceTrack) -> charts.TonalBalanceChart | None:
-    """The bounce's tonal balance with the reference's overlaid (and the song's genre
-    profile, if it has one); None until the bounce's musical pass is in."""
-    mine, theirs = bounce.music_report, reference.music_report
-    if mine is None:
-        return None
-    genre = bounce.record.song.genre
-    return charts.tonal_balance(
-        mine.band_levels_db,
-        profile=genre.band_profile() if genre else None,
-        overlay=theirs.band_levels_db if theirs else None,
-        overlay_label=reference.title if theirs else "",
-    )
-
-
 @login_required
 @require_safe
 def compare_reference(
@@ -331,6 +316,6 @@ def compare_reference(
             "song": song,
             "match": display.loudness_match(bounce, reference),
             "differences": display.reference_differences(bounce, reference),
-            "tonal_chart": tonal_overlay(bounce, reference),
+            "tonal_chart": display.tonal_overlay(bounce, reference.music_report, reference.title),
         },
     )

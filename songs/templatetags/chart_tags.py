@@ -84,9 +84,11 @@ def tonal_balance_chart(chart: charts.TonalBalanceChart | None, mix_label: str) 
     )
     if chart.profile_line:
         svg.append(f'<polyline class="profile-line" points="{chart.profile_line}"></polyline>')
+    # The overlay's dashes on top: where the two shapes are the same (a version only made
+    # louder, say) they show over the mix's line instead of vanishing under it.
     for kind, lines, dots in (
-        ("overlay", chart.overlay_lines, chart.overlay_dots),
         ("curve", chart.mix_lines, chart.mix_dots),
+        ("overlay", chart.overlay_lines, chart.overlay_dots),
     ):
         svg.extend(f'<polyline class="{kind}" points="{points}"></polyline>' for points in lines)
         svg.extend(f'<circle class="{kind}-dot" cx="{x}" cy="{y}" r="3"></circle>' for x, y in dots)

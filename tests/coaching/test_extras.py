@@ -119,6 +119,29 @@ class CompareTests(BaseTestCase):
                 self.assertRegex(rows[label].change, r"^[+-]\d+\.\d dB$")
         self.assertRegex(rows["Integrated loudness"].change, r"^[+-]\d+\.\d LU$")
 
+    def test_the_music_is_compared_too_and_the_tonal_balances_overlaid(self) -> None:
+        self.client.force_login(self.bob)
+        page = self.client.get(self.url)
+        rows = {row.label: row for row in page.context["differences"]}
+        self.v1.refresh_from_db()
+        self.v2.refresh_from_db()
+        first, second = self.v1.music_report, self.v2.music_report
+        assert first is not None and second is not None, "both musical passes ran"
+        tilt_a, tilt_b = first.spectral_tilt_db_per_octave, second.spectral_tilt_db_per_octave
+        assert tilt_a is not None and tilt_b is not None
+        tilt = rows["Spectral tilt"]
+        self.assertEqual((tilt.a, tilt.b), (f"{tilt_a:.1f} dB/octave", f"{tilt_b:.1f} dB/octave"))
+        # The change is the later version minus the earlier, as for loudness.
+        self.assertEqual(tilt.change, f"{round(tilt_b - tilt_a, 1) + 0.0:+.1f} dB/octave")
+        self.assertEqual(rows["Key"].a, first.key or "—")
+        labels = list(rows)
+        self.assertLess(labels.index("Stereo correlation"), labels.index("Tempo"))
+        self.assertLess(labels.index("Low-end correlation"), labels.index("Format"))
+        chart = page.context["tonal_chart"]
+        self.assertIsNotNone(chart)
+        self.assertEqual(chart.overlay_label, "v2")
+        self.assertContains(page, 'class="overlay"')
+
     def test_versions_of_different_stages_do_not_compare(self) -> None:
         other = store_bounce(self.record("production"), audio_bytes("WAV", 1.0))
         self.client.force_login(self.alice)
