@@ -43,6 +43,8 @@ LONG_OUTAGE = os.environ.get("STAGECOACH_TEST_LONG_OUTAGE", "") == "1"
 (about four minutes), to measure the worst case; off by default."""
 TARGET_S = 60.0
 """The recovery target: analysed within this long of the broker's return or of the kill."""
+ATTEMPT_MINUTES = (12, 24, 24)
+"""The lengths of the bounces a kill is tried on, until one comes while the work runs."""
 
 
 FIGURES = ROOT / "bench-results" / "recovery.txt"
@@ -163,79 +165,79 @@ class WorkerKillRecoveryTests(RecoveryTestCase):
 
     def seconds_to_recover(
         self,
-        bounce: Bounce,
         task: str,
-        claimed: tuple[Callable[[], object], str],
-        recovered: tuple[Callable[[], object], str],
-        finished: tuple[Callable[[], object], str] | None = None,
-    ) -> tuple[float, object]:
-        """Publish `bounce`'s analysis to two workers (and beat), kill the worker that
-        receives `task` once `claimed` holds, and time until `recovered` holds; each
-        condition comes with what it waits for. Then wait for `finished`, if given, while
-        the survivor still runs. The seconds, and the state `claimed` read just after
-        the kill (the kill must have come while the work was held)."""
+        claimed: Callable[[int], object],
+        recovered: Callable[[int], object],
+        finished: Callable[[int], object] | None = None,
+    ) -> tuple[Bounce, float]:
+        """Publish a long bounce's analysis to two workers (and beat), kill the worker that
+        receives `task` while `claimed` holds, and time until `recovered` holds; then wait
+        for `finished`, if given, while the survivor still runs. Each condition takes the
+        bounce's key. The bounce and the seconds.
+
+        On a loaded machine the work can end between the moment the test sees it claimed
+        and the kill (the test itself may wait seconds for a core): then nothing was
+        interrupted and nothing can be timed, so it is tried again on a longer bounce."""
+        for minutes in ATTEMPT_MINUTES:
+            bounce = self.long_bounce(minutes)
+            took = self._kill_and_time(bounce.pk, task, claimed, recovered, finished)
+            if took is not None:
+                return self.bounce(bounce.pk), took
+            # Out of play, so that the next try's sweep has no unfinished pass of it to send.
+            Bounce.everything.filter(pk=bounce.pk).delete()
+        raise AssertionError(
+            f"every kill came after the work was over, on bounces of {ATTEMPT_MINUTES} minutes"
+        )
+
+    def _kill_and_time(
+        self,
+        pk: int,
+        task: str,
+        claimed: Callable[[int], object],
+        recovered: Callable[[int], object],
+        finished: Callable[[int], object] | None,
+    ) -> float | None:
         env = service_env(self.redis.url)
         with (
             celery_worker("one", env) as one,
             celery_worker("two", env) as two,
             celery_beat(env),
         ):
-            publish(bounce.pk, env)
-            wait_for(claimed[0], timeout=START_TIMEOUT_S, what=claimed[1])
+            publish(pk, env)
+            wait_for(lambda: claimed(pk), timeout=START_TIMEOUT_S, what=f"{task} to be claimed")
             self.holder([one, two], task).kill()
             killed = time.monotonic()
-            held = claimed[0]()
-            wait_for(recovered[0], timeout=2 * TARGET_S, what=recovered[1])
+            if not claimed(pk):
+                return None  # the kill came after the work was over
+            wait_for(lambda: recovered(pk), timeout=2 * TARGET_S, what=f"{task} to recover")
             took = time.monotonic() - killed
             if finished is not None:
-                wait_for(finished[0], timeout=START_TIMEOUT_S, what=finished[1])
-        return took, held
+                wait_for(lambda: finished(pk), timeout=START_TIMEOUT_S, what=f"{task} to finish")
+        return took
 
     def test_an_analysis_whose_worker_is_killed_is_taken_up_again_within_a_minute(self) -> None:
-        bounce = self.long_bounce()
-        took, held = self.seconds_to_recover(
-            bounce,
+        bounce, took = self.seconds_to_recover(
             "analyse_bounce",
-            claimed=(
-                lambda: self.bounce(bounce.pk).analysis_state == AnalysisState.RUNNING,
-                "a worker to claim the analysis",
-            ),
-            recovered=(
-                lambda: self.bounce(bounce.pk).analysis_attempts >= 2,
-                "the analysis to be claimed again",
-            ),
-            finished=(
-                lambda: self.bounce(bounce.pk).analysis_state == AnalysisState.DONE,
-                "the analysis to finish on the survivor",
-            ),
+            claimed=lambda pk: self.bounce(pk).analysis_state == AnalysisState.RUNNING,
+            recovered=lambda pk: self.bounce(pk).analysis_attempts >= 2,
+            finished=lambda pk: self.bounce(pk).analysis_state == AnalysisState.DONE,
         )
         report(f"worker killed to its analysis taken up again: {took:.1f} s")
-        self.assertTrue(held, "the kill came after the analysis was over")
         self.assertLess(took, TARGET_S)
-        bounce = self.bounce(bounce.pk)
         self.assertEqual(bounce.analysis_attempts, 2)
-        self.assertAlmostEqual(bounce.duration_s or 0, 720.0, places=0)
+        self.assertGreaterEqual(bounce.duration_s or 0, 720.0)
 
     def test_a_musical_pass_whose_worker_is_killed_is_taken_up_again_within_a_minute(
         self,
     ) -> None:
-        bounce = self.long_bounce()
-        took, held = self.seconds_to_recover(
-            bounce,
+        _, took = self.seconds_to_recover(
             "analyse_music",
-            claimed=(
-                lambda: Bounce.everything.filter(
-                    pk=bounce.pk, analysis_state=AnalysisState.DONE, claim_token__gt=""
-                ).exists(),
-                "a worker to claim the musical pass",
-            ),
-            recovered=(
-                lambda: self.bounce(bounce.pk).music_state == MusicState.DONE,
-                "the musical pass to be heard on the survivor",
-            ),
+            claimed=lambda pk: Bounce.everything.filter(
+                pk=pk, analysis_state=AnalysisState.DONE, claim_token__gt=""
+            ).exists(),
+            recovered=lambda pk: self.bounce(pk).music_state == MusicState.DONE,
         )
         report(f"worker killed in the musical pass to the pass heard: {took:.1f} s")
-        self.assertTrue(held, "the kill came after the musical pass was over")
         self.assertLess(took, TARGET_S)
 
 
