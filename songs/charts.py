@@ -101,40 +101,71 @@ class LoudnessChart:
     target_label: str
     ticks: list[tuple[float, str]]
     time_ticks: list[TimeTick]
+    overlay_points: str = ""
+    """Another bounce's curve on the same axes (the compare page's second version)."""
+    overlay_label: str = ""
+
+
+@dataclass(frozen=True)
+class LoudnessCurve:
+    """Short-term loudness every `step_s` seconds, the first over the first three."""
+
+    short_term_lufs: Sequence[float | None]
+    step_s: float
+
+    @property
+    def seconds(self) -> float:
+        return SHORT_TERM_WINDOW_S + self.step_s * max(len(self.short_term_lufs) - 1, 1)
 
 
 def loudness_over_time(
-    short_term_lufs: Sequence[float | None], *, step_s: float, target_lufs: float | None
+    short_term_lufs: Sequence[float | None],
+    *,
+    step_s: float,
+    target_lufs: float | None,
+    overlay: LoudnessCurve | None = None,
+    overlay_label: str = "",
 ) -> LoudnessChart | None:
-    """Short-term loudness as SVG polyline points, with the target as a line."""
+    """Short-term loudness as SVG polyline points, with the target as a line, and with
+    `overlay` (another bounce's curve) drawn on the same axes: the time axis as long as the
+    longer of the two. None when the bounce has no measured value."""
+    curve = LoudnessCurve(short_term_lufs, step_s)
     measured = [value for value in short_term_lufs if value is not None]
     if not measured:
         return None
+    if overlay is not None and not any(value is not None for value in overlay.short_term_lufs):
+        overlay = None
+    drawn = measured + [v for v in (overlay.short_term_lufs if overlay else ()) if v is not None]
     right = LOUDNESS_WIDTH - LOUDNESS_RIGHT
     bottom = LOUDNESS_HEIGHT - LOUDNESS_BOTTOM
     # The axis reaches above 0 LUFS when the bounce does (a +2.1 LUFS file is not drawn on
     # the 0 line), in steps of the gridlines.
-    loudest = max([*measured, target_lufs if target_lufs is not None else LOUDNESS_FLOOR_LUFS])
+    loudest = max([*drawn, target_lufs if target_lufs is not None else LOUDNESS_FLOOR_LUFS])
     ceiling = max(LOUDNESS_CEILING_LUFS, math.ceil(loudest / 10) * 10.0)
     y = Scale(ceiling, LOUDNESS_FLOOR_LUFS, LOUDNESS_TOP, bottom)
-    total_s = SHORT_TERM_WINDOW_S + step_s * max(len(short_term_lufs) - 1, 1)
+    total_s = max(curve.seconds, overlay.seconds if overlay else 0.0)
     x = Scale(0.0, total_s, LOUDNESS_LEFT, right)
-    points = " ".join(
-        f"{x(SHORT_TERM_WINDOW_S + index * step_s)},{y(value)}"
-        for index, value in enumerate(short_term_lufs)
-        if value is not None
-    )
+
+    def polyline(line: LoudnessCurve) -> str:
+        return " ".join(
+            f"{x(SHORT_TERM_WINDOW_S + index * line.step_s)},{y(value)}"
+            for index, value in enumerate(line.short_term_lufs)
+            if value is not None
+        )
+
     return LoudnessChart(
         width=LOUDNESS_WIDTH,
         height=LOUDNESS_HEIGHT,
         plot_left=LOUDNESS_LEFT,
         plot_right=right,
         plot_bottom=bottom,
-        points=points,
+        points=polyline(curve),
         target_y=y(target_lufs) if target_lufs is not None else None,
         target_label=f"target {target_lufs:g} LUFS" if target_lufs is not None else "",
         ticks=level_ticks(y, 10),
         time_ticks=time_ticks(total_s, x),
+        overlay_points=polyline(overlay) if overlay else "",
+        overlay_label=overlay_label if overlay else "",
     )
 
 

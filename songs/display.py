@@ -329,6 +329,28 @@ def differences(a: Bounce, b: Bounce) -> list[Difference]:
     return rows
 
 
+def loudness_overlay(
+    report: Report | None, other: Report | None, other_label: str
+) -> charts.LoudnessChart | None:
+    """Two short-term loudness curves on one chart, as measured (the A/B player matches
+    their levels; this shows where one is louder). None until the first is analysed."""
+    if report is None:
+        return None
+    curve = report.loudness_curve
+    overlay = None
+    if other is not None:
+        overlay = charts.LoudnessCurve(
+            other.loudness_curve.short_term_lufs, other.loudness_curve.step_s or 0.1
+        )
+    return charts.loudness_over_time(
+        curve.short_term_lufs,
+        step_s=curve.step_s or 0.1,
+        target_lufs=None,
+        overlay=overlay,
+        overlay_label=other_label,
+    )
+
+
 def tonal_overlay(
     bounce: Bounce, other: MusicReport | None, other_label: str
 ) -> charts.TonalBalanceChart | None:

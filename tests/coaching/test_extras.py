@@ -83,15 +83,18 @@ class NotificationTests(BaseTestCase):
 class CompareTests(BaseTestCase):
     def setUp(self) -> None:
         record = self.started("mixing")
+        # Both longer than the short-term window (3 s), so both have a curve of loudness.
         with self.captureOnCommitCallbacks(execute=True):
             self.v1 = services.upload_bounce(
-                record=record, uploaded_by=self.alice, upload=upload_file("a.wav")
+                record=record,
+                uploaded_by=self.alice,
+                upload=upload_file("a.wav", audio_bytes("WAV", seconds=4.0)),
             )
         with self.captureOnCommitCallbacks(execute=True):
             self.v2 = services.upload_bounce(
                 record=record,
                 uploaded_by=self.alice,
-                upload=upload_file("b.flac", audio_bytes("FLAC", seconds=2.0)),
+                upload=upload_file("b.flac", audio_bytes("FLAC", seconds=5.0)),
             )
         self.url = f"/bounces/{self.v2.pk}/compare/{self.v1.pk}/"
 
@@ -141,6 +144,10 @@ class CompareTests(BaseTestCase):
         self.assertIsNotNone(chart)
         self.assertEqual(chart.overlay_label, "v2")
         self.assertContains(page, 'class="overlay"')
+        loudness = page.context["loudness_chart"]
+        self.assertEqual(loudness.overlay_label, "v2")
+        self.assertTrue(loudness.overlay_points)
+        self.assertContains(page, "Short-term loudness over time of v1, with v2 dashed")
 
     def test_versions_of_different_stages_do_not_compare(self) -> None:
         other = store_bounce(self.record("production"), audio_bytes("WAV", 1.0))

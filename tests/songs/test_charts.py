@@ -45,6 +45,37 @@ class LoudnessChartTests(unittest.TestCase):
         self.assertEqual(chart.time_ticks[-1].label.count(":"), 2)  # h:mm:ss
 
 
+class LoudnessOverlayTests(unittest.TestCase):
+    def test_an_overlay_shares_the_axes_and_the_time_runs_to_the_longer(self) -> None:
+        short = [-20.0] * 11  # 3 s + 1 s at 0.1 s steps: 4 s
+        long = charts.LoudnessCurve([-10.0, None, -10.0] + [-10.0] * 57, step_s=0.1)  # 8.9 s
+        chart = charts.loudness_over_time(
+            short, step_s=0.1, target_lufs=None, overlay=long, overlay_label="v2"
+        )
+        assert chart is not None
+        mine, theirs = points(chart.points), points(chart.overlay_points)
+        self.assertEqual((len(mine), len(theirs)), (11, 59))  # the gap is left out
+        # The longer curve ends at the plot's right edge, the shorter well before it.
+        self.assertAlmostEqual(theirs[-1][0], chart.plot_right)
+        self.assertLess(mine[-1][0], chart.plot_left + 0.5 * (chart.plot_right - chart.plot_left))
+        # Both start at the same moment (three seconds in) and the louder is drawn higher.
+        self.assertAlmostEqual(mine[0][0], theirs[0][0])
+        self.assertLess(theirs[0][1], mine[0][1])
+        self.assertEqual(chart.overlay_label, "v2")
+        self.assertIsNone(chart.target_y)
+
+    def test_an_overlay_with_nothing_measured_is_left_out(self) -> None:
+        chart = charts.loudness_over_time(
+            [-14.0, -14.0],
+            step_s=0.1,
+            target_lufs=-14.0,
+            overlay=charts.LoudnessCurve([None, None], step_s=0.1),
+            overlay_label="v2",
+        )
+        assert chart is not None
+        self.assertEqual((chart.overlay_points, chart.overlay_label), ("", ""))
+
+
 def ramp(mean: float = -50.0) -> list[float | None]:
     """Band levels whose relative levels are -10..+10 dB, low band to high."""
     return [mean + index - 10 for index in range(len(BAND_CENTRES_HZ))]

@@ -493,8 +493,9 @@ class ReferenceCardTests(ReferenceTestCase):
 class CompareWithReferenceTests(ReferenceTestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.reference = self.analysed_reference(quiet_record())
-        self.bounce = store_bounce(self.started("mixing"), audio_bytes("WAV", 2.0))
+        # Longer than the short-term window (3 s), so both have a curve of loudness.
+        self.reference = self.analysed_reference(quiet_record(seconds=4.0))
+        self.bounce = store_bounce(self.started("mixing"), audio_bytes("WAV", 4.0))
         from songs import services
 
         services.analyse_bounce(bounce_id=self.bounce.pk, task_id="test")
@@ -545,6 +546,9 @@ class CompareWithReferenceTests(ReferenceTestCase):
         self.assertEqual(chart.overlay_label, self.reference.title)
         self.assertContains(response, "Tonal balance")
         self.assertContains(response, 'class="overlay"')
+        loudness = response.context["loudness_chart"]
+        self.assertEqual(loudness.overlay_label, self.reference.title)
+        self.assertTrue(loudness.overlay_points)
 
     def test_a_reference_of_another_song_is_not_compared(self) -> None:
         from tests.base import make_song
