@@ -351,22 +351,28 @@ def loudness_overlay(
     )
 
 
-def tonal_overlay(
-    bounce: Bounce, other: MusicReport | None, other_label: str
-) -> charts.TonalBalanceChart | None:
-    """The bounce's tonal balance with `other`'s (another version's, a reference track's)
-    overlaid, and the song's genre profile if it has one; None until the bounce's musical
-    pass is in."""
+def music_overlays(bounce: Bounce, other: MusicReport | None, other_label: str) -> dict[str, Any]:
+    """The bounce's tonal balance and stereo width with `other`'s (another version's, a
+    reference track's) drawn over and beside them, and the song's genre profile if it has
+    one: `tonal_chart` and `width_chart`, None until the bounce's musical pass is in."""
     mine = bounce.music_report
     if mine is None:
-        return None
+        return {"tonal_chart": None, "width_chart": None}
     genre = bounce.record.song.genre
-    return charts.tonal_balance(
-        mine.band_levels_db,
-        profile=genre.band_profile() if genre else None,
-        overlay=other.band_levels_db if other else None,
-        overlay_label=other_label if other else "",
-    )
+    label = other_label if other else ""
+    return {
+        "tonal_chart": charts.tonal_balance(
+            mine.band_levels_db,
+            profile=genre.band_profile() if genre else None,
+            overlay=other.band_levels_db if other else None,
+            overlay_label=label,
+        ),
+        # Without the low-end correlation beneath: it would be the bounce's alone, and the
+        # compare table beside gives both.
+        "width_chart": charts.stereo_width(
+            mine.stereo_width, overlay=other.stereo_width if other else None, overlay_label=label
+        ),
+    }
 
 
 def _value(report: Report | None, name: str) -> float | int | None:

@@ -521,9 +521,9 @@ def compare_bounces(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -
             "song": a.record.song,
             "match": display.loudness_match(first, second),
             "differences": display.differences(first, second),
-            "tonal_chart": display.tonal_overlay(first, second.music_report, second.label),
             "loudness_chart": display.loudness_overlay(
                 first.analysis, second.analysis, second.label
             ),
-        },
+        }
+        | display.music_overlays(first, second.music_report, second.label),
     )

@@ -316,9 +316,9 @@ def compare_reference(
             "song": song,
             "match": display.loudness_match(bounce, reference),
             "differences": display.reference_differences(bounce, reference),
-            "tonal_chart": display.tonal_overlay(bounce, reference.music_report, reference.title),
             "loudness_chart": display.loudness_overlay(
                 bounce.analysis, reference.analysis, reference.title
             ),
-        },
+        }
+        | display.music_overlays(bounce, reference.music_report, reference.title),
     )

@@ -144,6 +144,8 @@ class CompareTests(BaseTestCase):
         self.assertIsNotNone(chart)
         self.assertEqual(chart.overlay_label, "v2")
         self.assertContains(page, 'class="overlay"')
+        self.assertEqual(page.context["width_chart"].overlay_label, "v2")
+        self.assertContains(page, "Stereo width")
         loudness = page.context["loudness_chart"]
         self.assertEqual(loudness.overlay_label, "v2")
         self.assertTrue(loudness.overlay_points)

@@ -546,6 +546,7 @@ class CompareWithReferenceTests(ReferenceTestCase):
         self.assertEqual(chart.overlay_label, self.reference.title)
         self.assertContains(response, "Tonal balance")
         self.assertContains(response, 'class="overlay"')
+        self.assertEqual(response.context["width_chart"].overlay_label, self.reference.title)
         loudness = response.context["loudness_chart"]
         self.assertEqual(loudness.overlay_label, self.reference.title)
         self.assertTrue(loudness.overlay_points)
