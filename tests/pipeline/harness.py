@@ -10,21 +10,29 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import redis
 import requests
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.files import File
 from django.db import connection
 from django.test import TransactionTestCase
 
 from coaching.models import Cohort, Membership, Role
+from songs.models import Bounce
 from stages.models import StageRecord, Status
-from tests.base import ensure_stage_catalogue, make_song, make_user
+from tests.base import ensure_stage_catalogue, long_wav, make_song, make_user
 from tests.processes import app_env, manage, production_settings
 from tests.services import require_service
 
 REDIS_TEST_DB_URL = "redis://127.0.0.1:6379/14"
+ATTEMPT_MINUTES = (12, 24, 24)
+"""The lengths of the bounces a test tries, until what it does comes while the work runs."""
+T = TypeVar("T")
+
 RUN_KEY_PREFIX = f"stagecoach-test-{os.getpid()}:"
 """Before every key this run's processes put in the machine's Redis: two runs on one
 machine (a developer's and CI's, say) share its database, never each other's tasks."""
@@ -82,6 +90,44 @@ class ServicesTestCase(TransactionTestCase):
         self.song = make_song(self.student, cohort, title="Paper Lanterns")
         self.record = self.song.records.get(stage__slug=self.open_stage)
         StageRecord.objects.filter(pk=self.record.pk).update(status=Status.IN_PROGRESS)
+
+    def bounce(self, pk: int) -> Bounce:
+        return Bounce.everything.get(pk=pk)
+
+    def long_bounce(self, minutes: float = 12) -> Bounce:
+        """A bounce long enough for its analysis to be caught while it runs."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "long.wav")
+            long_wav(path, minutes=minutes)
+            bounce = Bounce(
+                record=self.record,
+                version=Bounce.everything.filter(record=self.record).count() + 1,
+                original_name="long.wav",
+                size_bytes=os.path.getsize(path),
+                sha256="0" * 64,
+                audio_format="wav",
+                uploaded_by=self.student,
+            )
+            with open(path, "rb") as handle:
+                bounce.file.save("long.wav", File(handle), save=True)
+        return bounce
+
+    def while_it_runs(
+        self, minutes: Sequence[float], attempt: Callable[[Bounce], T | None], what: str
+    ) -> tuple[Bounce, T]:
+        """`attempt(bounce)` on a long bounce, and again on each longer one in `minutes` for
+        as long as it returns None: on a loaded machine the work can be over before the
+        test, itself waiting for a core, does what it must do while the work runs (kill the
+        worker, send a second delivery). Such a try proves nothing either way, so it does
+        not count. The bounce (read again) and what the attempt returned."""
+        for length in minutes:
+            bounce = self.long_bounce(length)
+            result = attempt(bounce)
+            if result is not None:
+                return self.bounce(bounce.pk), result
+            # Out of play, so that the next try's sweep has no unfinished pass of it to send.
+            Bounce.everything.filter(pk=bounce.pk).delete()
+        raise AssertionError(f"{what} came after the work was over, on bounces of {minutes} min")
 
 
 class WebClient:

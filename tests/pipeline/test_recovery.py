@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable
 
 import pytest
-from django.core.files import File
 
 from songs.models import AnalysisState, Bounce, MusicState
-from tests.base import audio_bytes, long_wav
-from tests.pipeline.harness import ServicesTestCase, WebClient, production_env, service_env
+from tests.base import audio_bytes
+from tests.pipeline.harness import (
+    ATTEMPT_MINUTES,
+    ServicesTestCase,
+    WebClient,
+    production_env,
+    service_env,
+)
 from tests.processes import (
     ROOT,
     START_TIMEOUT_S,
@@ -39,15 +42,12 @@ from tests.processes import (
 
 pytestmark = pytest.mark.services
 
-T = TypeVar("T")
 
 LONG_OUTAGE = os.environ.get("STAGECOACH_TEST_LONG_OUTAGE", "") == "1"
 """Keep the broker down until the worker's reconnection back-off reaches its 30 s cap
 (about four minutes), to measure the worst case; off by default."""
 TARGET_S = 60.0
 """The recovery target: analysed within this long of the broker's return or of the kill."""
-ATTEMPT_MINUTES = (12, 24, 24)
-"""The lengths of the bounces a test tries, until what it does comes while the work runs."""
 MUSIC_ATTEMPT_MINUTES = (24, 36, 48)
 """The same for a second delivery of the musical pass, which starts after a publish."""
 
@@ -70,44 +70,6 @@ class RecoveryTestCase(ServicesTestCase):
         self.redis = PrivateRedis()
         self.redis.start()
         self.addCleanup(self.redis.stop)
-
-    def bounce(self, pk: int) -> Bounce:
-        return Bounce.everything.get(pk=pk)
-
-    def long_bounce(self, minutes: float = 12) -> Bounce:
-        """A bounce long enough for its analysis to be caught while it runs."""
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "long.wav")
-            long_wav(path, minutes=minutes)
-            bounce = Bounce(
-                record=self.record,
-                version=Bounce.everything.filter(record=self.record).count() + 1,
-                original_name="long.wav",
-                size_bytes=os.path.getsize(path),
-                sha256="0" * 64,
-                audio_format="wav",
-                uploaded_by=self.student,
-            )
-            with open(path, "rb") as handle:
-                bounce.file.save("long.wav", File(handle), save=True)
-        return bounce
-
-    def while_it_runs(
-        self, minutes: Sequence[float], attempt: Callable[[Bounce], T | None], what: str
-    ) -> tuple[Bounce, T]:
-        """`attempt(bounce)` on a long bounce, and again on each longer one in `minutes` for
-        as long as it returns None: on a loaded machine the work can be over before the
-        test, itself waiting for a core, does what it must do while the work runs (kill the
-        worker, send a second delivery). Such a try proves nothing either way, so it does
-        not count. The bounce (read again) and what the attempt returned."""
-        for length in minutes:
-            bounce = self.long_bounce(length)
-            result = attempt(bounce)
-            if result is not None:
-                return self.bounce(bounce.pk), result
-            # Out of play, so that the next try's sweep has no unfinished pass of it to send.
-            Bounce.everything.filter(pk=bounce.pk).delete()
-        raise AssertionError(f"{what} came after the work was over, on bounces of {minutes} min")
 
 
 class BrokerOutageRecoveryTests(RecoveryTestCase):
@@ -189,18 +151,19 @@ class WorkerKillRecoveryTests(RecoveryTestCase):
         self,
         task: str,
         claimed: Callable[[int], object],
+        over: Callable[[int], object],
         recovered: Callable[[int], object],
         finished: Callable[[int], object] | None = None,
     ) -> tuple[Bounce, float]:
         """Publish a long bounce's analysis to two workers (and beat), kill the worker that
-        receives `task` while `claimed` holds, and time until `recovered` holds; then wait
-        for `finished`, if given, while the survivor still runs. Each condition takes the
-        bounce's key. The bounce and the seconds.
+        receives `task` while `claimed` holds (unless it is `over` first), and time until
+        `recovered` holds; then wait for `finished`, if given, while the survivor still
+        runs. Each condition takes the bounce's key. The bounce and the seconds.
 
         A kill that finds the work over interrupted nothing: `while_it_runs` tries again."""
         return self.while_it_runs(
             ATTEMPT_MINUTES,
-            lambda bounce: self._kill_and_time(bounce.pk, task, claimed, recovered, finished),
+            lambda bounce: self._kill_and_time(bounce.pk, task, claimed, over, recovered, finished),
             "every kill",
         )
 
@@ -209,6 +172,7 @@ class WorkerKillRecoveryTests(RecoveryTestCase):
         pk: int,
         task: str,
         claimed: Callable[[int], object],
+        over: Callable[[int], object],
         recovered: Callable[[int], object],
         finished: Callable[[int], object] | None,
     ) -> float | None:
@@ -219,7 +183,13 @@ class WorkerKillRecoveryTests(RecoveryTestCase):
             celery_beat(env),
         ):
             publish(pk, env)
-            wait_for(lambda: claimed(pk), timeout=START_TIMEOUT_S, what=f"{task} to be claimed")
+            wait_for(
+                lambda: claimed(pk) or over(pk),
+                timeout=START_TIMEOUT_S,
+                what=f"{task} to be claimed",
+            )
+            if not claimed(pk):
+                return None  # over before the test saw it claimed
             self.holder([one, two], task).kill()
             killed = time.monotonic()
             if not claimed(pk):
@@ -234,6 +204,7 @@ class WorkerKillRecoveryTests(RecoveryTestCase):
         bounce, took = self.seconds_to_recover(
             "analyse_bounce",
             claimed=lambda pk: self.bounce(pk).analysis_state == AnalysisState.RUNNING,
+            over=lambda pk: self.bounce(pk).analysis_state == AnalysisState.DONE,
             recovered=lambda pk: self.bounce(pk).analysis_attempts >= 2,
             finished=lambda pk: self.bounce(pk).analysis_state == AnalysisState.DONE,
         )
@@ -250,6 +221,7 @@ class WorkerKillRecoveryTests(RecoveryTestCase):
             claimed=lambda pk: Bounce.everything.filter(
                 pk=pk, analysis_state=AnalysisState.DONE, claim_token__gt=""
             ).exists(),
+            over=lambda pk: self.bounce(pk).music_state == MusicState.DONE,
             recovered=lambda pk: self.bounce(pk).music_state == MusicState.DONE,
         )
         report(f"worker killed in the musical pass to the pass heard: {took:.1f} s")

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import pytest
 import redis
-from django.core.files import File
 
 from songs.models import AnalysisState, Bounce
 from tests.base import (
     audio_bytes,
-    long_wav,
     store_bounce,
 )
-from tests.pipeline.harness import REDIS_TEST_DB_URL, ServicesTestCase, flush_redis, service_env
+from tests.pipeline.harness import (
+    ATTEMPT_MINUTES,
+    REDIS_TEST_DB_URL,
+    ServicesTestCase,
+    flush_redis,
+    service_env,
+)
 from tests.processes import START_TIMEOUT_S, celery_worker, publish, wait_for
 
 pytestmark = pytest.mark.services
@@ -78,20 +81,6 @@ class WorkerTests(WorkerTestCase):
         self.assertEqual(good.analysis_state, AnalysisState.DONE)
 
     def test_a_task_whose_worker_is_killed_runs_again_on_another_worker(self) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "long.wav")
-            long_wav(path, minutes=12)
-            bounce = Bounce(
-                record=self.record,
-                version=1,
-                original_name="long.wav",
-                size_bytes=os.path.getsize(path),
-                sha256="0" * 64,
-                audio_format="wav",
-                uploaded_by=self.student,
-            )
-            with open(path, "rb") as handle:
-                bounce.file.save("long.wav", File(handle), save=True)
         # Short limits, so the lost task comes back within seconds rather than minutes.
         env = service_env(
             STAGECOACH_VISIBILITY_TIMEOUT_S="5",
@@ -100,19 +89,26 @@ class WorkerTests(WorkerTestCase):
             STAGECOACH_ANALYSIS_SWEEP_S="2",
             STAGECOACH_ANALYSIS_REPUBLISH_S="3",
         )
-        first = celery_worker("first", env)
-        try:
-            publish(bounce.pk, env)
-            wait_for(
-                lambda: self.state(bounce) == AnalysisState.RUNNING,
-                timeout=START_TIMEOUT_S,
-                what="the first worker to start the analysis",
-            )
-        finally:
-            first.kill()
-        self.assertEqual(self.state(bounce), AnalysisState.RUNNING)
-        with celery_worker("second", env, beat=True):
-            self.wait_until_final(bounce, timeout=2 * START_TIMEOUT_S)
+
+        def killed_while_running(bounce: Bounce) -> bool | None:
+            """Kill the worker while it analyses; None if the analysis was over first."""
+            first = celery_worker("first", env)
+            try:
+                publish(bounce.pk, env)
+                wait_for(
+                    lambda: self.state(bounce) in {AnalysisState.RUNNING, AnalysisState.DONE},
+                    timeout=START_TIMEOUT_S,
+                    what="the first worker to start the analysis",
+                )
+            finally:
+                first.kill()
+            if self.state(bounce) != AnalysisState.RUNNING:
+                return None
+            with celery_worker("second", env, beat=True):
+                self.wait_until_final(bounce, timeout=2 * START_TIMEOUT_S)
+            return True
+
+        bounce, _ = self.while_it_runs(ATTEMPT_MINUTES, killed_while_running, "every kill")
         self.assertEqual(bounce.analysis_state, AnalysisState.DONE, bounce.analysis_error)
         self.assertGreaterEqual(bounce.analysis_attempts, 2)
-        self.assertAlmostEqual(bounce.duration_s, 720.0, places=0)
+        self.assertGreaterEqual(bounce.duration_s or 0, 720.0)
