@@ -14,6 +14,7 @@ from coaching.models import User
 from songs import charts
 from songs.analysis import Check, MusicReport, Report, Status, detected_fields
 from songs.analysis.formats import label_of
+from songs.analysis.tonal import BandProfile
 from songs.analysis.units import clock
 from songs.models import Bounce, ReferenceTrack
 from songs.targets import audio_targets
@@ -101,17 +102,33 @@ def music_context(bounce: Bounce, user: User) -> dict[str, Any]:
         "music": music,
         "music_figures": music_figures(music),
         "fill_offer": offer,
+    } | _music_charts(
+        music, profile, heard, overlay_label, low_end_correlation=music.low_end_correlation
+    )
+
+
+def _music_charts(
+    music: MusicReport,
+    profile: BandProfile | None,
+    other: MusicReport | None,
+    other_label: str,
+    *,
+    low_end_correlation: float | None = None,
+) -> dict[str, Any]:
+    """`tonal_chart` and `width_chart` of `music`, with `other`'s drawn over and beside."""
+    label = other_label if other else ""
+    return {
         "tonal_chart": charts.tonal_balance(
             music.band_levels_db,
             profile=profile,
-            overlay=heard.band_levels_db if heard else None,
-            overlay_label=overlay_label,
+            overlay=other.band_levels_db if other else None,
+            overlay_label=label,
         ),
         "width_chart": charts.stereo_width(
             music.stereo_width,
-            low_end_correlation=music.low_end_correlation,
-            overlay=heard.stereo_width if heard else None,
-            overlay_label=overlay_label,
+            low_end_correlation=low_end_correlation,
+            overlay=other.stereo_width if other else None,
+            overlay_label=label,
         ),
     }
 
@@ -359,20 +376,9 @@ def music_overlays(bounce: Bounce, other: MusicReport | None, other_label: str) 
     if mine is None:
         return {"tonal_chart": None, "width_chart": None}
     genre = bounce.record.song.genre
-    label = other_label if other else ""
-    return {
-        "tonal_chart": charts.tonal_balance(
-            mine.band_levels_db,
-            profile=genre.band_profile() if genre else None,
-            overlay=other.band_levels_db if other else None,
-            overlay_label=label,
-        ),
-        # Without the low-end correlation beneath: it would be the bounce's alone, and the
-        # compare table beside gives both.
-        "width_chart": charts.stereo_width(
-            mine.stereo_width, overlay=other.stereo_width if other else None, overlay_label=label
-        ),
-    }
+    # Without the low-end correlation beneath the widths: it would be the bounce's alone,
+    # and the compare table beside gives both.
+    return _music_charts(mine, genre.band_profile() if genre else None, other, other_label)
 
 
 def _value(report: Report | None, name: str) -> float | int | None:

@@ -500,9 +500,7 @@ def _where_quiet_stays_quiet(targets: Targets) -> str:
     down_only = [platform.name for platform in targets.platforms if not platform.turns_up_quiet]
     where = "Where nothing evens out loudness (a download, a DJ set)"
     if down_only:
-        names = down_only[0] if len(down_only) == 1 else ", ".join(down_only[:-1])
-        names += "" if len(down_only) == 1 else f" and {down_only[-1]}"
-        where += f" and on {names}, which never turn a song up,"
+        where += f" and on {_listed(down_only, 'and')}, which never turn a song up,"
     return f"{where} it will sound small next to other songs."
 
 
@@ -717,9 +715,14 @@ def same_text(found: str, expected: str) -> bool:
 
 
 def _or(words: list[str]) -> str:
+    return _listed(words, "or")
+
+
+def _listed(words: list[str], last: str) -> str:
+    """ "a, b or c" (or "and"): the words as a sentence lists them."""
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
 def artwork(report: Report, targets: Targets, delivery: Delivery) -> Check:
